@@ -1,0 +1,4 @@
+//! Printers from the IR to policy languages. A backend renders; it does not analyse.
+
+pub mod cel;
+pub mod rego;

@@ -1,0 +1,256 @@
+//! Every diagnostic code, its default severity, a one-line summary and the explanation that
+//! `guardrailc explain CODE` prints. Codes are stable: never renumber, only add.
+//!
+//! Ranges: G01xx lexing and parsing, G02xx guardrail structure, G03xx names and types,
+//! G04xx project configuration, G05xx backends and emitted policy, G09xx internal errors.
+
+use crate::diagnostic::Severity;
+use serde::{Serialize, Serializer};
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal, $severity:ident, $summary:literal, $explain:literal; )*) => {
+        /// A stable diagnostic code such as `G0301`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The code as printed, e.g. `G0301`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            pub fn default_severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$severity, )* }
+            }
+
+            /// One line: what went wrong.
+            pub fn summary(self) -> &'static str {
+                match self { $( Code::$variant => $summary, )* }
+            }
+
+            /// Several lines: why it is a problem and how to fix it, with an example.
+            pub fn explanation(self) -> &'static str {
+                match self { $( Code::$variant => $explain, )* }
+            }
+        }
+    };
+}
+
+impl Code {
+    /// Looks a code up by its printed form, case-insensitively (`g0301` works too).
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+codes! {
+    UnexpectedCharacter = "G0101", Error, "a character that cannot start any token",
+"The lexer met a character that is not part of the guardrail language, such as `$` or `;`.
+
+Remove it, or put it inside a string literal if it is part of a value:
+
+    exclude namespaces [\"kube-system\"]   # not: [kube-system;]";
+    UnterminatedString = "G0102", Error, "a string literal is not closed",
+"A string starts with `\"` and must end with `\"` on the same line. Use `\\n` for a line
+break inside a message.
+
+    message \"container {c.name} is privileged\"";
+    InvalidEscape = "G0103", Error, "an unknown escape sequence in a string",
+"Strings accept the escapes `\\\\`, `\\\"`, `\\n`, `\\t`, `\\r`, `\\{`, `\\}` and `\\u{HEX}`.
+Write a literal backslash as `\\\\` (regexes often need this: `\"^\\\\d+$\"`).";
+    UnexpectedToken = "G0104", Error, "the parser expected something else here",
+"The text does not fit the grammar at this point. The message says what was expected.
+The grammar is in docs/language.md; a guardrail is
+
+    guardrail ID { items… }
+
+and each rule is `deny … when EXPR message \"…\"` or `require … that EXPR message \"…\"`.";
+    UnclosedDelimiter = "G0105", Error, "a bracket, brace or parenthesis is not closed",
+"Every `{`, `[` and `(` needs its closing partner. The secondary label shows where the
+unclosed one opened.";
+    InvalidNumber = "G0106", Error, "a number or quantity literal is malformed",
+"Integers are decimal (`80`, `-1`). Kubernetes quantities are a number followed by a suffix:
+`500m`, `2Gi`, `1.5`, `100M`, `1e3`. Known suffixes: m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei.";
+    InvalidInterpolation = "G0107", Error, "a `{…}` placeholder in a message is malformed",
+"Messages interpolate expressions in braces: `\"container {c.name} uses {c.image}\"`.
+A placeholder must hold one expression and be closed. Write a literal brace as `\\{` or `\\}`.";
+    InvalidDate = "G0108", Error, "a date is not a valid YYYY-MM-DD calendar date",
+"Exemption expiry dates are written `expires 2027-01-31`: a four-digit year, a month from
+01 to 12 and a day that exists in that month.";
+    DuplicateGuardrail = "G0201", Error, "two guardrails have the same id",
+"A guardrail id names the emitted policies, so it must be unique across the project.
+Rename one of them.";
+    DuplicateItem = "G0202", Error, "a metadata or match item is given twice",
+"Items such as `title`, `why`, `severity`, `category` and `match` may appear once per
+guardrail. Remove the repetition, or merge the two lists into one.";
+    MissingItem = "G0203", Error, "a guardrail lacks a required item",
+"Every guardrail needs `title`, `match` and at least one `deny` or `require` rule. The title
+is what users see in catalogs; the match says which objects the guardrail looks at.";
+    UnknownCategory = "G0204", Error, "the category is not preventive, detective or corrective",
+"Guardrails are preventive (admission), detective (audit of existing objects) or corrective
+(defaults and containment). Write one of those three words:
+
+    category preventive";
+    UnknownSeverity = "G0205", Error, "the severity is not low, medium, high or critical",
+"Severity orders findings in reports. Use one of: low, medium, high, critical.";
+    InvalidGuardrailId = "G0206", Error, "a guardrail id is not a valid Kubernetes name",
+"The id becomes the name of a ValidatingAdmissionPolicy and a Gatekeeper Constraint, so it
+must be a DNS label: lowercase letters, digits and `-`, starting and ending with a letter or
+digit, at most 63 characters. Example: `no-latest-tag`.";
+    NoRules = "G0207", Error, "a guardrail has no rules",
+"A guardrail without `deny` or `require` rules can never reject anything. Add a rule:
+
+    deny when object.spec.hostNetwork message \"host networking is not allowed\"";
+    UnknownEnforcement = "G0208", Error, "an enforcement action is not deny, warn or audit",
+"Enforcement per environment is one of deny (reject), warn (admit with a warning) or audit
+(admit and record). These map to VAP validationActions Deny, Warn, Audit and Gatekeeper
+enforcementAction deny, warn, dryrun.";
+    UnknownOperation = "G0209", Error, "an operation is not CREATE, UPDATE, DELETE or CONNECT",
+"Admission operations are CREATE, UPDATE, DELETE and CONNECT (uppercase).";
+    UnknownKind = "G0210", Error, "a kind is not a built-in kind nor a declared CRD",
+"`match kinds [...]` takes Kubernetes kinds such as Pod, Deployment, Service, Ingress, or
+`workloads` for Pod and every pod controller. Custom resources must be declared in
+guardrails.toml under [[crds]] with kind, group, version and resource.";
+    InvalidLabelKey = "G0211", Error, "a label key or value is not valid for Kubernetes",
+"Label keys are an optional DNS-subdomain prefix and a name of at most 63 characters
+(`app.kubernetes.io/name`); values are at most 63 characters of letters, digits, `-`, `_`, `.`.";
+    InvalidNamespace = "G0212", Error, "a namespace name is not a valid DNS label",
+"Namespace names are lowercase letters, digits and `-`, at most 63 characters.";
+    DuplicateName = "G0213", Error, "a name is defined twice in the same scope",
+"Params, `let` bindings and loop variables share one namespace per guardrail and may not
+shadow each other. Rename one of them.";
+    ExpiredExemption = "G0214", Warning, "an exemption has expired and is dropped",
+"An exemption past its `expires` date is no longer compiled into the policy: the objects it
+covered are checked again. `guardrailc test` fails while an expired exemption remains in the
+source. Renew it with a new date and reason, or delete it.";
+    IncompleteExemption = "G0215", Error, "an exemption lacks a reason, an expiry or a target",
+"Every exemption needs `reason \"…\"`, `expires YYYY-MM-DD` and at least one target
+(`namespaces`, `names` or `labels`), so that it is reviewed and ends.";
+    UnknownEnvironment = "G0216", Error, "an environment is not declared in guardrails.toml",
+"Enforcement and params may only name environments that the project declares. Declare it:
+
+    [environments.staging]
+    enforcement = \"warn\"";
+    UnknownField = "G0301", Error, "a field does not exist in the schema of the matched kinds",
+"Field paths are checked against the Kubernetes OpenAPI schema of every kind the guardrail
+matches, so a typo is an error rather than a rule that silently never fires. The help line
+suggests the nearest field name.";
+    UnknownName = "G0302", Error, "a name is not defined",
+"Expressions may use the roots `object`, `old`, `pod`, `namespace`, `request` and `params`,
+params declared with `param`, `let` bindings and loop variables from `for`, `any` and `all`.";
+    TypeMismatch = "G0303", Error, "an operand has the wrong type",
+"Comparisons need operands of the same type; `and`, `or`, `not`, `when` and `that` need
+booleans; string tests need strings. Check the field's type with hover in the editor.";
+    NotAList = "G0304", Error, "`for`, `any`, `all` or `in` is used on something that is not a list",
+"Only lists can be iterated. `pod.all_containers`, `pod.spec.volumes` and list params are
+lists; a map such as `object.metadata.labels` is indexed with `labels[\"key\"]` instead.";
+    NotAQuantity = "G0305", Error, "a quantity is compared with something that is not a quantity",
+"Quantities (`500m`, `2Gi`) compare as numbers only against quantity fields such as
+`c.resources.limits[\"memory\"]`. Compare strings with strings and integers with integers.";
+    InvalidRegex = "G0306", Error, "a regular expression does not compile",
+"`matches` takes an RE2 regular expression, the syntax both CEL and Rego use. Backslashes
+must be doubled inside the string: `\"^v\\\\d+$\"`.";
+    PodOutsideWorkloads = "G0307", Error, "`pod` is used in a guardrail that matches kinds without a pod spec",
+"`pod` is the pod view of Pod and every pod controller. A guardrail that also matches, say,
+Services has no pod there. Match `workloads` (or only pod kinds), or read `object` instead.";
+    UnknownFunction = "G0308", Error, "a method or function does not exist",
+"Available: `s.starts_with(x)`, `s.ends_with(x)`, `s.contains(x)`, `s.matches(re)`,
+`list.size()`, `exists(path)`, `missing(path)`.";
+    WrongArgumentCount = "G0309", Error, "a function is called with the wrong number of arguments",
+"Each string test takes exactly one argument: `c.image.starts_with(\"registry/\")`.";
+    OldWithoutUpdate = "G0310", Warning, "`old` is read but the guardrail does not match UPDATE",
+"`old` is the object before an UPDATE. On CREATE it is absent, so every test on it is false.
+Add `match operations [CREATE, UPDATE]` or drop the test.";
+    NotInterpolatable = "G0311", Error, "a message placeholder holds a value that is not a string, integer or boolean",
+"Placeholders print scalar values the same way in CEL and Rego. Print a field of the
+object instead of the whole object or list.";
+    ConstantCondition = "G0312", Warning, "a rule condition is a constant",
+"A `when` or `that` that is always true or always false makes the rule deny everything or
+nothing. This is usually a leftover from testing.";
+    ParamTypeMismatch = "G0313", Error, "a param value does not have the declared type",
+"A param's default and every environment override must match its declared type, e.g.
+`param max_replicas: int = 10` or `param registries: list<string> = [\"r.example.com/\"]`.";
+    UnknownType = "G0314", Error, "a type name is not known",
+"Param types are string, int, bool, quantity, list<string>, list<int> and map<string,string>.";
+    InvalidQuantity = "G0315", Error, "a quantity literal is not a valid Kubernetes quantity",
+"A quantity is a decimal number with an optional suffix (m, k, M, G, T, P, E, Ki, Mi, Gi,
+Ti, Pi, Ei) or exponent: `250m`, `1.5Gi`, `1e3`.";
+    NamespaceOnClusterScoped = "G0316", Warning, "`namespace` is read but a matched kind is cluster-scoped",
+"Cluster-scoped objects have no namespace object, so tests on `namespace` are false for them.";
+    UnavailableInTarget = "G0317", Warning, "a rule reads request context that a target does not have",
+"The plain `opa` target (conftest) sees only the object: `old`, `request` and `namespace` are
+absent there, so rules reading them never fire in that target.";
+    UnknownParam = "G0318", Error, "a param override names a param the guardrail does not declare",
+"Environment param overrides in guardrails.toml must name a declared `param`.";
+    MissingParamValue = "G0319", Error, "a param has no default and no value in an environment",
+"Give the param a default (`param x: int = 3`) or a value in every environment.";
+    InvalidConfig = "G0401", Error, "guardrails.toml is not valid",
+"The project file is TOML. See docs/configuration.md for its keys:
+
+    sources = [\"guardrails/*.guard\"]
+    targets = [\"vap\", \"gatekeeper\", \"opa\"]
+    kube_version = \"1.30\"
+    [environments.prod]
+    enforcement = \"deny\"";
+    UnknownTarget = "G0402", Error, "a target is not vap, gatekeeper or opa",
+"Targets are `vap` (ValidatingAdmissionPolicy), `gatekeeper` (ConstraintTemplate and
+Constraint) and `opa` (plain Rego for conftest or opa eval).";
+    UnsupportedKubeVersion = "G0403", Error, "the kube version is not supported",
+"ValidatingAdmissionPolicy is GA from Kubernetes 1.30; guardrailc targets 1.30 and newer.
+Write the version as `1.30`.";
+    NoSources = "G0404", Error, "the project has no guardrail sources",
+"A project needs at least one `.guard` file in its directory or in `sources`.";
+    CostLimit = "G0501", Warning, "a CEL expression may exceed the API server's cost limit",
+"The API server charges each CEL expression at run time and rejects evaluations over
+1,000,000 units. The estimate multiplies list sizes (from schema maxItems, or a default of
+1,000 for unbounded lists) through nested loops. Narrow the loops or bound the lists.";
+    KubeVersionTooOld = "G0502", Error, "a construct needs a CEL function newer than the target kube version",
+"The API server rejects CEL functions it does not know. Raise `--kube-version` (or
+`kube_version` in guardrails.toml), or avoid the construct.";
+    TooManyMatchConditions = "G0503", Error, "more than 64 match conditions",
+"A ValidatingAdmissionPolicy may have at most 64 matchConditions. Merge exemptions.";
+    Internal = "G0901", Error, "an internal compiler error",
+"The compiler produced something it could not verify. This is a bug in guardrailc: please
+report it with the guardrail that triggered it.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Code::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "duplicate code {text}");
+            assert!(text.len() == 5 && text.starts_with('G'), "{text}");
+            assert!(
+                !code.summary().ends_with('.'),
+                "{text}: summary ends with a period"
+            );
+            assert!(
+                code.explanation().len() > 40,
+                "{text}: explanation too short"
+            );
+            assert_eq!(Code::parse(&text.to_lowercase()), Some(*code));
+        }
+    }
+}

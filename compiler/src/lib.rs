@@ -1,0 +1,18 @@
+//! The guardrail compiler: source text in, policies and diagnostics out.
+//!
+//! Pure by design: no file system, no network, no clock. Callers (the command line, the
+//! language server, the tests) hand it sources and the date, so unsaved editor buffers
+//! compile the same way files do. See docs/architecture.md for the pipeline.
+
+pub mod backend;
+pub mod codes;
+pub mod diagnostic;
+pub mod emit;
+pub mod ir;
+pub mod kube;
+pub mod schema;
+pub mod span;
+
+pub use codes::Code;
+pub use diagnostic::{Diagnostic, Severity};
+pub use span::{SourceId, Span};

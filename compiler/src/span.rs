@@ -1,0 +1,157 @@
+//! Source positions. A [`Span`] is a byte range in one source; [`LineIndex`] turns byte
+//! offsets into the line/column pairs that the CLI (1-based, characters) and the LSP
+//! (0-based, UTF-16 code units) show.
+
+use serde::Serialize;
+
+/// Which source a span points into: the index of the source in the list the caller handed
+/// to the compiler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+pub struct SourceId(pub u32);
+
+/// A half-open byte range `[start, end)` in one source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+pub struct Span {
+    pub source: SourceId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(source: SourceId, start: usize, end: usize) -> Span {
+        Span {
+            source,
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// The smallest span that covers both.
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            source: self.source,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// Line starts of one text, for offset → position conversion.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+/// A position as people count it: 1-based line, 1-based column in characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 0-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(line) => line,
+            Err(next) => next - 1,
+        }
+    }
+
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts[line.min(self.starts.len() - 1)]
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// 1-based line and character column of a byte offset (clamped to the text).
+    pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let line = self.line_of(offset);
+        let column = text[self.starts[line]..offset].chars().count() + 1;
+        LineCol {
+            line: line + 1,
+            column,
+        }
+    }
+
+    /// 0-based line and UTF-16 column of a byte offset, as the LSP counts.
+    pub fn utf16_position(&self, text: &str, offset: usize) -> (u32, u32) {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let line = self.line_of(offset);
+        let column: usize = text[self.starts[line]..offset]
+            .chars()
+            .map(char::len_utf16)
+            .sum();
+        (line as u32, column as u32)
+    }
+
+    /// Byte offset of a 0-based line and UTF-16 column; a column past the end of the line, or
+    /// inside a surrogate pair, lands on the nearest character boundary before it.
+    pub fn offset_of_utf16(&self, text: &str, line: u32, column: u32) -> usize {
+        let line = line as usize;
+        if line >= self.starts.len() {
+            return text.len();
+        }
+        let start = self.starts[line];
+        let end = self.starts.get(line + 1).copied().unwrap_or(text.len());
+        let mut units = 0u32;
+        for (i, ch) in text[start..end].char_indices() {
+            if ch == '\n' || units + ch.len_utf16() as u32 > column {
+                return start + i;
+            }
+            units += ch.len_utf16() as u32;
+        }
+        end
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        let text = "ab\nçé x\n";
+        let index = LineIndex::new(text);
+        let x = text.find('x').unwrap();
+        assert_eq!(index.line_col(text, x), LineCol { line: 2, column: 4 });
+        assert_eq!(index.line_col(text, 0), LineCol { line: 1, column: 1 });
+    }
+
+    #[test]
+    fn utf16_round_trip_through_astral_characters() {
+        let text = "a😀b\nc";
+        let index = LineIndex::new(text);
+        let b = text.find('b').unwrap();
+        assert_eq!(index.utf16_position(text, b), (0, 3));
+        assert_eq!(index.offset_of_utf16(text, 0, 3), b);
+        // column 2 is inside the surrogate pair: land before the emoji
+        assert_eq!(index.offset_of_utf16(text, 0, 2), 1);
+        assert_eq!(index.offset_of_utf16(text, 1, 9), text.len());
+        assert_eq!(index.offset_of_utf16(text, 7, 0), text.len());
+    }
+}
