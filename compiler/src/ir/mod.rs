@@ -345,9 +345,10 @@ pub enum Root {
     /// The admission request: steps are `operation`, `userInfo.username`, `userInfo.groups`
     /// in the Kubernetes AdmissionRequest spelling.
     Request,
-    /// The pod spec of the object, at the location [`PodView`] gives for its kind.
+    /// The pod spec of the object, at the location [`PodView`] gives for its kind. Nullable:
+    /// the location may be missing in an object that was never validated (a raw manifest).
     PodSpec,
-    /// The pod template's (or Pod's) metadata.
+    /// The pod template's (or Pod's) metadata. Nullable, like `PodSpec`.
     PodMetadata,
     /// containers + initContainers + ephemeralContainers of the pod spec, each absent list
     /// counting as empty. A list, never absent.
@@ -361,7 +362,10 @@ pub enum Root {
 impl Root {
     /// Roots that are null in some requests, so presence must test the root itself.
     pub fn is_nullable(&self) -> bool {
-        matches!(self, Root::OldObject | Root::Namespace)
+        matches!(
+            self,
+            Root::OldObject | Root::Namespace | Root::PodSpec | Root::PodMetadata
+        )
     }
 }
 
