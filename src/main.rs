@@ -1,1 +1,38 @@
-fn main() {}
+//! The `guardrailc` command line: argument parsing, file IO and rendering only. Every
+//! decision lives in the `guardrailc-compiler` and `guardrailc-testkit` crates.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "guardrailc", version, about = "Kubernetes guardrails, written once, compiled to ValidatingAdmissionPolicy and Gatekeeper/OPA, tested to agree")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a project into the policies clusters run
+    Build(cli::build::BuildArgs),
+    /// Explain a diagnostic code (e.g. G0301) or a guardrail of the project
+    Explain(cli::explain::ExplainArgs),
+}
+
+fn main() -> ExitCode {
+    cli::install_panic_hook();
+    let args = Args::parse();
+    let result = match args.command {
+        Command::Build(args) => cli::build::run(args),
+        Command::Explain(args) => cli::explain::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            error.exit_code()
+        }
+    }
+}

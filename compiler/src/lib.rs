@@ -5,13 +5,19 @@
 //! compile the same way files do. See docs/architecture.md for the pipeline.
 
 pub mod backend;
+pub mod check;
 pub mod codes;
+pub mod config;
 pub mod diagnostic;
 pub mod emit;
 pub mod ir;
+pub mod project;
 pub mod kube;
+pub mod quantity;
 pub mod schema;
 pub mod span;
+pub mod suggest;
+pub mod syntax;
 
 pub use codes::Code;
 pub use diagnostic::{Diagnostic, Severity};

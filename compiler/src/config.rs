@@ -1,0 +1,276 @@
+//! `guardrails.toml`: the project file. Parsed here (pure, from text); the command line
+//! reads it and the files it names.
+
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::emit::Target;
+use crate::ir::Enforcement;
+use crate::kube::KubeVersion;
+use crate::span::{SourceId, Span};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The environment a project without `[environments]` builds.
+pub const DEFAULT_ENVIRONMENT: &str = "default";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Glob patterns of `.guard` files, relative to the project directory.
+    pub sources: Vec<String>,
+    pub targets: Vec<Target>,
+    pub kube_version: KubeVersion,
+    /// Output directory relative to the project directory.
+    pub out: String,
+    /// Sorted by name; never empty.
+    pub environments: Vec<Environment>,
+    pub crds: Vec<CrdConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Environment {
+    pub name: String,
+    /// The default enforcement of guardrails in this environment.
+    pub enforcement: Option<Enforcement>,
+    /// Per-guardrail overrides, by guardrail id.
+    pub guardrails: BTreeMap<String, GuardrailOverride>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GuardrailOverride {
+    pub enforcement: Option<Enforcement>,
+    /// Param values as TOML values, checked against the param types when lowered.
+    pub params: BTreeMap<String, toml::Value>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrdConfig {
+    pub kind: String,
+    pub group: String,
+    pub version: String,
+    pub resource: String,
+    #[serde(default = "yes")]
+    pub namespaced: bool,
+    /// Path of an OpenAPI v3 schema (YAML or JSON) of the whole object, or of a CRD manifest.
+    pub schema: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            sources: vec!["**/*.guard".to_string()],
+            targets: Target::ALL.to_vec(),
+            kube_version: KubeVersion::DEFAULT,
+            out: "out".to_string(),
+            environments: vec![Environment {
+                name: DEFAULT_ENVIRONMENT.to_string(),
+                enforcement: None,
+                guardrails: BTreeMap::new(),
+                span: Span::default(),
+            }],
+            crds: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    sources: Option<Vec<String>>,
+    targets: Option<Vec<toml::Spanned<String>>>,
+    kube_version: Option<toml::Spanned<String>>,
+    out: Option<String>,
+    #[serde(default)]
+    environments: BTreeMap<toml::Spanned<String>, RawEnvironment>,
+    #[serde(default)]
+    crds: Vec<CrdConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    enforcement: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    guardrails: BTreeMap<toml::Spanned<String>, RawOverride>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverride {
+    enforcement: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    params: BTreeMap<String, toml::Value>,
+}
+
+/// Parses the project file whose source id is `source`. Errors are diagnostics with spans.
+pub fn parse(source: SourceId, text: &str) -> Result<Config, Vec<Diagnostic>> {
+    let span = |range: std::ops::Range<usize>| Span::new(source, range.start, range.end);
+    let raw: RawConfig = toml::from_str(text).map_err(|error| {
+        let range = error.span().unwrap_or(0..0);
+        vec![Diagnostic::new(
+            Code::InvalidConfig,
+            span(range),
+            format!("guardrails.toml: {}", error.message().trim_end_matches('.')),
+        )
+        .with_help("see docs/configuration.md for the keys of guardrails.toml")]
+    })?;
+    let mut diagnostics = Vec::new();
+    let mut config = Config::default();
+    if let Some(sources) = raw.sources {
+        config.sources = sources;
+    }
+    if let Some(out) = raw.out {
+        config.out = out;
+    }
+    if let Some(targets) = raw.targets {
+        config.targets.clear();
+        for target in targets {
+            match Target::parse(target.get_ref()) {
+                Some(t) if !config.targets.contains(&t) => config.targets.push(t),
+                Some(_) => {}
+                None => diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnknownTarget,
+                        span(target.span()),
+                        format!("`{}` is not a target", target.get_ref()),
+                    )
+                    .with_help("targets are vap, gatekeeper and opa"),
+                ),
+            }
+        }
+        config.targets.sort();
+    }
+    if let Some(version) = raw.kube_version {
+        match KubeVersion::parse(version.get_ref()) {
+            Some(v) if v >= KubeVersion::OLDEST => config.kube_version = v,
+            _ => diagnostics.push(
+                Diagnostic::new(
+                    Code::UnsupportedKubeVersion,
+                    span(version.span()),
+                    format!("`{}` is not a supported Kubernetes version", version.get_ref()),
+                )
+                .with_help(format!("write a version from {} on, such as \"1.30\"", KubeVersion::OLDEST)),
+            ),
+        }
+    }
+    if !raw.environments.is_empty() {
+        config.environments.clear();
+    }
+    for (name, env) in raw.environments {
+        let enforcement = env
+            .enforcement
+            .and_then(|e| parse_enforcement(&e, source, &mut diagnostics));
+        let mut guardrails = BTreeMap::new();
+        for (id, o) in env.guardrails {
+            let enforcement = o
+                .enforcement
+                .and_then(|e| parse_enforcement(&e, source, &mut diagnostics));
+            guardrails.insert(
+                id.get_ref().clone(),
+                GuardrailOverride {
+                    enforcement,
+                    params: o.params,
+                    span: span(id.span()),
+                },
+            );
+        }
+        if !crate::check::is_dns_label(name.get_ref()) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidConfig,
+                    span(name.span()),
+                    format!("`{}` is not a valid environment name", name.get_ref()),
+                )
+                .with_help("environment names are lowercase letters, digits and `-`"),
+            );
+        }
+        config.environments.push(Environment {
+            name: name.get_ref().clone(),
+            enforcement,
+            guardrails,
+            span: span(name.span()),
+        });
+    }
+    config.crds = raw.crds;
+    if diagnostics.is_empty() {
+        Ok(config)
+    } else {
+        Err(diagnostics)
+    }
+}
+
+fn parse_enforcement(
+    value: &toml::Spanned<String>,
+    source: SourceId,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Enforcement> {
+    match value.get_ref().as_str() {
+        "deny" => Some(Enforcement::Deny),
+        "warn" => Some(Enforcement::Warn),
+        "audit" | "dryrun" => Some(Enforcement::Audit),
+        other => {
+            let range = value.span();
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::UnknownEnforcement,
+                    Span::new(source, range.start, range.end),
+                    format!("`{other}` is not an enforcement action"),
+                )
+                .with_help("use deny, warn or audit"),
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_has_the_defaults() {
+        let config = parse(SourceId(0), "").unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.environments[0].name, DEFAULT_ENVIRONMENT);
+    }
+
+    #[test]
+    fn reads_environments_and_overrides() {
+        let text = r#"
+targets = ["vap", "opa"]
+kube_version = "1.31"
+[environments.prod]
+enforcement = "deny"
+[environments.dev]
+enforcement = "audit"
+[environments.prod.guardrails.no-latest-tag]
+enforcement = "warn"
+params = { allowed = ["a/"] }
+"#;
+        let config = parse(SourceId(0), text).unwrap();
+        assert_eq!(config.targets, vec![Target::Vap, Target::Opa]);
+        assert_eq!(config.kube_version.minor, 31);
+        let names: Vec<_> = config.environments.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["dev", "prod"]);
+        let prod = &config.environments[1];
+        assert_eq!(prod.enforcement, Some(Enforcement::Deny));
+        assert_eq!(prod.guardrails["no-latest-tag"].enforcement, Some(Enforcement::Warn));
+    }
+
+    #[test]
+    fn reports_bad_values_with_spans() {
+        let text = "targets = [\"vap\", \"kyverno\"]\nkube_version = \"1.20\"\n";
+        let errors = parse(SourceId(3), text).unwrap_err();
+        let codes: Vec<_> = errors.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::UnknownTarget, Code::UnsupportedKubeVersion]);
+        assert_eq!(&text[errors[0].span.range()], "\"kyverno\"");
+        let unknown_key = parse(SourceId(0), "colour = 1").unwrap_err();
+        assert_eq!(unknown_key[0].code, Code::InvalidConfig);
+    }
+}

@@ -1,0 +1,441 @@
+//! A whole project: sources + config → per-environment policies → artifacts. This is the one
+//! entry point the command line, the language server and the tests call.
+
+use crate::check::{self, CheckedGuardrail};
+use crate::codes::Code;
+use crate::config::{Config, Environment};
+use crate::diagnostic::{has_errors, Diagnostic};
+use crate::emit::{self, Artifact, Target};
+use crate::ir::{self, Literal};
+use crate::kube::KubeVersion;
+use crate::schema::Schema;
+use crate::span::{LineIndex, SourceId, Span};
+use crate::syntax;
+
+/// One `.guard` source, by a name the user recognises (a path relative to the project).
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// What to build, beyond the config.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// Only these environments (all when None).
+    pub environments: Option<Vec<String>>,
+    /// Only these targets (the config's when None).
+    pub targets: Option<Vec<Target>>,
+    pub kube_version: Option<KubeVersion>,
+}
+
+pub struct BuildInput<'a> {
+    /// `sources[i]` has `SourceId(i)`.
+    pub sources: &'a [SourceFile],
+    pub config: &'a Config,
+    /// The source id of guardrails.toml, for diagnostics about it.
+    pub config_source: SourceId,
+    /// Custom resources with their schemas, already read by the caller.
+    pub schema: &'a Schema,
+    /// Today's date (exemptions expire), `(year, month, day)`.
+    pub today: (u16, u8, u8),
+    pub options: &'a BuildOptions,
+}
+
+#[derive(Debug, Default)]
+pub struct BuildOutput {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every guardrail for every environment built, sorted by (environment, id).
+    pub policies: Vec<ir::Policy>,
+    /// Sorted by path. Empty when any diagnostic is an error.
+    pub artifacts: Vec<Artifact>,
+}
+
+/// Parses and checks every source; the front half of [`build`], also used by the editor.
+pub fn check_sources(
+    sources: &[SourceFile],
+    schema: &Schema,
+) -> (Vec<(SourceId, CheckedGuardrail)>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut guardrails: Vec<(SourceId, CheckedGuardrail)> = Vec::new();
+    for (index, source) in sources.iter().enumerate() {
+        let id = SourceId(index as u32);
+        let parsed = syntax::parse(id, &source.text);
+        diagnostics.extend(parsed.diagnostics);
+        let lines = LineIndex::new(&source.text);
+        for mut guardrail in check::check_file(&parsed.file, schema, &mut diagnostics) {
+            for rule in &mut guardrail.rules {
+                rule.line = lines.line_of(rule.span.start as usize) + 1;
+            }
+            if let Some((_, first)) = guardrails.iter().find(|(_, g)| g.id == guardrail.id) {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::DuplicateGuardrail,
+                        guardrail.id_span,
+                        format!("a guardrail named `{}` already exists", guardrail.id),
+                    )
+                    .with_secondary(first.id_span, "first defined here")
+                    .with_help("guardrail ids name the emitted policies; rename one"),
+                );
+                continue;
+            }
+            guardrails.push((id, guardrail));
+        }
+    }
+    (guardrails, diagnostics)
+}
+
+/// Compiles a project: checks every source, lowers every guardrail for every environment,
+/// and emits the artifacts of every target.
+pub fn build(input: &BuildInput) -> BuildOutput {
+    let (guardrails, mut diagnostics) = check_sources(input.sources, input.schema);
+    let config = input.config;
+    let environments: Vec<&Environment> = match &input.options.environments {
+        None => config.environments.iter().collect(),
+        Some(wanted) => {
+            let mut selected = Vec::new();
+            for name in wanted {
+                match config.environments.iter().find(|e| &e.name == name) {
+                    Some(env) => selected.push(env),
+                    None => {
+                        let names: Vec<&str> = config.environments.iter().map(|e| e.name.as_str()).collect();
+                        diagnostics.push(
+                            Diagnostic::new(
+                                Code::UnknownEnvironment,
+                                Span::new(input.config_source, 0, 0),
+                                format!("the project has no environment `{name}`"),
+                            )
+                            .with_help(format!("environments: {}", names.join(", "))),
+                        );
+                    }
+                }
+            }
+            selected
+        }
+    };
+    let known_envs: Vec<&str> = config.environments.iter().map(|e| e.name.as_str()).collect();
+    for (_, guardrail) in &guardrails {
+        for (env, _, span) in &guardrail.enforcement {
+            if let Some(env) = env {
+                if !known_envs.contains(&env.as_str()) {
+                    let mut d = Diagnostic::new(
+                        Code::UnknownEnvironment,
+                        *span,
+                        format!("environment `{env}` is not declared in guardrails.toml"),
+                    )
+                    .with_help(format!("declared environments: {}", known_envs.join(", ")));
+                    if let Some(s) = crate::suggest::closest(env, known_envs.iter().copied()) {
+                        d = d.with_help(format!("did you mean `{s}`?"));
+                    }
+                    diagnostics.push(d);
+                }
+            }
+        }
+    }
+    for env in &config.environments {
+        for (id, o) in &env.guardrails {
+            if !guardrails.iter().any(|(_, g)| &g.id == id) {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidConfig,
+                        o.span,
+                        format!("environment `{}` configures an unknown guardrail `{id}`", env.name),
+                    )
+                    .with_help("check the guardrail id"),
+                );
+            }
+        }
+    }
+    let mut policies = Vec::new();
+    for env in &environments {
+        for (source, guardrail) in &guardrails {
+            let name = &input.sources[source.0 as usize].name;
+            if let Some(policy) = lower_policy(guardrail, name, env, input.today, &mut diagnostics) {
+                policies.push(policy);
+            }
+        }
+    }
+    // Exemption expiry warnings are per guardrail, not per environment.
+    dedup_diagnostics(&mut diagnostics);
+    policies.sort_by(|a, b| (&a.env, &a.id).cmp(&(&b.env, &b.id)));
+    let targets = input.options.targets.clone().unwrap_or_else(|| config.targets.clone());
+    let kube = input.options.kube_version.unwrap_or(config.kube_version);
+    if targets.contains(&Target::Opa) {
+        for (_, guardrail) in &guardrails {
+            let r = guardrail.reads;
+            if r.old_object || r.namespace || r.request {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnavailableInTarget,
+                        guardrail.id_span,
+                        format!("guardrail `{}` reads request context that the `opa` target does not have", guardrail.id),
+                    )
+                    .with_help("in the opa target `old`, `namespace` and `request` are absent (supply them as data.guardrailc.review)"),
+                );
+            }
+        }
+    }
+    let mut artifacts = Vec::new();
+    if !has_errors(&diagnostics) {
+        for policy in &policies {
+            for target in &targets {
+                let (mut emitted, emit_diagnostics) = match target {
+                    Target::Vap => emit::vap::emit_vap(policy, kube),
+                    Target::Gatekeeper => emit::gatekeeper::emit_gatekeeper(policy),
+                    Target::Opa => emit::opa::emit_opa(policy),
+                };
+                diagnostics.extend(emit_diagnostics);
+                artifacts.append(&mut emitted);
+            }
+        }
+        dedup_diagnostics(&mut diagnostics);
+        if has_errors(&diagnostics) {
+            artifacts.clear();
+        }
+    }
+    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    BuildOutput {
+        diagnostics,
+        policies,
+        artifacts,
+    }
+}
+
+fn dedup_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
+    let mut seen = Vec::new();
+    diagnostics.retain(|d| {
+        let key = (d.code, d.span, d.message.clone());
+        if seen.contains(&key) {
+            false
+        } else {
+            seen.push(key);
+            true
+        }
+    });
+}
+
+/// What a guardrail does with violations in an environment. Most specific first: the
+/// environment's entry for this guardrail in guardrails.toml, the guardrail's `enforce` entry
+/// for this environment, the guardrail's own `enforce` default, the environment's default,
+/// and finally deny.
+pub fn enforcement_for(guardrail: &CheckedGuardrail, env: &Environment) -> ir::Enforcement {
+    env.guardrails
+        .get(&guardrail.id)
+        .and_then(|o| o.enforcement)
+        .or_else(|| {
+            guardrail
+                .enforcement
+                .iter()
+                .find(|(e, _, _)| e.as_deref() == Some(env.name.as_str()))
+                .map(|(_, a, _)| *a)
+        })
+        .or_else(|| {
+            guardrail
+                .enforcement
+                .iter()
+                .find(|(e, _, _)| e.is_none())
+                .map(|(_, a, _)| *a)
+        })
+        .or(env.enforcement)
+        .unwrap_or(ir::Enforcement::Deny)
+}
+
+/// The guardrail's policy in one environment: enforcement, param values and the exemptions
+/// still in force.
+fn lower_policy(
+    guardrail: &CheckedGuardrail,
+    source_file: &str,
+    env: &Environment,
+    today: (u16, u8, u8),
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<ir::Policy> {
+    let overrides = env.guardrails.get(&guardrail.id);
+    let enforcement = enforcement_for(guardrail, env);
+
+    let mut params = Vec::new();
+    let mut complete = true;
+    for param in &guardrail.params {
+        let configured = overrides.and_then(|o| o.params.get(&param.name));
+        let value = match configured {
+            Some(value) => {
+                let literal = toml_literal(value)
+                    .and_then(|l| check::literal_of_type_value(&l, &param.ty));
+                if literal.is_none() {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::ParamTypeMismatch,
+                            overrides.map_or(env.span, |o| o.span),
+                            format!(
+                                "environment `{}` sets param `{}` of `{}` to a value that is not a {}",
+                                env.name,
+                                param.name,
+                                guardrail.id,
+                                check::describe_param_type(&param.ty)
+                            ),
+                        )
+                        .with_secondary(param.span, "declared here"),
+                    );
+                }
+                literal
+            }
+            None => param.default.clone(),
+        };
+        match value {
+            Some(value) => params.push(ir::ParamValue {
+                name: param.name.clone(),
+                ty: param.ty.clone(),
+                value,
+            }),
+            None => {
+                complete = false;
+                if configured.is_none() {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::MissingParamValue,
+                            param.span,
+                            format!("param `{}` has no default and no value in environment `{}`", param.name, env.name),
+                        )
+                        .with_help(format!(
+                            "add a default, or set it under [environments.{}.guardrails.{}.params]",
+                            env.name, guardrail.id
+                        )),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(o) = overrides {
+        for name in o.params.keys() {
+            if !guardrail.params.iter().any(|p| &p.name == name) {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnknownParam,
+                        o.span,
+                        format!("guardrail `{}` has no param `{name}`", guardrail.id),
+                    )
+                    .with_help("remove the override, or declare the param in the guardrail"),
+                );
+            }
+        }
+    }
+    let mut exemptions = Vec::new();
+    for exemption in &guardrail.exemptions {
+        let e = exemption.expires;
+        if (e.year, e.month, e.day) < today {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::ExpiredExemption,
+                    exemption.span,
+                    format!("this exemption expired on {} and is not compiled", e),
+                )
+                .with_help("renew it with a new date and reason, or delete it"),
+            );
+        } else {
+            exemptions.push(exemption.exemption.clone());
+        }
+    }
+    if !complete {
+        return None;
+    }
+    let mut rules = guardrail.rules.clone();
+    for rule in &mut rules {
+        check_param_regexes(&rule.condition, &params, rule.span, diagnostics);
+    }
+    Some(ir::Policy {
+        id: guardrail.id.clone(),
+        kind_name: kind_name(&guardrail.id),
+        meta: guardrail.meta.clone(),
+        source_file: source_file.to_string(),
+        env: env.name.clone(),
+        enforcement,
+        matcher: guardrail.matcher.clone(),
+        params,
+        pod: guardrail.pod.clone(),
+        rules,
+        exemptions,
+        reads: guardrail.reads,
+    })
+}
+
+/// A regex that comes from a param is checked once its value is known.
+fn check_param_regexes(
+    expr: &ir::Expr,
+    params: &[ir::ParamValue],
+    span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    use ir::Expr::*;
+    match expr {
+        StringTest {
+            op: ir::StringOp::Matches,
+            arg,
+            ..
+        } => {
+            if let Value(ir::Access {
+                root: ir::Root::Param(name),
+                steps,
+            }) = arg.as_ref()
+            {
+                let value = params.iter().find(|p| &p.name == name).map(|p| &p.value);
+                if let (true, Some(Literal::String(pattern))) = (steps.is_empty(), value) {
+                    if regex_syntax::Parser::new().parse(pattern).is_err() {
+                        diagnostics.push(
+                            Diagnostic::new(
+                                Code::InvalidRegex,
+                                span,
+                                format!("param `{name}` holds `{pattern}`, which is not a valid regular expression"),
+                            )
+                            .with_help("regexes use RE2 syntax"),
+                        );
+                    }
+                }
+            }
+        }
+        Not(inner) => check_param_regexes(inner, params, span, diagnostics),
+        And(items) | Or(items) => {
+            for item in items {
+                check_param_regexes(item, params, span, diagnostics);
+            }
+        }
+        Quantified { body, .. } => check_param_regexes(body, params, span, diagnostics),
+        _ => {}
+    }
+}
+
+fn toml_literal(value: &toml::Value) -> Option<Literal> {
+    Some(match value {
+        toml::Value::String(s) => Literal::String(s.clone()),
+        toml::Value::Integer(i) => Literal::Int(*i),
+        toml::Value::Boolean(b) => Literal::Bool(*b),
+        toml::Value::Array(items) => Literal::List(items.iter().map(toml_literal).collect::<Option<_>>()?),
+        toml::Value::Table(table) => {
+            Literal::Map(table.iter().map(|(k, v)| Some((k.clone(), toml_literal(v)?))).collect::<Option<_>>()?)
+        }
+        toml::Value::Float(_) | toml::Value::Datetime(_) => return None,
+    })
+}
+
+/// `no-latest-tag` → `NoLatestTag`, the Gatekeeper constraint kind.
+pub fn kind_name(id: &str) -> String {
+    id.split('-')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_are_camel_case() {
+        assert_eq!(kind_name("no-latest-tag"), "NoLatestTag");
+        assert_eq!(kind_name("psp-1"), "Psp1");
+    }
+}

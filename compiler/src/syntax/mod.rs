@@ -1,0 +1,14 @@
+//! Lexing and parsing: text → [`ast::File`] with diagnostics, recovering from errors.
+
+pub mod ast;
+pub mod lexer;
+pub mod parser;
+pub mod strings;
+pub mod token;
+
+pub use parser::{parse, Parsed};
+
+/// The closest word by edit distance, if it is close enough to be a typo.
+pub fn closest_word<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    crate::suggest::closest(word, candidates.iter().copied())
+}

@@ -1,0 +1,75 @@
+//! `guardrailc explain CODE` and `guardrailc explain GUARDRAIL`.
+
+use crate::cli::{workspace, CliError};
+use guardrailc_compiler::check::describe_param_type;
+use guardrailc_compiler::project;
+use guardrailc_compiler::Code;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct ExplainArgs {
+    /// A diagnostic code such as G0301, or the id of a guardrail in the project
+    pub what: String,
+    /// Project directory, for guardrail ids
+    #[arg(long, default_value = ".")]
+    pub project: PathBuf,
+}
+
+pub fn run(args: ExplainArgs) -> Result<ExitCode, CliError> {
+    if let Some(code) = Code::parse(&args.what) {
+        println!("{code}: {}\n", code.summary());
+        println!("{}", code.explanation());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let looks_like_code = args.what.len() == 5 && args.what.to_uppercase().starts_with('G');
+    if looks_like_code {
+        return Err(CliError::User(format!(
+            "`{}` is not a diagnostic code\nhelp: codes run from {} to {}",
+            args.what,
+            Code::ALL[0],
+            Code::ALL[Code::ALL.len() - 1]
+        )));
+    }
+    let (workspace, _) = workspace::load(&args.project)?;
+    let (guardrails, _) = project::check_sources(&workspace.sources, &workspace.schema);
+    let Some((source, guardrail)) = guardrails.iter().find(|(_, g)| g.id == args.what) else {
+        let ids: Vec<&str> = guardrails.iter().map(|(_, g)| g.id.as_str()).collect();
+        let hint = match guardrailc_compiler::suggest::closest(&args.what, ids.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("guardrails in `{}`: {}", args.project.display(), ids.join(", ")),
+        };
+        return Err(CliError::User(format!(
+            "`{}` is neither a diagnostic code nor a guardrail of the project\nhelp: {hint}",
+            args.what
+        )));
+    };
+    let meta = &guardrail.meta;
+    println!("{} — {}", guardrail.id, meta.title);
+    println!("  defined in {}", workspace.file(*source).0);
+    if let Some(why) = &meta.why {
+        println!("  why: {why}");
+    }
+    println!("  category: {:?}, severity: {:?}", meta.category, meta.severity);
+    if !meta.controls.is_empty() {
+        println!("  controls: {}", meta.controls.join(", "));
+    }
+    let kinds: Vec<&str> = guardrail.matcher.resources.iter().map(|r| r.kind.as_str()).collect();
+    let ops: Vec<&str> = guardrail.matcher.operations.iter().map(|o| o.as_str()).collect();
+    println!("  matches: {} on {}", kinds.join(", "), ops.join(", "));
+    if !guardrail.matcher.excluded_namespaces.is_empty() {
+        println!("  except namespaces: {}", guardrail.matcher.excluded_namespaces.join(", "));
+    }
+    for param in &guardrail.params {
+        println!("  param {}: {}", param.name, describe_param_type(&param.ty));
+    }
+    println!("  rules: {}", guardrail.rules.len());
+    for env in &workspace.config.environments {
+        let action = format!("{:?}", project::enforcement_for(guardrail, env)).to_lowercase();
+        println!("  in {}: {action}", env.name);
+    }
+    for exemption in &guardrail.exemptions {
+        println!("  exemption until {}: {}", exemption.expires, exemption.exemption.reason);
+    }
+    Ok(ExitCode::SUCCESS)
+}

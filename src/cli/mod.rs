@@ -1,0 +1,50 @@
+//! Subcommands and the IO they need.
+
+pub mod build;
+pub mod explain;
+pub mod output;
+pub mod render;
+pub mod workspace;
+
+use std::process::ExitCode;
+
+/// Exit code for failures the user can fix (bad input, failing checks).
+pub const EXIT_USER: u8 = 1;
+/// Exit code for bugs in guardrailc.
+pub const EXIT_INTERNAL: u8 = 2;
+
+/// An error that ends a command before it could report diagnostics.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad input: a missing directory, an unreadable file.
+    User(String),
+    /// A bug or an environment failure we did not expect.
+    Internal(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::User(_) => ExitCode::from(EXIT_USER),
+            CliError::Internal(_) => ExitCode::from(EXIT_INTERNAL),
+        }
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::User(message) => f.write_str(message),
+            CliError::Internal(message) => write!(f, "internal error: {message}"),
+        }
+    }
+}
+
+/// A panic is a bug: say so and exit with the internal-error code instead of Rust's 101.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error in guardrailc: {info}");
+        eprintln!("help: this is a bug; please report it with the input that caused it");
+        std::process::exit(EXIT_INTERNAL as i32);
+    }));
+}

@@ -1,0 +1,115 @@
+//! Diagnostics for people (rustc style, via codespan-reporting) and for machines (JSON).
+
+use crate::cli::workspace::Workspace;
+use codespan_reporting::diagnostic::{Diagnostic as Report, Label as ReportLabel, Severity as ReportSeverity};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, termcolor};
+use guardrailc_compiler::span::LineIndex;
+use guardrailc_compiler::{Diagnostic, Severity, SourceId};
+use serde_json::{json, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Renders diagnostics rustc-style to a string (no colour), for stderr and for snapshots.
+pub fn human(workspace: &Workspace, diagnostics: &[Diagnostic], color: bool) -> String {
+    let mut files = SimpleFiles::new();
+    let count = workspace.sources.len() + 1;
+    let ids: Vec<usize> = (0..count)
+        .map(|i| {
+            let (name, text) = workspace.file(SourceId(i as u32));
+            files.add(name.to_string(), text.to_string())
+        })
+        .collect();
+    let mut buffer = if color {
+        termcolor::Buffer::ansi()
+    } else {
+        termcolor::Buffer::no_color()
+    };
+    let config = term::Config::default();
+    for diagnostic in diagnostics {
+        let file = ids[(diagnostic.span.source.0 as usize).min(count - 1)];
+        let severity = match diagnostic.severity {
+            Severity::Error => ReportSeverity::Error,
+            Severity::Warning => ReportSeverity::Warning,
+            Severity::Note => ReportSeverity::Note,
+        };
+        let mut primary = ReportLabel::primary(file, diagnostic.span.range());
+        if let Some(label) = &diagnostic.label {
+            primary = primary.with_message(label);
+        }
+        let mut labels = vec![primary];
+        for label in &diagnostic.labels {
+            let file = ids[(label.span.source.0 as usize).min(count - 1)];
+            labels.push(ReportLabel::secondary(file, label.span.range()).with_message(&label.message));
+        }
+        let mut notes = Vec::new();
+        if let Some(help) = &diagnostic.help {
+            notes.push(format!("help: {help}"));
+        }
+        if let Some(edit) = &diagnostic.edit {
+            notes.push(format!("fix: replace with `{}`", edit.replacement));
+        }
+        let report = Report::new(severity)
+            .with_code(diagnostic.code.as_str())
+            .with_message(&diagnostic.message)
+            .with_labels(labels)
+            .with_notes(notes);
+        // Writing to an in-memory buffer fails only on a span outside its file; fall back
+        // to a plain line so no diagnostic is lost.
+        if term::emit_to_write_style(&mut buffer, &config, &files, &report).is_err() {
+            let (name, _) = workspace.file(diagnostic.span.source);
+            let _ = std::io::Write::write_fmt(
+                &mut buffer,
+                format_args!("{}[{}]: {} ({name})\n", severity_word(diagnostic.severity), diagnostic.code, diagnostic.message),
+            );
+        }
+    }
+    String::from_utf8_lossy(buffer.as_slice()).into_owned()
+}
+
+fn severity_word(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// One diagnostic as JSON, with 1-based line and column (in characters).
+pub fn json_diagnostic(workspace: &Workspace, diagnostic: &Diagnostic) -> Value {
+    let location = |span: guardrailc_compiler::Span| {
+        let (name, text) = workspace.file(span.source);
+        let index = LineIndex::new(text);
+        let start = index.line_col(text, span.start as usize);
+        let end = index.line_col(text, span.end as usize);
+        json!({
+            "file": name,
+            "line": start.line,
+            "column": start.column,
+            "end_line": end.line,
+            "end_column": end.column,
+        })
+    };
+    json!({
+        "code": diagnostic.code.as_str(),
+        "severity": severity_word(diagnostic.severity),
+        "message": diagnostic.message,
+        "location": location(diagnostic.span),
+        "label": diagnostic.label,
+        "labels": diagnostic.labels.iter().map(|l| json!({"message": l.message, "location": location(l.span)})).collect::<Vec<_>>(),
+        "help": diagnostic.help,
+        "fix": diagnostic.edit.as_ref().map(|e| json!({"location": location(e.span), "replacement": e.replacement})),
+    })
+}
+
+/// A closing line: `2 errors, 1 warning`.
+pub fn summary(diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+}

@@ -1,0 +1,189 @@
+//! Reading a project from disk: guardrails.toml, the sources it names, CRD schemas.
+
+use crate::cli::CliError;
+use guardrailc_compiler::config::{self, Config};
+use guardrailc_compiler::project::SourceFile;
+use guardrailc_compiler::schema::{CrdDefinition, Schema};
+use guardrailc_compiler::{Diagnostic, SourceId};
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE: &str = "guardrails.toml";
+
+/// A project read from disk.
+pub struct Workspace {
+    pub root: PathBuf,
+    pub sources: Vec<SourceFile>,
+    pub config: Config,
+    /// The text of guardrails.toml ("" when absent), at `SourceId(sources.len())`.
+    pub config_text: String,
+    pub schema: Schema,
+}
+
+impl Workspace {
+    pub fn config_source(&self) -> SourceId {
+        SourceId(self.sources.len() as u32)
+    }
+
+    /// Name and text of a source id, the config included.
+    pub fn file(&self, id: SourceId) -> (&str, &str) {
+        match self.sources.get(id.0 as usize) {
+            Some(source) => (&source.name, &source.text),
+            None => (CONFIG_FILE, &self.config_text),
+        }
+    }
+}
+
+/// Loads the project at `root`. Config errors come back as diagnostics (with the workspace
+/// holding what could be read), IO problems as errors.
+pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), CliError> {
+    if !root.is_dir() {
+        return Err(CliError::User(format!(
+            "`{}` is not a directory\nhelp: pass the project directory, the one holding guardrails.toml or .guard files",
+            root.display()
+        )));
+    }
+    let config_path = root.join(CONFIG_FILE);
+    let config_text = if config_path.is_file() {
+        read(&config_path)?
+    } else {
+        String::new()
+    };
+    let mut diagnostics = Vec::new();
+    let config = config::parse(SourceId(u32::MAX), &config_text).unwrap_or_else(|errors| {
+        diagnostics.extend(errors);
+        Config::default()
+    });
+    let sources = read_sources(root, &config)?;
+    // The config's diagnostics were made before its source id was known.
+    let config_source = SourceId(sources.len() as u32);
+    for d in &mut diagnostics {
+        d.span.source = config_source;
+    }
+    let mut crds = Vec::new();
+    for crd in &config.crds {
+        let schema = match &crd.schema {
+            Some(path) => {
+                let text = read(&root.join(path))?;
+                let value: serde_json::Value = yaml_serde::from_str(&text).map_err(|e| {
+                    CliError::User(format!("{path}: not a YAML or JSON schema: {e}"))
+                })?;
+                Some(crd_schema(value))
+            }
+            None => None,
+        };
+        crds.push(CrdDefinition {
+            kind: crd.kind.clone(),
+            group: crd.group.clone(),
+            version: crd.version.clone(),
+            resource: crd.resource.clone(),
+            namespaced: crd.namespaced,
+            schema,
+        });
+    }
+    let schema = Schema::builtin()
+        .with_crds(&crds)
+        .map_err(|e| CliError::User(format!("{CONFIG_FILE}: {e}")))?;
+    Ok((
+        Workspace {
+            root: root.to_path_buf(),
+            sources,
+            config,
+            config_text,
+            schema,
+        },
+        diagnostics,
+    ))
+}
+
+/// A CRD manifest's first version's `openAPIV3Schema`, or the schema itself.
+fn crd_schema(value: serde_json::Value) -> serde_json::Value {
+    let nested = value
+        .pointer("/spec/versions/0/schema/openAPIV3Schema")
+        .cloned();
+    nested.unwrap_or(value)
+}
+
+fn read(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::User(format!("cannot read `{}`: {e}", path.display())))
+}
+
+/// The `.guard` files matching the config's source patterns, sorted by path, skipping the
+/// output directory and hidden directories.
+fn read_sources(root: &Path, config: &Config) -> Result<Vec<SourceFile>, CliError> {
+    let mut builder = globset::GlobSetBuilder::new();
+    for pattern in &config.sources {
+        let glob = globset::Glob::new(pattern)
+            .map_err(|e| CliError::User(format!("{CONFIG_FILE}: bad source pattern `{pattern}`: {e}")))?;
+        builder.add(glob);
+    }
+    let globs = builder
+        .build()
+        .map_err(|e| CliError::User(format!("{CONFIG_FILE}: {e}")))?;
+    let out_dir = root.join(&config.out);
+    let mut paths = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| {
+            let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
+            !hidden && entry.path() != out_dir && entry.file_name() != "target"
+        });
+    for entry in walker {
+        let entry = entry.map_err(|e| CliError::User(format!("cannot list `{}`: {e}", root.display())))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let name = relative.to_string_lossy().replace('\\', "/");
+        if globs.is_match(&name) && name.ends_with(".guard") {
+            paths.push((name, entry.path().to_path_buf()));
+        }
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|(name, path)| Ok(SourceFile { name, text: read(&path)? }))
+        .collect()
+}
+
+/// Today's date in UTC, or `GUARDRAILC_TODAY` (YYYY-MM-DD) when set, so tests and
+/// reproducible builds can fix the clock.
+pub fn today() -> Result<(u16, u8, u8), CliError> {
+    if let Ok(text) = std::env::var("GUARDRAILC_TODAY") {
+        return guardrailc_compiler::syntax::parser::parse_date(&text).ok_or_else(|| {
+            CliError::User(format!("GUARDRAILC_TODAY=`{text}` is not a YYYY-MM-DD date"))
+        });
+    }
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| CliError::Internal(format!("the system clock is before 1970: {e}")))?
+        .as_secs();
+    Ok(civil_from_days((seconds / 86_400) as i64))
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
+fn civil_from_days(days: i64) -> (u16, u8, u8) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year as u16, month as u8, day as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+}
