@@ -1,0 +1,158 @@
+//! Reading the schema table that `tools/schemagen` writes (`builtin.json`; the format is
+//! described in docs/schema.md).
+
+use super::{Field, FieldType, KindInfo, ObjectType, Schema, TypeId};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The table layout this reader understands; schemagen writes the same number.
+const TABLE_FORMAT: u32 = 1;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableFile {
+    format: u32,
+    #[serde(rename = "source")]
+    _source: String,
+    kinds: Vec<KindRow>,
+    types: BTreeMap<String, TypeRow>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KindRow {
+    kind: String,
+    group: String,
+    version: String,
+    resource: String,
+    namespaced: bool,
+    #[serde(rename = "type")]
+    type_name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TypeRow {
+    doc: String,
+    fields: BTreeMap<String, FieldRow>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldRow {
+    #[serde(rename = "type")]
+    ty: FieldTypeRow,
+    #[serde(default)]
+    doc: String,
+    #[serde(default)]
+    required: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+enum FieldTypeRow {
+    String {
+        #[serde(default)]
+        format: Option<String>,
+        #[serde(rename = "enum", default)]
+        enum_values: Vec<String>,
+    },
+    Int,
+    Number,
+    Bool,
+    Quantity,
+    IntOrString,
+    Array {
+        items: Box<FieldTypeRow>,
+        #[serde(rename = "maxItems", default)]
+        max_items: Option<u64>,
+    },
+    Map(Box<FieldTypeRow>),
+    Object(String),
+    Any,
+}
+
+/// Parses a table. Type ids follow the sorted type names.
+pub(super) fn parse_table(text: &str) -> Result<Schema, String> {
+    let file: TableFile =
+        serde_json::from_str(text).map_err(|e| format!("malformed schema table: {e}"))?;
+    if file.format != TABLE_FORMAT {
+        return Err(format!(
+            "schema table format {} is not the supported format {TABLE_FORMAT}",
+            file.format
+        ));
+    }
+    let ids: BTreeMap<&str, TypeId> = file
+        .types
+        .keys()
+        .zip(0..)
+        .map(|(name, id)| (name.as_str(), id))
+        .collect();
+    let type_id = |name: &str| {
+        ids.get(name)
+            .copied()
+            .ok_or_else(|| format!("the schema table refers to the missing type `{name}`"))
+    };
+    let mut objects = Vec::with_capacity(file.types.len());
+    for (name, row) in &file.types {
+        let mut fields = Vec::with_capacity(row.fields.len());
+        for (field_name, field) in &row.fields {
+            fields.push(Field {
+                name: field_name.clone(),
+                ty: field_type(&field.ty, &type_id)?,
+                doc: field.doc.clone(),
+                required: field.required,
+            });
+        }
+        objects.push(ObjectType {
+            name: name.clone(),
+            doc: row.doc.clone(),
+            fields,
+            allows_unknown_fields: false,
+        });
+    }
+    let mut kinds = Vec::with_capacity(file.kinds.len());
+    for row in file.kinds {
+        let root = type_id(&row.type_name)?;
+        kinds.push(KindInfo {
+            doc: objects[root as usize].doc.clone(),
+            kind: row.kind,
+            group: row.group,
+            version: row.version,
+            resource: row.resource,
+            namespaced: row.namespaced,
+            root,
+        });
+    }
+    kinds.sort_by(|a, b| a.kind.cmp(&b.kind));
+    Ok(Schema { objects, kinds })
+}
+
+fn field_type(
+    row: &FieldTypeRow,
+    type_id: &impl Fn(&str) -> Result<TypeId, String>,
+) -> Result<FieldType, String> {
+    Ok(match row {
+        FieldTypeRow::String {
+            format,
+            enum_values,
+        } => FieldType::String {
+            format: format.clone(),
+            enum_values: enum_values.clone(),
+        },
+        FieldTypeRow::Int => FieldType::Int,
+        FieldTypeRow::Number => FieldType::Number,
+        FieldTypeRow::Bool => FieldType::Bool,
+        FieldTypeRow::Quantity => FieldType::Quantity,
+        FieldTypeRow::IntOrString => FieldType::IntOrString,
+        FieldTypeRow::Array { items, max_items } => FieldType::Array {
+            items: Box::new(field_type(items, type_id)?),
+            max_items: *max_items,
+        },
+        FieldTypeRow::Map(values) => FieldType::Map {
+            values: Box::new(field_type(values, type_id)?),
+        },
+        FieldTypeRow::Object(name) => FieldType::Object(type_id(name)?),
+        FieldTypeRow::Any => FieldType::Any,
+    })
+}
