@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "guardrailc", version, about = "Kubernetes guardrails, written once, compiled to ValidatingAdmissionPolicy and Gatekeeper/OPA, tested to agree")]
+#[command(
+    name = "guardrailc",
+    version,
+    about = "Kubernetes guardrails, written once, compiled to ValidatingAdmissionPolicy and Gatekeeper/OPA, tested to agree"
+)]
 struct Args {
     #[command(subcommand)]
     command: Command,

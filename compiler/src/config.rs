@@ -21,7 +21,8 @@ pub struct Config {
     pub kube_version: KubeVersion,
     /// Output directory relative to the project directory.
     pub out: String,
-    /// Sorted by name; never empty.
+    /// Sorted by name. Empty when the project declares none: then the environments are
+    /// those the guardrails' `enforce` entries name, or [`DEFAULT_ENVIRONMENT`].
     pub environments: Vec<Environment>,
     pub crds: Vec<CrdConfig>,
 }
@@ -68,12 +69,7 @@ impl Default for Config {
             targets: Target::ALL.to_vec(),
             kube_version: KubeVersion::DEFAULT,
             out: "out".to_string(),
-            environments: vec![Environment {
-                name: DEFAULT_ENVIRONMENT.to_string(),
-                enforcement: None,
-                guardrails: BTreeMap::new(),
-                span: Span::default(),
-            }],
+            environments: Vec::new(),
             crds: Vec::new(),
         }
     }
@@ -153,14 +149,17 @@ pub fn parse(source: SourceId, text: &str) -> Result<Config, Vec<Diagnostic>> {
                 Diagnostic::new(
                     Code::UnsupportedKubeVersion,
                     span(version.span()),
-                    format!("`{}` is not a supported Kubernetes version", version.get_ref()),
+                    format!(
+                        "`{}` is not a supported Kubernetes version",
+                        version.get_ref()
+                    ),
                 )
-                .with_help(format!("write a version from {} on, such as \"1.30\"", KubeVersion::OLDEST)),
+                .with_help(format!(
+                    "write a version from {} on, such as \"1.30\"",
+                    KubeVersion::OLDEST
+                )),
             ),
         }
-    }
-    if !raw.environments.is_empty() {
-        config.environments.clear();
     }
     for (name, env) in raw.environments {
         let enforcement = env
@@ -237,7 +236,7 @@ mod tests {
     fn empty_config_has_the_defaults() {
         let config = parse(SourceId(0), "").unwrap();
         assert_eq!(config, Config::default());
-        assert_eq!(config.environments[0].name, DEFAULT_ENVIRONMENT);
+        assert!(config.environments.is_empty());
     }
 
     #[test]
@@ -256,11 +255,18 @@ params = { allowed = ["a/"] }
         let config = parse(SourceId(0), text).unwrap();
         assert_eq!(config.targets, vec![Target::Vap, Target::Opa]);
         assert_eq!(config.kube_version.minor, 31);
-        let names: Vec<_> = config.environments.iter().map(|e| e.name.as_str()).collect();
+        let names: Vec<_> = config
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
         assert_eq!(names, ["dev", "prod"]);
         let prod = &config.environments[1];
         assert_eq!(prod.enforcement, Some(Enforcement::Deny));
-        assert_eq!(prod.guardrails["no-latest-tag"].enforcement, Some(Enforcement::Warn));
+        assert_eq!(
+            prod.guardrails["no-latest-tag"].enforcement,
+            Some(Enforcement::Warn)
+        );
     }
 
     #[test]

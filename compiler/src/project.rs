@@ -90,15 +90,16 @@ pub fn check_sources(
 pub fn build(input: &BuildInput) -> BuildOutput {
     let (guardrails, mut diagnostics) = check_sources(input.sources, input.schema);
     let config = input.config;
+    let declared = implied_environments(config, &guardrails);
     let environments: Vec<&Environment> = match &input.options.environments {
-        None => config.environments.iter().collect(),
+        None => declared.iter().collect(),
         Some(wanted) => {
             let mut selected = Vec::new();
             for name in wanted {
-                match config.environments.iter().find(|e| &e.name == name) {
+                match declared.iter().find(|e| &e.name == name) {
                     Some(env) => selected.push(env),
                     None => {
-                        let names: Vec<&str> = config.environments.iter().map(|e| e.name.as_str()).collect();
+                        let names: Vec<&str> = declared.iter().map(|e| e.name.as_str()).collect();
                         diagnostics.push(
                             Diagnostic::new(
                                 Code::UnknownEnvironment,
@@ -113,7 +114,7 @@ pub fn build(input: &BuildInput) -> BuildOutput {
             selected
         }
     };
-    let known_envs: Vec<&str> = config.environments.iter().map(|e| e.name.as_str()).collect();
+    let known_envs: Vec<&str> = declared.iter().map(|e| e.name.as_str()).collect();
     for (_, guardrail) in &guardrails {
         for (env, _, span) in &guardrail.enforcement {
             if let Some(env) = env {
@@ -139,7 +140,10 @@ pub fn build(input: &BuildInput) -> BuildOutput {
                     Diagnostic::new(
                         Code::InvalidConfig,
                         o.span,
-                        format!("environment `{}` configures an unknown guardrail `{id}`", env.name),
+                        format!(
+                            "environment `{}` configures an unknown guardrail `{id}`",
+                            env.name
+                        ),
                     )
                     .with_help("check the guardrail id"),
                 );
@@ -150,7 +154,8 @@ pub fn build(input: &BuildInput) -> BuildOutput {
     for env in &environments {
         for (source, guardrail) in &guardrails {
             let name = &input.sources[source.0 as usize].name;
-            if let Some(policy) = lower_policy(guardrail, name, env, input.today, &mut diagnostics) {
+            if let Some(policy) = lower_policy(guardrail, name, env, input.today, &mut diagnostics)
+            {
                 policies.push(policy);
             }
         }
@@ -158,7 +163,11 @@ pub fn build(input: &BuildInput) -> BuildOutput {
     // Exemption expiry warnings are per guardrail, not per environment.
     dedup_diagnostics(&mut diagnostics);
     policies.sort_by(|a, b| (&a.env, &a.id).cmp(&(&b.env, &b.id)));
-    let targets = input.options.targets.clone().unwrap_or_else(|| config.targets.clone());
+    let targets = input
+        .options
+        .targets
+        .clone()
+        .unwrap_or_else(|| config.targets.clone());
     let kube = input.options.kube_version.unwrap_or(config.kube_version);
     if targets.contains(&Target::Opa) {
         for (_, guardrail) in &guardrails {
@@ -199,6 +208,35 @@ pub fn build(input: &BuildInput) -> BuildOutput {
         policies,
         artifacts,
     }
+}
+
+/// The environments to build: the declared ones; without declarations, those the guardrails'
+/// `enforce` entries name; without those, one environment named `default`.
+pub fn implied_environments(
+    config: &Config,
+    guardrails: &[(SourceId, CheckedGuardrail)],
+) -> Vec<Environment> {
+    if !config.environments.is_empty() {
+        return config.environments.clone();
+    }
+    let mut names: Vec<String> = guardrails
+        .iter()
+        .flat_map(|(_, g)| g.enforcement.iter().filter_map(|(env, _, _)| env.clone()))
+        .collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        names.push(crate::config::DEFAULT_ENVIRONMENT.to_string());
+    }
+    names
+        .into_iter()
+        .map(|name| Environment {
+            name,
+            enforcement: None,
+            guardrails: Default::default(),
+            span: Span::default(),
+        })
+        .collect()
 }
 
 fn dedup_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
@@ -258,8 +296,8 @@ fn lower_policy(
         let configured = overrides.and_then(|o| o.params.get(&param.name));
         let value = match configured {
             Some(value) => {
-                let literal = toml_literal(value)
-                    .and_then(|l| check::literal_of_type_value(&l, &param.ty));
+                let literal =
+                    toml_literal(value).and_then(|l| check::literal_of_type_value(&l, &param.ty));
                 if literal.is_none() {
                     diagnostics.push(
                         Diagnostic::new(
@@ -293,7 +331,10 @@ fn lower_policy(
                         Diagnostic::new(
                             Code::MissingParamValue,
                             param.span,
-                            format!("param `{}` has no default and no value in environment `{}`", param.name, env.name),
+                            format!(
+                                "param `{}` has no default and no value in environment `{}`",
+                                param.name, env.name
+                            ),
                         )
                         .with_help(format!(
                             "add a default, or set it under [environments.{}.guardrails.{}.params]",
@@ -377,7 +418,7 @@ fn check_param_regexes(
             }) = arg.as_ref()
             {
                 let value = params.iter().find(|p| &p.name == name).map(|p| &p.value);
-                if let (true, Some(Literal::String(pattern))) = (steps.is_empty(), value) {
+                if let (true, Some(ir::Literal::String(pattern))) = (steps.is_empty(), value) {
                     if regex_syntax::Parser::new().parse(pattern).is_err() {
                         diagnostics.push(
                             Diagnostic::new(
@@ -407,10 +448,15 @@ fn toml_literal(value: &toml::Value) -> Option<Literal> {
         toml::Value::String(s) => Literal::String(s.clone()),
         toml::Value::Integer(i) => Literal::Int(*i),
         toml::Value::Boolean(b) => Literal::Bool(*b),
-        toml::Value::Array(items) => Literal::List(items.iter().map(toml_literal).collect::<Option<_>>()?),
-        toml::Value::Table(table) => {
-            Literal::Map(table.iter().map(|(k, v)| Some((k.clone(), toml_literal(v)?))).collect::<Option<_>>()?)
+        toml::Value::Array(items) => {
+            Literal::List(items.iter().map(toml_literal).collect::<Option<_>>()?)
         }
+        toml::Value::Table(table) => Literal::Map(
+            table
+                .iter()
+                .map(|(k, v)| Some((k.clone(), toml_literal(v)?)))
+                .collect::<Option<_>>()?,
+        ),
         toml::Value::Float(_) | toml::Value::Datetime(_) => return None,
     })
 }

@@ -31,7 +31,11 @@ pub fn parse(text: &str) -> Option<Quantity> {
     if digits.len() > 30 {
         return None;
     }
-    let mantissa: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    let mantissa: i128 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
     let mut exp10 = -(fraction.len() as i32);
     let mut exp2 = 0;
     match suffix {
@@ -79,7 +83,10 @@ mod tests {
 
     #[test]
     fn parses_the_kubernetes_forms() {
-        assert_eq!(parse("500m").map(|q| (q.mantissa, q.exp10)), Some((500, -3)));
+        assert_eq!(
+            parse("500m").map(|q| (q.mantissa, q.exp10)),
+            Some((500, -3))
+        );
         assert_eq!(parse("2Gi").map(|q| (q.mantissa, q.exp2)), Some((2, 30)));
         assert_eq!(parse("1.5").map(|q| (q.mantissa, q.exp10)), Some((15, -1)));
         assert_eq!(parse("1e3").map(|q| (q.mantissa, q.exp10)), Some((1, 3)));

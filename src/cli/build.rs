@@ -1,11 +1,11 @@
 //! `guardrailc build`.
 
-use crate::cli::render::{self, Format};
-use crate::cli::{output, workspace, CliError, EXIT_INTERNAL, EXIT_USER};
+use crate::cli::{output, workspace, CliError, Format, EXIT_INTERNAL, EXIT_USER};
 use guardrailc_compiler::diagnostic::has_errors;
 use guardrailc_compiler::emit::Target;
 use guardrailc_compiler::kube::KubeVersion;
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions};
+use guardrailc_compiler::render;
 use guardrailc_compiler::Code;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,13 +33,17 @@ pub struct BuildArgs {
 }
 
 fn parse_target(text: &str) -> Result<Target, String> {
-    Target::parse(text).ok_or_else(|| format!("`{text}` is not a target; use vap, gatekeeper or opa"))
+    Target::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a target; use vap, gatekeeper or opa"))
 }
 
 fn parse_kube_version(text: &str) -> Result<KubeVersion, String> {
     match KubeVersion::parse(text) {
         Some(v) if v >= KubeVersion::OLDEST => Ok(v),
-        _ => Err(format!("`{text}` is not a supported version; use {} or newer, e.g. 1.31", KubeVersion::OLDEST)),
+        _ => Err(format!(
+            "`{text}` is not a supported version; use {} or newer, e.g. 1.31",
+            KubeVersion::OLDEST
+        )),
     }
 }
 
@@ -75,7 +79,10 @@ pub fn run(args: BuildArgs) -> Result<ExitCode, CliError> {
         }
     }
     let failed = has_errors(&diagnostics);
-    let out = args.out.clone().unwrap_or_else(|| args.dir.join(&workspace.config.out));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.dir.join(&workspace.config.out));
     if !failed {
         output::write(&out, &artifacts)?;
     }
@@ -101,7 +108,11 @@ pub fn run(args: BuildArgs) -> Result<ExitCode, CliError> {
                 "files": artifacts.iter().map(|a| &a.path).collect::<Vec<_>>(),
                 "diagnostics": diagnostics.iter().map(|d| render::json_diagnostic(&workspace, d)).collect::<Vec<_>>(),
             });
-            println!("{}", serde_json::to_string_pretty(&report).map_err(|e| CliError::Internal(e.to_string()))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report)
+                    .map_err(|e| CliError::Internal(e.to_string()))?
+            );
         }
     }
     let internal = diagnostics.iter().any(|d| d.code == Code::Internal);

@@ -3,6 +3,7 @@
 use crate::cli::{workspace, CliError};
 use guardrailc_compiler::check::describe_param_type;
 use guardrailc_compiler::project;
+use guardrailc_compiler::render::SourceFiles;
 use guardrailc_compiler::Code;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,7 +38,11 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode, CliError> {
         let ids: Vec<&str> = guardrails.iter().map(|(_, g)| g.id.as_str()).collect();
         let hint = match guardrailc_compiler::suggest::closest(&args.what, ids.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => format!("guardrails in `{}`: {}", args.project.display(), ids.join(", ")),
+            None => format!(
+                "guardrails in `{}`: {}",
+                args.project.display(),
+                ids.join(", ")
+            ),
         };
         return Err(CliError::User(format!(
             "`{}` is neither a diagnostic code nor a guardrail of the project\nhelp: {hint}",
@@ -50,26 +55,54 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode, CliError> {
     if let Some(why) = &meta.why {
         println!("  why: {why}");
     }
-    println!("  category: {:?}, severity: {:?}", meta.category, meta.severity);
+    println!(
+        "  category: {}, severity: {}",
+        json_word(&meta.category),
+        json_word(&meta.severity)
+    );
     if !meta.controls.is_empty() {
         println!("  controls: {}", meta.controls.join(", "));
     }
-    let kinds: Vec<&str> = guardrail.matcher.resources.iter().map(|r| r.kind.as_str()).collect();
-    let ops: Vec<&str> = guardrail.matcher.operations.iter().map(|o| o.as_str()).collect();
+    let kinds: Vec<&str> = guardrail
+        .matcher
+        .resources
+        .iter()
+        .map(|r| r.kind.as_str())
+        .collect();
+    let ops: Vec<&str> = guardrail
+        .matcher
+        .operations
+        .iter()
+        .map(|o| o.as_str())
+        .collect();
     println!("  matches: {} on {}", kinds.join(", "), ops.join(", "));
     if !guardrail.matcher.excluded_namespaces.is_empty() {
-        println!("  except namespaces: {}", guardrail.matcher.excluded_namespaces.join(", "));
+        println!(
+            "  except namespaces: {}",
+            guardrail.matcher.excluded_namespaces.join(", ")
+        );
     }
     for param in &guardrail.params {
         println!("  param {}: {}", param.name, describe_param_type(&param.ty));
     }
     println!("  rules: {}", guardrail.rules.len());
-    for env in &workspace.config.environments {
-        let action = format!("{:?}", project::enforcement_for(guardrail, env)).to_lowercase();
+    for env in &project::implied_environments(&workspace.config, &guardrails) {
+        let action = json_word(&project::enforcement_for(guardrail, env));
         println!("  in {}: {action}", env.name);
     }
     for exemption in &guardrail.exemptions {
-        println!("  exemption until {}: {}", exemption.expires, exemption.exemption.reason);
+        println!(
+            "  exemption until {}: {}",
+            exemption.expires, exemption.exemption.reason
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The word an enum serialises to (`preventive`, `deny`), as config files spell it.
+fn json_word(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }

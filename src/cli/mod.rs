@@ -3,7 +3,6 @@
 pub mod build;
 pub mod explain;
 pub mod output;
-pub mod render;
 pub mod workspace;
 
 use std::process::ExitCode;
@@ -47,4 +46,11 @@ pub fn install_panic_hook() {
         eprintln!("help: this is a bug; please report it with the input that caused it");
         std::process::exit(EXIT_INTERNAL as i32);
     }));
+}
+
+/// How a command reports: for people or for machines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
 }

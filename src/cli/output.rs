@@ -30,6 +30,7 @@ pub fn write(out: &Path, artifacts: &[Artifact]) -> Result<(), CliError> {
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| io("clear", &staging, e))?;
     }
+    std::fs::create_dir_all(&staging).map_err(|e| io("create", &staging, e))?;
     let mut manifest = String::new();
     for artifact in artifacts {
         let path = staging.join(&artifact.path);
@@ -78,7 +79,8 @@ pub fn write(out: &Path, artifacts: &[Artifact]) -> Result<(), CliError> {
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
         }
-        std::fs::rename(staging.join(&artifact.path), &target).map_err(|e| io("write", &target, e))?;
+        std::fs::rename(staging.join(&artifact.path), &target)
+            .map_err(|e| io("write", &target, e))?;
     }
     for stale in previous.iter().filter(|p| !current.contains(p.as_str())) {
         let path = out.join(stale);
@@ -93,9 +95,14 @@ pub fn write(out: &Path, artifacts: &[Artifact]) -> Result<(), CliError> {
 fn files_under(dir: &Path) -> Result<Vec<String>, CliError> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir) {
-        let entry = entry.map_err(|e| CliError::User(format!("cannot list `{}`: {e}", dir.display())))?;
+        let entry =
+            entry.map_err(|e| CliError::User(format!("cannot list `{}`: {e}", dir.display())))?;
         if entry.file_type().is_file() {
-            let relative: PathBuf = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf();
+            let relative: PathBuf = entry
+                .path()
+                .strip_prefix(dir)
+                .unwrap_or(entry.path())
+                .to_path_buf();
             files.push(relative.to_string_lossy().replace('\\', "/"));
         }
     }

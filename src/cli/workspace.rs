@@ -3,15 +3,15 @@
 use crate::cli::CliError;
 use guardrailc_compiler::config::{self, Config};
 use guardrailc_compiler::project::SourceFile;
+use guardrailc_compiler::render::SourceFiles;
 use guardrailc_compiler::schema::{CrdDefinition, Schema};
 use guardrailc_compiler::{Diagnostic, SourceId};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const CONFIG_FILE: &str = "guardrails.toml";
 
 /// A project read from disk.
 pub struct Workspace {
-    pub root: PathBuf,
     pub sources: Vec<SourceFile>,
     pub config: Config,
     /// The text of guardrails.toml ("" when absent), at `SourceId(sources.len())`.
@@ -23,13 +23,18 @@ impl Workspace {
     pub fn config_source(&self) -> SourceId {
         SourceId(self.sources.len() as u32)
     }
+}
 
-    /// Name and text of a source id, the config included.
-    pub fn file(&self, id: SourceId) -> (&str, &str) {
+impl SourceFiles for Workspace {
+    fn file(&self, id: SourceId) -> (&str, &str) {
         match self.sources.get(id.0 as usize) {
             Some(source) => (&source.name, &source.text),
             None => (CONFIG_FILE, &self.config_text),
         }
+    }
+
+    fn count(&self) -> usize {
+        self.sources.len() + 1
     }
 }
 
@@ -85,7 +90,6 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), CliError> {
         .map_err(|e| CliError::User(format!("{CONFIG_FILE}: {e}")))?;
     Ok((
         Workspace {
-            root: root.to_path_buf(),
             sources,
             config,
             config_text,
@@ -113,8 +117,11 @@ fn read(path: &Path) -> Result<String, CliError> {
 fn read_sources(root: &Path, config: &Config) -> Result<Vec<SourceFile>, CliError> {
     let mut builder = globset::GlobSetBuilder::new();
     for pattern in &config.sources {
-        let glob = globset::Glob::new(pattern)
-            .map_err(|e| CliError::User(format!("{CONFIG_FILE}: bad source pattern `{pattern}`: {e}")))?;
+        let glob = globset::Glob::new(pattern).map_err(|e| {
+            CliError::User(format!(
+                "{CONFIG_FILE}: bad source pattern `{pattern}`: {e}"
+            ))
+        })?;
         builder.add(glob);
     }
     let globs = builder
@@ -130,7 +137,8 @@ fn read_sources(root: &Path, config: &Config) -> Result<Vec<SourceFile>, CliErro
             !hidden && entry.path() != out_dir && entry.file_name() != "target"
         });
     for entry in walker {
-        let entry = entry.map_err(|e| CliError::User(format!("cannot list `{}`: {e}", root.display())))?;
+        let entry =
+            entry.map_err(|e| CliError::User(format!("cannot list `{}`: {e}", root.display())))?;
         if !entry.file_type().is_file() {
             continue;
         }
@@ -143,7 +151,12 @@ fn read_sources(root: &Path, config: &Config) -> Result<Vec<SourceFile>, CliErro
     paths.sort();
     paths
         .into_iter()
-        .map(|(name, path)| Ok(SourceFile { name, text: read(&path)? }))
+        .map(|(name, path)| {
+            Ok(SourceFile {
+                name,
+                text: read(&path)?,
+            })
+        })
         .collect()
 }
 
@@ -152,7 +165,9 @@ fn read_sources(root: &Path, config: &Config) -> Result<Vec<SourceFile>, CliErro
 pub fn today() -> Result<(u16, u8, u8), CliError> {
     if let Ok(text) = std::env::var("GUARDRAILC_TODAY") {
         return guardrailc_compiler::syntax::parser::parse_date(&text).ok_or_else(|| {
-            CliError::User(format!("GUARDRAILC_TODAY=`{text}` is not a YYYY-MM-DD date"))
+            CliError::User(format!(
+                "GUARDRAILC_TODAY=`{text}` is not a YYYY-MM-DD date"
+            ))
         });
     }
     let seconds = std::time::SystemTime::now()

@@ -121,7 +121,14 @@ impl Checker<'_> {
 
     /// Checks that a new name does not shadow a root or another name in scope.
     pub fn declare(&mut self, name: &ast::Ident, binding: Binding) {
-        if ROOT_NAMES.contains(&name.name.as_str()) || self.lookup(&name.name).is_some() {
+        if ROOT_NAMES.contains(&name.name.as_str()) {
+            self.error(
+                Code::DuplicateName,
+                name.span,
+                format!("`{}` is a root and cannot be redefined", name.name),
+            )
+            .help = Some("choose another name; the roots are object, old, pod, namespace, request and params".into());
+        } else if self.lookup(&name.name).is_some() {
             self.error(
                 Code::DuplicateName,
                 name.span,
@@ -148,7 +155,9 @@ impl Checker<'_> {
         match &expr.kind {
             ExprKind::Bool(b) => Expr::Literal(Literal::Bool(*b)),
             ExprKind::Not(inner) => Expr::Not(Box::new(self.condition(inner))),
-            ExprKind::Binary(BinaryOp::And, l, r) => and(vec![self.condition(l), self.condition(r)]),
+            ExprKind::Binary(BinaryOp::And, l, r) => {
+                and(vec![self.condition(l), self.condition(r)])
+            }
             ExprKind::Binary(BinaryOp::Or, l, r) => {
                 let mut items = Vec::new();
                 for side in [self.condition(l), self.condition(r)] {
@@ -202,7 +211,9 @@ impl Checker<'_> {
                 receiver: Some(receiver),
                 name,
                 args,
-            } if string_op(&name.name).is_some() => self.string_test(receiver, name, args, expr.span),
+            } if string_op(&name.name).is_some() => {
+                self.string_test(receiver, name, args, expr.span)
+            }
             ExprKind::Error => Expr::Literal(Literal::Bool(false)),
             _ => {
                 let val = self.value(expr);
@@ -237,7 +248,11 @@ impl Checker<'_> {
             self.error(
                 Code::WrongArgumentCount,
                 span,
-                format!("`{}` takes one path, found {} arguments", name.name, args.len()),
+                format!(
+                    "`{}` takes one path, found {} arguments",
+                    name.name,
+                    args.len()
+                ),
             );
             return Expr::Literal(Literal::Bool(false));
         }
@@ -252,7 +267,10 @@ impl Checker<'_> {
                 self.error(
                     Code::TypeMismatch,
                     args[0].span,
-                    format!("`{}` takes a field path such as `c.securityContext`", name.name),
+                    format!(
+                        "`{}` takes a field path such as `c.securityContext`",
+                        name.name
+                    ),
                 );
                 Expr::Literal(Literal::Bool(false))
             }
@@ -290,9 +308,15 @@ impl Checker<'_> {
                         self.error(
                             Code::InvalidRegex,
                             args[0].span,
-                            format!("the regular expression does not compile: {}", last.trim_start_matches("error: ")),
+                            format!(
+                                "the regular expression does not compile: {}",
+                                last.trim_start_matches("error: ")
+                            ),
                         )
-                        .help = Some("regexes use RE2 syntax; double backslashes inside strings (\"\\\\d\")".into());
+                        .help = Some(
+                            "regexes use RE2 syntax; double backslashes inside strings (\"\\\\d\")"
+                                .into(),
+                        );
                     }
                 }
                 _ if arg.ty.is_error_or_any() => {}
@@ -329,7 +353,7 @@ impl Checker<'_> {
                 ty: ValueType::String,
             }),
             other => {
-                let described = other.describe(self.schema);
+                let described = other.with_article(self.schema);
                 self.error(
                     Code::TypeMismatch,
                     span,
@@ -344,11 +368,14 @@ impl Checker<'_> {
         let list_val = self.value(list);
         let element = self.element_type(&list_val, list.span);
         if !compatible(&item_val.ty, &element) {
-            let (a, b) = (item_val.ty.describe(self.schema), element.describe(self.schema));
+            let (a, b) = (
+                item_val.ty.with_article(self.schema),
+                element.describe(self.schema),
+            );
             self.error(
                 Code::TypeMismatch,
                 item.span,
-                format!("cannot look for a {a} in a list of {b}"),
+                format!("cannot look for {a} in a list of {b}"),
             );
         }
         let mut guards = item_val.guards.clone();
@@ -384,7 +411,9 @@ impl Checker<'_> {
         let domain = match (&lhs.ty, &rhs.ty) {
             (Ty::Error, _) | (_, Ty::Error) => return Expr::Literal(Literal::Bool(false)),
             (Ty::Quantity, _) | (_, Ty::Quantity) => {
-                for (side, val, span) in [(&mut lhs_expr, &lhs, l.span), (&mut rhs_expr, &rhs, r.span)] {
+                for (side, val, span) in
+                    [(&mut lhs_expr, &lhs, l.span), (&mut rhs_expr, &rhs, r.span)]
+                {
                     match (&val.ty, &val.constant) {
                         (Ty::Quantity, Some(_)) => {}
                         (Ty::Int, Some(Literal::Int(n))) => {
@@ -397,11 +426,11 @@ impl Checker<'_> {
                             })
                         }
                         (other, _) => {
-                            let described = other.describe(self.schema);
+                            let described = other.with_article(self.schema);
                             self.error(
                                 Code::NotAQuantity,
                                 span,
-                                format!("cannot compare a quantity with a {described}"),
+                                format!("cannot compare a quantity with {described}"),
                             );
                             return Expr::Literal(Literal::Bool(false));
                         }
@@ -410,7 +439,10 @@ impl Checker<'_> {
                 Domain::Quantity
             }
             (Ty::Str, Ty::Str) => Domain::String,
-            (Ty::Int, Ty::Int) | (Ty::Int, Ty::Number) | (Ty::Number, Ty::Int) | (Ty::Number, Ty::Number) => Domain::Int,
+            (Ty::Int, Ty::Int)
+            | (Ty::Int, Ty::Number)
+            | (Ty::Number, Ty::Int)
+            | (Ty::Number, Ty::Number) => Domain::Int,
             (Ty::Bool, Ty::Bool) if !ordering => Domain::Bool,
             (Ty::List(_), Ty::List(_)) if !ordering => Domain::List,
             (Ty::Any | Ty::IntOrString, other) | (other, Ty::Any | Ty::IntOrString) => {
@@ -438,17 +470,19 @@ impl Checker<'_> {
                 domain
             }
             (a, b) => {
-                let (a, b) = (a.describe(self.schema), b.describe(self.schema));
+                let bool_involved = *a == Ty::Bool || *b == Ty::Bool;
+                let (a, b) = (a.with_article(self.schema), b.with_article(self.schema));
                 let message = if ordering {
-                    format!("cannot order a {a} and a {b} with `{}`", op.as_str())
+                    format!("cannot order {a} and {b} with `{}`", op.as_str())
                 } else {
-                    format!("cannot compare a {a} with a {b}")
+                    format!("cannot compare {a} with {b}")
                 };
                 let diagnostic = self.error(Code::TypeMismatch, span, message);
-                if a == "bool" || b == "bool" {
+                if bool_involved {
                     diagnostic.help = Some("booleans are compared with `==` and `!=` only".into());
                 } else {
-                    diagnostic.help = Some("both sides of a comparison must have the same type".into());
+                    diagnostic.help =
+                        Some("both sides of a comparison must have the same type".into());
                 }
                 return Expr::Literal(Literal::Bool(false));
             }
@@ -488,7 +522,9 @@ impl Checker<'_> {
                 let constants: Option<Vec<Literal>> =
                     vals.iter().map(|v| v.constant.clone()).collect();
                 match constants {
-                    Some(literals) => Val::constant(Literal::List(literals), Ty::List(Box::new(element))),
+                    Some(literals) => {
+                        Val::constant(Literal::List(literals), Ty::List(Box::new(element)))
+                    }
                     None => {
                         let guards = vals.iter().flat_map(|v| v.guards.clone()).collect();
                         Val {
@@ -521,11 +557,13 @@ impl Checker<'_> {
                     Ty::List(_) | Ty::Map(_) | Ty::Str => {}
                     Ty::Error => return Val::error(),
                     other => {
-                        let described = other.describe(self.schema);
+                        let described = other.with_article(self.schema);
                         self.error(
                             Code::TypeMismatch,
                             receiver.span,
-                            format!("`size` applies to lists, maps and strings, not to a {described}"),
+                            format!(
+                                "`size` applies to lists, maps and strings, not to {described}"
+                            ),
                         );
                         return Val::error();
                     }
@@ -552,12 +590,23 @@ impl Checker<'_> {
             }
             ExprKind::Error => Val::error(),
             ExprKind::Call { name, .. } => {
-                let known = ["starts_with", "ends_with", "contains", "matches", "size", "exists", "missing"];
+                let known = [
+                    "starts_with",
+                    "ends_with",
+                    "contains",
+                    "matches",
+                    "size",
+                    "exists",
+                    "missing",
+                ];
                 let suggestion = crate::suggest::closest(&name.name, known);
                 let diagnostic = self.error(
                     Code::UnknownFunction,
                     name.span,
-                    if string_op(&name.name).is_some() || name.name == "exists" || name.name == "missing" {
+                    if string_op(&name.name).is_some()
+                        || name.name == "exists"
+                        || name.name == "missing"
+                    {
                         format!("`{}` is a condition, not a value", name.name)
                     } else {
                         format!("unknown function `{}`", name.name)
@@ -631,7 +680,10 @@ impl Checker<'_> {
             }
             "namespace" => {
                 self.reads.namespace = true;
-                let ty = self.roots.namespace.map_or(Ty::Any, |id| Ty::Object(vec![id]));
+                let ty = self
+                    .roots
+                    .namespace
+                    .map_or(Ty::Any, |id| Ty::Object(vec![id]));
                 let mut val = root(Root::Namespace, ty);
                 val.guards = vec![Expr::Present(val.access.clone().expect("a root is a path"))];
                 val
@@ -656,8 +708,10 @@ impl Checker<'_> {
             _ => {
                 let mut candidates: Vec<&str> = ROOT_NAMES.to_vec();
                 candidates.extend(self.scope.iter().map(|(n, _)| n.as_str()));
-                let suggestion = crate::suggest::closest(name, candidates.iter().copied()).map(str::to_string);
-                let diagnostic = self.error(Code::UnknownName, span, format!("unknown name `{name}`"));
+                let suggestion =
+                    crate::suggest::closest(name, candidates.iter().copied()).map(str::to_string);
+                let diagnostic =
+                    self.error(Code::UnknownName, span, format!("unknown name `{name}`"));
                 match suggestion {
                     Some(s) => {
                         diagnostic.help = Some(format!("did you mean `{s}`?"));
@@ -732,23 +786,28 @@ impl Checker<'_> {
                         )
                         .help = Some(match suggestion {
                             Some(s) => format!("did you mean `{s}`?"),
-                            None => "request fields are operation, user, groups, namespace and name".into(),
+                            None => {
+                                "request fields are operation, user, groups, namespace and name"
+                                    .into()
+                            }
                         });
                         return Val::error();
                     }
                 };
                 let mut access = access;
-                access.steps.extend(steps.iter().map(|s| Step::Field(s.to_string())));
+                access
+                    .steps
+                    .extend(steps.iter().map(|s| Step::Field(s.to_string())));
                 let never_absent = field.name == "operation";
                 return extend(base_val.guards, access, ty, never_absent);
             }
             Ty::Any => Ty::Any,
             other => {
-                let described = other.describe(self.schema);
+                let described = other.with_article(self.schema);
                 self.error(
                     Code::UnknownField,
                     field.span,
-                    format!("a {described} has no fields"),
+                    format!("{described} has no fields"),
                 )
                 .help = Some(match other {
                     Ty::Map(_) => format!("maps are indexed: `[\"{}\"]`", field.name),
@@ -766,9 +825,16 @@ impl Checker<'_> {
     fn unknown_field(&mut self, ids: &[TypeId], field: &ast::Ident) {
         let mut names: Vec<&str> = Vec::new();
         for id in ids {
-            names.extend(self.schema.object(*id).fields.iter().map(|f| f.name.as_str()));
+            names.extend(
+                self.schema
+                    .object(*id)
+                    .fields
+                    .iter()
+                    .map(|f| f.name.as_str()),
+            );
         }
-        let suggestion = crate::suggest::closest(&field.name, names.iter().copied()).map(str::to_string);
+        let suggestion =
+            crate::suggest::closest(&field.name, names.iter().copied()).map(str::to_string);
         let type_names: Vec<&str> = ids
             .iter()
             .map(|id| crate::check::types::short_type_name(&self.schema.object(*id).name))
@@ -776,7 +842,11 @@ impl Checker<'_> {
         let diagnostic = self.error(
             Code::UnknownField,
             field.span,
-            format!("`{}` is not a field of {}", field.name, type_names.join(" or ")),
+            format!(
+                "`{}` is not a field of {}",
+                field.name,
+                type_names.join(" or ")
+            ),
         );
         match suggestion {
             Some(s) => {
@@ -802,9 +872,13 @@ impl Checker<'_> {
             self.error(
                 Code::PodOutsideWorkloads,
                 field.span,
-                format!("`pod` is only defined for pod kinds, but this guardrail also matches {kinds}"),
+                format!(
+                    "`pod` is only defined for pod kinds, but this guardrail also matches {kinds}"
+                ),
             )
-            .help = Some("match `workloads` (or only pod kinds), or read the object through `object`".into());
+            .help = Some(
+                "match `workloads` (or only pod kinds), or read the object through `object`".into(),
+            );
             return Val::error();
         };
         self.reads_pod = true;
@@ -814,14 +888,19 @@ impl Checker<'_> {
         };
         match field.name.as_str() {
             "spec" => Val::path(root(Root::PodSpec), Ty::Object(vec![pod.spec]), false),
-            "metadata" => Val::path(root(Root::PodMetadata), Ty::Object(vec![pod.metadata]), false),
+            "metadata" => Val::path(
+                root(Root::PodMetadata),
+                Ty::Object(vec![pod.metadata]),
+                false,
+            ),
             "all_containers" => Val::path(
                 root(Root::AllContainers),
                 Ty::List(Box::new(Ty::Object(vec![pod.container, pod.ephemeral]))),
                 true,
             ),
             other => {
-                let suggestion = crate::suggest::closest(other, ["spec", "metadata", "all_containers"]);
+                let suggestion =
+                    crate::suggest::closest(other, ["spec", "metadata", "all_containers"]);
                 self.error(
                     Code::UnknownField,
                     field.span,
@@ -853,7 +932,8 @@ impl Checker<'_> {
                     .filter(|(_, b)| matches!(b, Binding::Param(_)))
                     .map(|(n, _)| n.as_str())
                     .collect();
-                let suggestion = crate::suggest::closest(&field.name, params.iter().copied()).map(str::to_string);
+                let suggestion = crate::suggest::closest(&field.name, params.iter().copied())
+                    .map(str::to_string);
                 let diagnostic = self.error(
                     Code::UnknownName,
                     field.span,
@@ -875,16 +955,24 @@ impl Checker<'_> {
             return Val::error();
         }
         let Some(access) = base_val.access.clone() else {
-            self.error(Code::TypeMismatch, span, "only field paths can be indexed".into());
+            self.error(
+                Code::TypeMismatch,
+                span,
+                "only field paths can be indexed".into(),
+            );
             return Val::error();
         };
         let (step, ty) = match (&base_val.ty, &index_val.constant) {
-            (Ty::Map(values), Some(Literal::String(key))) => (Step::Key(key.clone()), (**values).clone()),
+            (Ty::Map(values), Some(Literal::String(key))) => {
+                (Step::Key(key.clone()), (**values).clone())
+            }
             (Ty::Any, Some(Literal::String(key))) => (Step::Key(key.clone()), Ty::Any),
             (Ty::List(items), Some(Literal::Int(n))) if *n >= 0 && *n <= u32::MAX as i64 => {
                 (Step::Index(*n as u32), (**items).clone())
             }
-            (Ty::Any, Some(Literal::Int(n))) if *n >= 0 && *n <= u32::MAX as i64 => (Step::Index(*n as u32), Ty::Any),
+            (Ty::Any, Some(Literal::Int(n))) if *n >= 0 && *n <= u32::MAX as i64 => {
+                (Step::Index(*n as u32), Ty::Any)
+            }
             (Ty::Map(_) | Ty::List(_) | Ty::Any, _) => {
                 self.error(
                     Code::TypeMismatch,
@@ -895,11 +983,11 @@ impl Checker<'_> {
                 return Val::error();
             }
             (other, _) => {
-                let described = other.describe(self.schema);
+                let described = other.with_article(self.schema);
                 self.error(
                     Code::TypeMismatch,
                     base.span,
-                    format!("a {described} cannot be indexed"),
+                    format!("{described} cannot be indexed"),
                 )
                 .help = Some("index maps such as `metadata.labels[\"team\"]` and lists such as `containers[0]`".into());
                 return Val::error();
@@ -935,11 +1023,11 @@ impl Checker<'_> {
     pub fn template_value(&mut self, expr: &ast::Expr) -> Expr {
         let val = self.value(expr);
         if !val.ty.is_scalar() {
-            let described = val.ty.describe(self.schema);
+            let described = val.ty.with_article(self.schema);
             self.error(
                 Code::NotInterpolatable,
                 expr.span,
-                format!("a message cannot print a {described}"),
+                format!("a message cannot print {described}"),
             )
             .help = Some("print a scalar field, such as `{c.name}`".into());
             return Expr::Literal(Literal::String(String::new()));

@@ -84,7 +84,9 @@ fn check_guardrail(
                 id.span,
                 format!("`{}` is not a valid guardrail id", id.name),
             )
-            .with_help("use lowercase letters, digits and `-`, at most 63 characters: `no-latest-tag`"),
+            .with_help(
+                "use lowercase letters, digits and `-`, at most 63 characters: `no-latest-tag`",
+            ),
         );
     }
     let meta = check_meta(guardrail, diagnostics);
@@ -139,7 +141,8 @@ fn check_guardrail(
                         "warn" => ir::Enforcement::Warn,
                         "audit" | "dryrun" => ir::Enforcement::Audit,
                         other => {
-                            let suggestion = crate::suggest::closest(other, ["deny", "warn", "audit"]);
+                            let suggestion =
+                                crate::suggest::closest(other, ["deny", "warn", "audit"]);
                             let mut d = Diagnostic::new(
                                 Code::UnknownEnforcement,
                                 entry.action.span,
@@ -156,7 +159,10 @@ fn check_guardrail(
                     enforcement.push((
                         entry.env.as_ref().map(|e| e.name.clone()),
                         action,
-                        entry.env.as_ref().map_or(entry.action.span, |e| e.span.to(entry.action.span)),
+                        entry
+                            .env
+                            .as_ref()
+                            .map_or(entry.action.span, |e| e.span.to(entry.action.span)),
                     ));
                 }
             }
@@ -185,7 +191,10 @@ fn check_guardrail(
             Diagnostic::new(
                 Code::OldWithoutUpdate,
                 guardrail.id.span,
-                format!("guardrail `{}` reads `old` but does not match UPDATE", id.name),
+                format!(
+                    "guardrail `{}` reads `old` but does not match UPDATE",
+                    id.name
+                ),
             )
             .with_help("add `match operations [CREATE, UPDATE]`"),
         );
@@ -236,9 +245,13 @@ fn check_meta(guardrail: &ast::Guardrail, diagnostics: &mut Vec<Diagnostic>) -> 
         let key = m.key.name.as_str();
         if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
             diagnostics.push(
-                Diagnostic::new(Code::DuplicateItem, m.span, format!("`{key}` is given twice"))
-                    .with_secondary(*first, "first given here")
-                    .with_help("keep one of them"),
+                Diagnostic::new(
+                    Code::DuplicateItem,
+                    m.span,
+                    format!("`{key}` is given twice"),
+                )
+                .with_secondary(*first, "first given here")
+                .with_help("keep one of them"),
             );
             continue;
         }
@@ -260,7 +273,10 @@ fn check_meta(guardrail: &ast::Guardrail, diagnostics: &mut Vec<Diagnostic>) -> 
                     "detective" => ir::Category::Detective,
                     "corrective" => ir::Category::Corrective,
                     other => {
-                        let s = crate::suggest::closest(other, ["preventive", "detective", "corrective"]);
+                        let s = crate::suggest::closest(
+                            other,
+                            ["preventive", "detective", "corrective"],
+                        );
                         let mut d = Diagnostic::new(
                             Code::UnknownCategory,
                             w.span,
@@ -282,7 +298,8 @@ fn check_meta(guardrail: &ast::Guardrail, diagnostics: &mut Vec<Diagnostic>) -> 
                     "high" => ir::Severity::High,
                     "critical" => ir::Severity::Critical,
                     other => {
-                        let s = crate::suggest::closest(other, ["low", "medium", "high", "critical"]);
+                        let s =
+                            crate::suggest::closest(other, ["low", "medium", "high", "critical"]);
                         let mut d = Diagnostic::new(
                             Code::UnknownSeverity,
                             w.span,
@@ -346,8 +363,12 @@ fn check_match(
                             format!("unknown kind `{}`", kind.name),
                         );
                         d = match suggestion {
-                            Some(s) => d.with_help(format!("did you mean `{s}`?")).with_edit(kind.span, s),
-                            None => d.with_help("declare custom resources under [[crds]] in guardrails.toml"),
+                            Some(s) => d
+                                .with_help(format!("did you mean `{s}`?"))
+                                .with_edit(kind.span, s),
+                            None => d.with_help(
+                                "declare custom resources under [[crds]] in guardrails.toml",
+                            ),
                         };
                         diagnostics.push(d);
                     }
@@ -399,9 +420,12 @@ fn check_match(
                     }
                 }
             }
-            (MatchKind::NamespaceLabels(terms), include) => {
-                add_selector(&mut matcher.namespace_selector, terms, *include, diagnostics)
-            }
+            (MatchKind::NamespaceLabels(terms), include) => add_selector(
+                &mut matcher.namespace_selector,
+                terms,
+                *include,
+                diagnostics,
+            ),
             (MatchKind::Labels(terms), include) => {
                 add_selector(&mut matcher.object_selector, terms, *include, diagnostics)
             }
@@ -422,7 +446,10 @@ fn check_match(
             Diagnostic::new(
                 Code::MissingItem,
                 guardrail.id.span,
-                format!("guardrail `{}` does not say what it matches", guardrail.id.name),
+                format!(
+                    "guardrail `{}` does not say what it matches",
+                    guardrail.id.name
+                ),
             )
             .with_help("add `match workloads` or `match kinds [Service]`"),
         );
@@ -473,7 +500,9 @@ fn add_selector(
                     term.key.span,
                     format!("`{}` is not a valid label key", term.key.value),
                 )
-                .with_help("a label key is an optional DNS prefix and a name: `app.kubernetes.io/name`"),
+                .with_help(
+                    "a label key is an optional DNS prefix and a name: `app.kubernetes.io/name`",
+                ),
             );
             continue;
         }
@@ -509,9 +538,14 @@ fn add_selector(
                 }
                 (NotIn, vals)
             }
-            SelectorTest::NotEquals(v) => (if include { NotIn } else { In }, values(std::slice::from_ref(v), diagnostics)),
+            SelectorTest::NotEquals(v) => (
+                if include { NotIn } else { In },
+                values(std::slice::from_ref(v), diagnostics),
+            ),
             SelectorTest::In(list) => (if include { In } else { NotIn }, values(list, diagnostics)),
-            SelectorTest::NotIn(list) => (if include { NotIn } else { In }, values(list, diagnostics)),
+            SelectorTest::NotIn(list) => {
+                (if include { NotIn } else { In }, values(list, diagnostics))
+            }
             SelectorTest::Exists => (if include { Exists } else { DoesNotExist }, Vec::new()),
             SelectorTest::Missing => (if include { DoesNotExist } else { Exists }, Vec::new()),
         };
@@ -546,7 +580,11 @@ fn roots_for(kinds: &[String], schema: &Schema) -> Roots {
     }
 }
 
-fn object_field(schema: &Schema, id: crate::schema::TypeId, name: &str) -> Option<crate::schema::TypeId> {
+fn object_field(
+    schema: &Schema,
+    id: crate::schema::TypeId,
+    name: &str,
+) -> Option<crate::schema::TypeId> {
     match &schema.field(id, name)?.ty {
         FieldType::Object(id) => Some(*id),
         FieldType::Array { items, .. } => match items.as_ref() {
@@ -578,7 +616,10 @@ fn pod_view(kinds: &[String]) -> ir::PodView {
                 path(&["spec", "jobTemplate", "spec", "template", "spec"]),
                 path(&["spec", "jobTemplate", "spec", "template", "metadata"]),
             ),
-            _ => (path(&["spec", "template", "spec"]), path(&["spec", "template", "metadata"])),
+            _ => (
+                path(&["spec", "template", "spec"]),
+                path(&["spec", "template", "metadata"]),
+            ),
         };
         match locations.iter_mut().find(|l| l.spec_path == spec) {
             Some(location) => location.kinds.push(kind.clone()),
@@ -592,7 +633,12 @@ fn pod_view(kinds: &[String]) -> ir::PodView {
     for location in &mut locations {
         location.kinds.sort();
     }
-    locations.sort_by(|a, b| a.spec_path.len().cmp(&b.spec_path.len()).then(a.kinds.cmp(&b.kinds)));
+    locations.sort_by(|a, b| {
+        a.spec_path
+            .len()
+            .cmp(&b.spec_path.len())
+            .then(a.kinds.cmp(&b.kinds))
+    });
     ir::PodView { locations }
 }
 
@@ -609,7 +655,11 @@ fn check_param(param: &ast::Param, checker: &mut Checker) -> Option<CheckedParam
                             Diagnostic::new(
                                 Code::ParamTypeMismatch,
                                 expr.span,
-                                format!("the default of `{}` is not a {}", param.name.name, describe_param_type(&ty)),
+                                format!(
+                                    "the default of `{}` is not a {}",
+                                    param.name.name,
+                                    describe_param_type(&ty)
+                                ),
                             )
                             .with_help("write a literal of the declared type"),
                         );
@@ -655,7 +705,10 @@ fn parse_param_type(ty: &ast::TypeExpr, diagnostics: &mut Vec<Diagnostic>) -> Op
             if !arity(1, diagnostics) {
                 return None;
             }
-            Some(ParamType::List(Box::new(parse_param_type(&ty.args[0], diagnostics)?)))
+            Some(ParamType::List(Box::new(parse_param_type(
+                &ty.args[0],
+                diagnostics,
+            )?)))
         }
         "map" => {
             if !arity(2, diagnostics) {
@@ -663,12 +716,19 @@ fn parse_param_type(ty: &ast::TypeExpr, diagnostics: &mut Vec<Diagnostic>) -> Op
             }
             if ty.args[0].name.name != "string" {
                 diagnostics.push(
-                    Diagnostic::new(Code::UnknownType, ty.args[0].span, "map keys are strings".to_string())
-                        .with_help("write map<string, T>"),
+                    Diagnostic::new(
+                        Code::UnknownType,
+                        ty.args[0].span,
+                        "map keys are strings".to_string(),
+                    )
+                    .with_help("write map<string, T>"),
                 );
                 return None;
             }
-            Some(ParamType::Map(Box::new(parse_param_type(&ty.args[1], diagnostics)?)))
+            Some(ParamType::Map(Box::new(parse_param_type(
+                &ty.args[1],
+                diagnostics,
+            )?)))
         }
         name => match scalar(name) {
             Some(t) if arity(0, diagnostics) => Some(t),
@@ -676,8 +736,12 @@ fn parse_param_type(ty: &ast::TypeExpr, diagnostics: &mut Vec<Diagnostic>) -> Op
             None => {
                 let options = ["string", "int", "bool", "quantity", "list", "map"];
                 let suggestion = crate::suggest::closest(name, options);
-                let mut d = Diagnostic::new(Code::UnknownType, ty.name.span, format!("unknown type `{name}`"))
-                    .with_help("types are string, int, bool, quantity, list<T> and map<string, T>");
+                let mut d = Diagnostic::new(
+                    Code::UnknownType,
+                    ty.name.span,
+                    format!("unknown type `{name}`"),
+                )
+                .with_help("types are string, int, bool, quantity, list<T> and map<string, T>");
                 if let Some(s) = suggestion {
                     d = d.with_edit(ty.name.span, s);
                 }
@@ -778,8 +842,12 @@ fn check_rule(rule: &ast::Rule, index: usize, checker: &mut Checker) -> ir::Rule
             }
             when.unwrap_or_else(|| {
                 checker.diagnostics.push(
-                    Diagnostic::new(Code::MissingItem, rule.keyword, "a `deny` rule needs `when`".to_string())
-                        .with_help("say when to deny: `deny when object.spec.hostNetwork == true …`"),
+                    Diagnostic::new(
+                        Code::MissingItem,
+                        rule.keyword,
+                        "a `deny` rule needs `when`".to_string(),
+                    )
+                    .with_help("say when to deny: `deny when object.spec.hostNetwork == true …`"),
                 );
                 Expr::Literal(Literal::Bool(false))
             })
@@ -825,7 +893,9 @@ fn check_rule(rule: &ast::Rule, index: usize, checker: &mut Checker) -> ir::Rule
         line: 0,
         generators,
         condition,
-        message: ir::Template { parts: merge_text(parts) },
+        message: ir::Template {
+            parts: merge_text(parts),
+        },
     }
 }
 
@@ -837,7 +907,11 @@ fn constant_condition(rule: &ast::Rule) -> Option<Span> {
     matches!(expr.kind, ast::ExprKind::Bool(_)).then_some(expr.span)
 }
 
-fn template_parts(message: &ast::Message, checker: &mut Checker, parts: &mut Vec<ir::TemplatePart>) {
+fn template_parts(
+    message: &ast::Message,
+    checker: &mut Checker,
+    parts: &mut Vec<ir::TemplatePart>,
+) {
     for part in &message.parts {
         match part {
             ast::MessagePart::Text(text) => parts.push(ir::TemplatePart::Text(text.clone())),
@@ -859,7 +933,9 @@ fn merge_text(parts: Vec<ir::TemplatePart>) -> Vec<ir::TemplatePart> {
     let mut out: Vec<ir::TemplatePart> = Vec::new();
     for part in parts {
         match (out.last_mut(), part) {
-            (Some(ir::TemplatePart::Text(prev)), ir::TemplatePart::Text(next)) => prev.push_str(&next),
+            (Some(ir::TemplatePart::Text(prev)), ir::TemplatePart::Text(next)) => {
+                prev.push_str(&next)
+            }
             (_, ir::TemplatePart::Text(t)) if t.is_empty() => {}
             (_, part) => out.push(part),
         }
@@ -891,10 +967,16 @@ fn check_exemption(exempt: &ast::Exempt, checker: &mut Checker) -> Option<Checke
     }
     let field = |root: ir::Root, path: &[&str]| ir::Access {
         root,
-        steps: path.iter().map(|s| ir::Step::Field(s.to_string())).collect(),
+        steps: path
+            .iter()
+            .map(|s| ir::Step::Field(s.to_string()))
+            .collect(),
     };
     let strings = |list: &[ast::StrLit]| {
-        let mut v: Vec<Literal> = list.iter().map(|s| Literal::String(s.value.clone())).collect();
+        let mut v: Vec<Literal> = list
+            .iter()
+            .map(|s| Literal::String(s.value.clone()))
+            .collect();
         v.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
         v.dedup();
         Literal::List(v)
@@ -927,14 +1009,23 @@ fn check_exemption(exempt: &ast::Exempt, checker: &mut Checker) -> Option<Checke
         };
         conditions.push(match &term.test {
             SelectorTest::Equals(v) => expr::and(vec![present, cmp(ir::CompareOp::Eq, v)]),
-            SelectorTest::NotEquals(v) => Expr::Not(Box::new(expr::and(vec![present, cmp(ir::CompareOp::Eq, v)]))),
+            SelectorTest::NotEquals(v) => Expr::Not(Box::new(expr::and(vec![
+                present,
+                cmp(ir::CompareOp::Eq, v),
+            ]))),
             SelectorTest::In(list) => expr::and(vec![
                 present,
-                Expr::InList { item: value(), list: Box::new(Expr::Literal(strings(list))) },
+                Expr::InList {
+                    item: value(),
+                    list: Box::new(Expr::Literal(strings(list))),
+                },
             ]),
             SelectorTest::NotIn(list) => Expr::Not(Box::new(expr::and(vec![
                 present,
-                Expr::InList { item: value(), list: Box::new(Expr::Literal(strings(list))) },
+                Expr::InList {
+                    item: value(),
+                    list: Box::new(Expr::Literal(strings(list))),
+                },
             ]))),
             SelectorTest::Exists => present,
             SelectorTest::Missing => Expr::Not(Box::new(present)),
@@ -943,7 +1034,11 @@ fn check_exemption(exempt: &ast::Exempt, checker: &mut Checker) -> Option<Checke
     let expires = exempt.expires.expect("checked above");
     Some(CheckedExemption {
         exemption: ir::Exemption {
-            reason: exempt.reason.as_ref().map(|r| r.value.clone()).unwrap_or_default(),
+            reason: exempt
+                .reason
+                .as_ref()
+                .map(|r| r.value.clone())
+                .unwrap_or_default(),
             owner: exempt.owner.as_ref().map(|o| o.value.clone()),
             expires: expires.to_string(),
             condition: expr::and(conditions),
@@ -956,7 +1051,9 @@ fn check_exemption(exempt: &ast::Exempt, checker: &mut Checker) -> Option<Checke
 pub fn is_dns_label(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
         && !name.ends_with('-')
 }
@@ -964,7 +1061,9 @@ pub fn is_dns_label(name: &str) -> bool {
 fn is_label_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
         && name.as_bytes()[0].is_ascii_alphanumeric()
         && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
 }

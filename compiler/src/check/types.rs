@@ -63,6 +63,17 @@ impl Ty {
         }
     }
 
+    /// The description with its indefinite article: `a string`, `an int`.
+    pub fn with_article(&self, schema: &Schema) -> String {
+        let text = self.describe(schema);
+        let article = if text.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {text}")
+    }
+
     pub fn is_error_or_any(&self) -> bool {
         matches!(self, Ty::Error | Ty::Any)
     }

@@ -102,7 +102,9 @@ impl Lexer<'_> {
                     loop {
                         match self.peek(0) {
                             Some(b) if b.is_ascii_alphanumeric() || b == b'_' => self.pos += 1,
-                            Some(b'-') if self.peek(1).is_some_and(|b| b.is_ascii_alphanumeric()) => {
+                            Some(b'-')
+                                if self.peek(1).is_some_and(|b| b.is_ascii_alphanumeric()) =>
+                            {
                                 self.pos += 1
                             }
                             _ => break,
@@ -175,7 +177,10 @@ impl Lexer<'_> {
                 b'\\' => {
                     self.pos += 1;
                     if self.peek(0).is_some_and(|b| b != b'\n') {
-                        self.pos += self.text[self.pos..].chars().next().map_or(1, char::len_utf8);
+                        self.pos += self.text[self.pos..]
+                            .chars()
+                            .next()
+                            .map_or(1, char::len_utf8);
                     }
                 }
                 b'"' if depth == 0 => {
@@ -287,7 +292,12 @@ mod tests {
         let kinds: Vec<_> = lexed.tokens.iter().map(|t| t.kind).collect();
         assert_eq!(
             kinds,
-            vec![TokenKind::Ident, TokenKind::Str, TokenKind::Ident, TokenKind::Eof]
+            vec![
+                TokenKind::Ident,
+                TokenKind::Str,
+                TokenKind::Ident,
+                TokenKind::Eof
+            ]
         );
         assert!(lexed.diagnostics.is_empty());
     }

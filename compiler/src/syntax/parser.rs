@@ -184,6 +184,20 @@ impl<'a> Parser<'a> {
 
     // ---- recovery -----------------------------------------------------------------------
 
+    /// The end of the input, a `}`, or a rule clause or item keyword: where an expression
+    /// that is missing its closing bracket must stop.
+    fn at_clause_boundary(&self) -> bool {
+        let token = self.peek();
+        match token.kind {
+            TokenKind::Eof | TokenKind::RBrace => true,
+            TokenKind::Ident => {
+                let word = self.slice(token.span);
+                ["when", "that", "message", "fix"].contains(&word) || self.at_item_start()
+            }
+            _ => false,
+        }
+    }
+
     fn at_item_start(&self) -> bool {
         let token = self.peek();
         token.kind == TokenKind::Ident
@@ -201,9 +215,7 @@ impl<'a> Parser<'a> {
                 TokenKind::Eof => return,
                 TokenKind::RBrace if depth == 0 => return,
                 TokenKind::Ident if depth == 0 && self.at_item_start() => return,
-                TokenKind::Ident
-                    if token.line_start && self.slice(token.span) == "guardrail" =>
-                {
+                TokenKind::Ident if token.line_start && self.slice(token.span) == "guardrail" => {
                     return
                 }
                 TokenKind::LBrace | TokenKind::LBracket | TokenKind::LParen => depth += 1,
@@ -300,10 +312,7 @@ impl<'a> Parser<'a> {
     fn item(&mut self) -> PResult<Item> {
         let token = self.peek();
         if token.kind != TokenKind::Ident {
-            return Err(self.expected(
-                "an item (`title`, `match`, `deny`, `require`, …)",
-                None,
-            ));
+            return Err(self.expected("an item (`title`, `match`, `deny`, `require`, …)", None));
         }
         let word = self.slice(token.span);
         match word {
@@ -455,7 +464,9 @@ impl<'a> Parser<'a> {
 
     fn match_clause(&mut self) -> PResult<MatchClause> {
         let keyword = self.bump();
-        let what = self.ident("`workloads`, `kinds`, `operations`, `namespaces`, `namespace_labels` or `labels`")?;
+        let what = self.ident(
+            "`workloads`, `kinds`, `operations`, `namespaces`, `namespace_labels` or `labels`",
+        )?;
         let (kind, end) = match what.name.as_str() {
             "workloads" => (MatchKind::Workloads, what.span),
             "kinds" => {
@@ -535,7 +546,9 @@ impl<'a> Parser<'a> {
             } else {
                 return Err(self.expected(
                     "`=`, `!=`, `in`, `not in`, `exists` or `missing`",
-                    Some("a selector term reads `\"app\" = \"web\"` or `\"tier\" in [\"a\", \"b\"]`"),
+                    Some(
+                        "a selector term reads `\"app\" = \"web\"` or `\"tier\" in [\"a\", \"b\"]`",
+                    ),
                 ));
             };
             let span = key.span.to(self.previous_end());
@@ -660,7 +673,9 @@ impl<'a> Parser<'a> {
                     format!("expected `message` to end the rule, found {found}"),
                 )
                 .with_secondary(keyword.span, "rule starts here")
-                .with_help("every rule says what is wrong: `message \"container {c.name} is privileged\"`"),
+                .with_help(
+                    "every rule says what is wrong: `message \"container {c.name} is privileged\"`",
+                ),
             );
             // The rule itself is complete enough to check; keep it.
             if !self.at_item_start() && !self.at(TokenKind::RBrace) {
@@ -730,7 +745,8 @@ impl<'a> Parser<'a> {
                 exempt.span = keyword.span.to(close.span);
                 return Ok(exempt);
             }
-            let key = self.ident("`namespaces`, `names`, `labels`, `reason`, `owner` or `expires`")?;
+            let key =
+                self.ident("`namespaces`, `names`, `labels`, `reason`, `owner` or `expires`")?;
             match key.name.as_str() {
                 "namespaces" => exempt.namespaces.extend(self.string_list()?.0),
                 "names" => exempt.names.extend(self.string_list()?.0),
@@ -739,7 +755,14 @@ impl<'a> Parser<'a> {
                 "owner" => exempt.owner = Some(self.string_lit()?),
                 "expires" => exempt.expires = Some(self.date()?),
                 other => {
-                    let options = ["namespaces", "names", "labels", "reason", "owner", "expires"];
+                    let options = [
+                        "namespaces",
+                        "names",
+                        "labels",
+                        "reason",
+                        "owner",
+                        "expires",
+                    ];
                     let suggestion = crate::syntax::closest_word(other, &options);
                     self.diagnostics.push(
                         Diagnostic::new(
@@ -938,16 +961,23 @@ impl<'a> Parser<'a> {
             if let Some(close) = self.eat(TokenKind::RParen) {
                 return (args, close.span);
             }
-            if self.at(TokenKind::Eof) {
+            if self.at_clause_boundary() {
                 self.diagnostics.push(
-                    Diagnostic::new(Code::UnclosedDelimiter, self.peek().span, "expected `)`")
-                        .with_secondary(open.span, "opened here"),
+                    Diagnostic::new(
+                        Code::UnclosedDelimiter,
+                        self.previous_end(),
+                        "expected `)` to close the call",
+                    )
+                    .with_secondary(open.span, "opened here"),
                 );
                 return (args, self.previous_end());
             }
             let before = self.pos;
             args.push(self.expr());
-            if self.eat(TokenKind::Comma).is_none() && !self.at(TokenKind::RParen) {
+            if self.eat(TokenKind::Comma).is_none()
+                && !self.at(TokenKind::RParen)
+                && !self.at_clause_boundary()
+            {
                 self.expected("`,` or `)`", None);
                 if self.pos == before {
                     self.bump();
@@ -1000,7 +1030,9 @@ impl<'a> Parser<'a> {
                         Code::InvalidQuantity,
                         token.span,
                         format!("`{text}` is not a Kubernetes quantity"),
-                        Some("a quantity is a number with an optional suffix: 250m, 1.5Gi, 2G, 1e3"),
+                        Some(
+                            "a quantity is a number with an optional suffix: 250m, 1.5Gi, 2G, 1e3",
+                        ),
                     );
                     Expr {
                         kind: ExprKind::Error,

@@ -1,23 +1,27 @@
 //! Diagnostics for people (rustc style, via codespan-reporting) and for machines (JSON).
+//! Pure: rendering goes to strings; the caller prints them.
 
-use crate::cli::workspace::Workspace;
-use codespan_reporting::diagnostic::{Diagnostic as Report, Label as ReportLabel, Severity as ReportSeverity};
+use crate::span::LineIndex;
+use crate::{Diagnostic, Severity, SourceId, Span};
+use codespan_reporting::diagnostic::{
+    Diagnostic as Report, Label as ReportLabel, Severity as ReportSeverity,
+};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor};
-use guardrailc_compiler::span::LineIndex;
-use guardrailc_compiler::{Diagnostic, Severity, SourceId};
 use serde_json::{json, Value};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
+/// The files diagnostics point into, by source id.
+pub trait SourceFiles {
+    /// Name and text of a source; ids past the end name the project file.
+    fn file(&self, id: SourceId) -> (&str, &str);
+    /// How many ids there are (the project file included).
+    fn count(&self) -> usize;
 }
 
 /// Renders diagnostics rustc-style to a string (no colour), for stderr and for snapshots.
-pub fn human(workspace: &Workspace, diagnostics: &[Diagnostic], color: bool) -> String {
+pub fn human(workspace: &dyn SourceFiles, diagnostics: &[Diagnostic], color: bool) -> String {
     let mut files = SimpleFiles::new();
-    let count = workspace.sources.len() + 1;
+    let count = workspace.count();
     let ids: Vec<usize> = (0..count)
         .map(|i| {
             let (name, text) = workspace.file(SourceId(i as u32));
@@ -44,7 +48,9 @@ pub fn human(workspace: &Workspace, diagnostics: &[Diagnostic], color: bool) -> 
         let mut labels = vec![primary];
         for label in &diagnostic.labels {
             let file = ids[(label.span.source.0 as usize).min(count - 1)];
-            labels.push(ReportLabel::secondary(file, label.span.range()).with_message(&label.message));
+            labels.push(
+                ReportLabel::secondary(file, label.span.range()).with_message(&label.message),
+            );
         }
         let mut notes = Vec::new();
         if let Some(help) = &diagnostic.help {
@@ -64,7 +70,12 @@ pub fn human(workspace: &Workspace, diagnostics: &[Diagnostic], color: bool) -> 
             let (name, _) = workspace.file(diagnostic.span.source);
             let _ = std::io::Write::write_fmt(
                 &mut buffer,
-                format_args!("{}[{}]: {} ({name})\n", severity_word(diagnostic.severity), diagnostic.code, diagnostic.message),
+                format_args!(
+                    "{}[{}]: {} ({name})\n",
+                    severity_word(diagnostic.severity),
+                    diagnostic.code,
+                    diagnostic.message
+                ),
             );
         }
     }
@@ -80,8 +91,8 @@ fn severity_word(severity: Severity) -> &'static str {
 }
 
 /// One diagnostic as JSON, with 1-based line and column (in characters).
-pub fn json_diagnostic(workspace: &Workspace, diagnostic: &Diagnostic) -> Value {
-    let location = |span: guardrailc_compiler::Span| {
+pub fn json_diagnostic(workspace: &dyn SourceFiles, diagnostic: &Diagnostic) -> Value {
+    let location = |span: Span| {
         let (name, text) = workspace.file(span.source);
         let index = LineIndex::new(text);
         let start = index.line_col(text, span.start as usize);
@@ -108,8 +119,18 @@ pub fn json_diagnostic(workspace: &Workspace, diagnostic: &Diagnostic) -> Value 
 
 /// A closing line: `2 errors, 1 warning`.
 pub fn summary(diagnostics: &[Diagnostic]) -> String {
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-    let warnings = diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }
