@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod codes;
+pub mod cost;
 pub mod diagnostic;
 pub mod emit;
 pub mod ir;
