@@ -504,3 +504,47 @@ pub fn all_policies() -> Vec<Policy> {
         request_guardrail(),
     ]
 }
+
+/// A JSON value as the API server hands it to CEL: integers stay `int` (serde binding would
+/// make them `uint`).
+pub fn to_cel(json: &serde_json::Value) -> cel::Value {
+    use serde_json::Value as Json;
+    match json {
+        Json::Null => cel::Value::Null,
+        Json::Bool(b) => cel::Value::Bool(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => cel::Value::Int(i),
+            None => cel::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(s) => cel::Value::from(s.clone()),
+        Json::Array(items) => {
+            cel::Value::List(std::sync::Arc::new(items.iter().map(to_cel).collect()))
+        }
+        Json::Object(entries) => {
+            let map: std::collections::HashMap<String, cel::Value> = entries
+                .iter()
+                .map(|(k, v)| (k.clone(), to_cel(v)))
+                .collect();
+            cel::Value::from(map)
+        }
+    }
+}
+
+/// Runs a printed expression with the CEL standard library and the strings extension, with
+/// `bindings` as its variables.
+pub fn evaluate(expression: &str, bindings: &[(&str, cel::Value)]) -> Result<cel::Value, String> {
+    let mut env = cel::Env::stdlib();
+    env.add_extension(cel::extensions::strings)
+        .map_err(|e| format!("{e:?}"))?;
+    let env = std::sync::Arc::new(env);
+    let program = env
+        .compile(expression)
+        .map_err(|e| format!("`{expression}` does not parse: {e}"))?;
+    let mut context = cel::Context::with_env(env);
+    for (name, value) in bindings {
+        context.add_variable_from_value(*name, value.clone());
+    }
+    program
+        .execute(&context)
+        .map_err(|e| format!("`{expression}` fails: {e:?}"))
+}
