@@ -8,6 +8,7 @@ pub mod backend;
 pub mod check;
 pub mod codes;
 pub mod config;
+pub mod cost;
 pub mod diagnostic;
 pub mod emit;
 pub mod ir;
