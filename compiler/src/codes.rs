@@ -220,7 +220,7 @@ Write the version as `1.30`.";
     CostLimit = "G0501", Warning, "a CEL expression may exceed the API server's cost limit",
 "The API server charges each CEL expression at run time and rejects evaluations over
 1,000,000 units. The estimate multiplies list sizes (from schema maxItems, or a default of
-1,000 for unbounded lists) through nested loops. Narrow the loops or bound the lists.";
+64 for unbounded lists) through nested loops. Narrow the loops or bound the lists.";
     KubeVersionTooOld = "G0502", Error, "a construct needs a CEL function newer than the target kube version",
 "The API server rejects CEL functions it does not know. Raise `--kube-version` (or
 `kube_version` in guardrails.toml), or avoid the construct.";

@@ -14,8 +14,10 @@ use crate::ir::{
 
 /// The API server stops an expression whose run-time cost exceeds this.
 pub const EXPRESSION_COST_LIMIT: u64 = 1_000_000;
-/// Assumed size of a list with no `maxItems` (matches the `G0501` explanation).
-pub const UNBOUNDED_LIST_SIZE: u64 = 1_000;
+/// Assumed size of a list with no `maxItems` (matches the `G0501` explanation): a realistic
+/// upper bound for pod lists (containers, ports, volumes), so a rule warns when it nests three
+/// such loops, not two.
+pub const UNBOUNDED_LIST_SIZE: u64 = 64;
 /// Assumed length of a string whose value is not known: a label value or DNS label is at most
 /// 63 characters, and most names and image references are shorter than this.
 pub const UNKNOWN_STRING_LENGTH: u64 = 64;

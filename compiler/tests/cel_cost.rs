@@ -88,15 +88,18 @@ fn simple_rules_do_not_warn() {
 }
 
 #[test]
-fn one_loop_over_containers_stays_under_the_limit_and_two_nested_do_not() {
+fn loops_over_containers_and_their_ports_stay_under_the_limit() {
     let policy = pod_guardrail();
     let model = CostModel::new(&policy.params);
     let warned: Vec<usize> = cost::check_policy(&policy, &model)
         .iter()
         .map(|d| d.span.start as usize / 100)
         .collect();
-    // rule 2 iterates ports inside containers: 10⁶ bindings
-    assert_eq!(warned, vec![2]);
+    // rule 2 iterates ports inside containers: 64 × 64 bindings of a body of a few dozen
+    // units stays under 1,000,000; only a third nested loop warns (tested above)
+    assert_eq!(warned, Vec::<usize>::new());
+    let nested = cost::estimate_rule(&policy.rules[1], &model);
+    assert!((100_000..1_000_000).contains(&nested), "{nested}");
 }
 
 #[test]
