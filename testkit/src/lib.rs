@@ -1,1 +1,29 @@
+//! The testkit evaluates the artifacts the compiler emits, in process, as the real systems
+//! would: ValidatingAdmissionPolicy with the `cel` crate, Gatekeeper and plain OPA Rego with
+//! `regorus`. Every engine turns one [`AdmissionCase`] into an [`Outcome`], and
+//! [`outcome::compare`] is the one comparison of two outcomes. See docs/evaluation.md.
 
+pub mod case;
+pub mod label_selector;
+pub mod outcome;
+pub mod rego;
+pub mod vap;
+
+pub use case::{AdmissionCase, Operation, ResourceCatalog, ResourceInfo, UserInfo};
+pub use outcome::{compare, Difference, Outcome, Verdict};
+pub use rego::gatekeeper::GatekeeperPolicy;
+pub use rego::opa::OpaPolicy;
+pub use vap::VapPolicy;
+
+/// A case the engines cannot evaluate (no object, an unknown kind, a namespace object the
+/// match needs but the case lacks): a fixture mistake, not a verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseError(pub String);
+
+impl std::fmt::Display for CaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CaseError {}

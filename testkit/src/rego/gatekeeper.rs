@@ -1,0 +1,164 @@
+//! Gatekeeper: a ConstraintTemplate's Rego evaluated for one of its Constraints, with the
+//! input Gatekeeper builds from an admission request.
+
+use super::gatekeeper_match::ConstraintMatch;
+use super::{evaluate_set_rule, failed, prepared_engine};
+use crate::case::{AdmissionCase, RequestFacts, ResourceCatalog};
+use crate::outcome::{Outcome, Verdict};
+use crate::CaseError;
+use regorus::Engine;
+use serde_json::{json, Value};
+
+/// The admission target every template we evaluate is written for.
+const ADMISSION_TARGET: &str = "admission.k8s.gatekeeper.sh";
+
+pub struct GatekeeperPolicy {
+    engine: Engine,
+    package: String,
+    matcher: ConstraintMatch,
+    parameters: Value,
+    enforcement: Verdict,
+}
+
+impl GatekeeperPolicy {
+    /// Prepares `template` (a ConstraintTemplate, templates.gatekeeper.sh/v1) and
+    /// `constraint` (a Constraint of the kind it defines), both as YAML text.
+    pub fn load(template: &str, constraint: &str) -> Result<GatekeeperPolicy, String> {
+        let template: Value = yaml_serde::from_str(template)
+            .map_err(|e| format!("the ConstraintTemplate is not valid YAML: {e}"))?;
+        let constraint: Value = yaml_serde::from_str(constraint)
+            .map_err(|e| format!("the Constraint is not valid YAML: {e}"))?;
+        if template.get("kind").and_then(Value::as_str) != Some("ConstraintTemplate") {
+            return Err("expected a ConstraintTemplate".to_string());
+        }
+        let defined_kind = template
+            .pointer("/spec/crd/spec/names/kind")
+            .and_then(Value::as_str)
+            .ok_or("the ConstraintTemplate has no `spec.crd.spec.names.kind`")?;
+        let constraint_kind = constraint.get("kind").and_then(Value::as_str);
+        if constraint_kind != Some(defined_kind) {
+            return Err(format!(
+                "the Constraint is a `{}`, but the template defines `{defined_kind}`",
+                constraint_kind.unwrap_or_default()
+            ));
+        }
+        let target = template
+            .pointer("/spec/targets/0")
+            .ok_or("the ConstraintTemplate has no `spec.targets`")?;
+        let target_name = target.get("target").and_then(Value::as_str);
+        if target_name != Some(ADMISSION_TARGET) {
+            return Err(format!(
+                "the template's target is `{}`, not `{ADMISSION_TARGET}`",
+                target_name.unwrap_or_default()
+            ));
+        }
+        let (engine, package) = prepared_engine(&template_modules(target)?, "violation")?;
+        let enforcement = match constraint
+            .pointer("/spec/enforcementAction")
+            .and_then(Value::as_str)
+        {
+            None | Some("deny") => Verdict::Deny,
+            Some("warn") => Verdict::Warn,
+            Some("dryrun") => Verdict::Audit,
+            Some(other) => return Err(format!("unknown enforcementAction `{other}`")),
+        };
+        Ok(GatekeeperPolicy {
+            engine,
+            package,
+            matcher: ConstraintMatch::parse(constraint.pointer("/spec/match"))?,
+            parameters: constraint
+                .pointer("/spec/parameters")
+                .cloned()
+                .unwrap_or_else(|| json!({})),
+            enforcement,
+        })
+    }
+
+    /// Applies the constraint's match, then evaluates the template's `violation` rule.
+    pub fn evaluate(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+    ) -> Result<Outcome, CaseError> {
+        let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
+        // On DELETE, Gatekeeper reviews the stored object as `object`.
+        let object = case
+            .object
+            .as_ref()
+            .or(case.old_object.as_ref())
+            .ok_or_else(|| CaseError("the case has neither an object nor an old object".into()))?;
+        let in_scope = self
+            .matcher
+            .matches(object, &facts, case.namespace_object.as_ref())
+            .map_err(CaseError)?;
+        if !in_scope {
+            return Ok(Outcome::allowed());
+        }
+        let mut review = case.admission_request(&facts);
+        review["object"] = object.clone();
+        review["oldObject"] = case.old_object.clone().unwrap_or(Value::Null);
+        if let Some(namespace) = &case.namespace_object {
+            review["namespaceObject"] = namespace.clone();
+        }
+        let input = json!({"review": review, "parameters": self.parameters});
+        let violations = match evaluate_set_rule(&self.engine, &self.package, "violation", input) {
+            Ok(violations) => violations,
+            Err(error) => return Ok(failed(error)),
+        };
+        let mut messages = Vec::new();
+        for violation in &violations {
+            let message = violation
+                .as_object()
+                .ok()
+                .and_then(|fields| fields.get(&regorus::Value::from("msg")))
+                .and_then(|msg| msg.as_string().ok());
+            match message {
+                Some(msg) => messages.push(msg.to_string()),
+                None => return Ok(failed("a violation has no string `msg`".to_string())),
+            }
+        }
+        Ok(Outcome {
+            verdict: if messages.is_empty() {
+                Verdict::Allow
+            } else {
+                self.enforcement
+            },
+            violated: !messages.is_empty(),
+            messages,
+            errors: Vec::new(),
+        })
+    }
+}
+
+/// The Rego modules of a template target: `rego` (with `libs`), or the `Rego` engine entry
+/// of `code` (with its `source.libs`).
+fn template_modules(target: &Value) -> Result<Vec<(String, String)>, String> {
+    let source = match target.get("rego").and_then(Value::as_str) {
+        Some(rego) => Some((rego, target.get("libs"))),
+        None => target
+            .get("code")
+            .and_then(Value::as_array)
+            .and_then(|code| {
+                code.iter()
+                    .find(|c| c.get("engine").and_then(Value::as_str) == Some("Rego"))
+            })
+            .and_then(|code| code.get("source"))
+            .and_then(|source| {
+                let rego = source.get("rego").and_then(Value::as_str)?;
+                Some((rego, source.get("libs")))
+            }),
+    };
+    let (rego, libs) =
+        source.ok_or("the template target has neither `rego` nor a `Rego` entry in `code`")?;
+    let mut modules = vec![("template.rego".to_string(), rego.to_string())];
+    for (i, lib) in libs
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let lib = lib.as_str().ok_or("a template lib is not a string")?;
+        modules.push((format!("lib{i}.rego"), lib.to_string()));
+    }
+    Ok(modules)
+}

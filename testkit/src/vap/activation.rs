@@ -1,0 +1,179 @@
+//! The names a VAP expression sees, bound as the API server binds them: `object`,
+//! `oldObject`, `request`, `namespaceObject`, `params`, and `variables`, each variable
+//! evaluated lazily and at most once per request.
+
+use super::json_to_cel::cel_value_of;
+use cel::common::traits::Indexer;
+use cel::common::types::{CelString, Type};
+use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
+use cel::{Context, Env, ExecutionError, Program, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// A `variables` entry of a policy, compiled once.
+pub(crate) struct CompiledVariable {
+    pub name: String,
+    pub program: Program,
+}
+
+/// The top-level bindings of one request.
+pub(crate) struct Bindings {
+    pub object: serde_json::Value,
+    pub old_object: serde_json::Value,
+    pub request: serde_json::Value,
+    pub namespace_object: serde_json::Value,
+}
+
+pub(crate) struct Activation<'p> {
+    env: Arc<Env>,
+    object: Box<dyn Val>,
+    old_object: Box<dyn Val>,
+    request: Box<dyn Val>,
+    namespace_object: Box<dyn Val>,
+    params: Box<dyn Val>,
+    variables: &'p [CompiledVariable],
+    /// One cell per variable, filled on first use; an error is kept like a value.
+    evaluated: Vec<OnceLock<Result<Box<dyn Val>, ExecutionError>>>,
+    /// Set while a variable is being evaluated, to refuse a variable that refers to itself.
+    in_progress: Vec<AtomicBool>,
+}
+
+impl<'p> Activation<'p> {
+    pub fn new(env: Arc<Env>, bindings: &Bindings, variables: &'p [CompiledVariable]) -> Self {
+        let val = |json: &serde_json::Value| -> Box<dyn Val> {
+            cel_value_of(json)
+                .try_into()
+                .expect("values converted from JSON are all built-in CEL values")
+        };
+        Activation {
+            env,
+            object: val(&bindings.object),
+            old_object: val(&bindings.old_object),
+            request: val(&bindings.request),
+            namespace_object: val(&bindings.namespace_object),
+            // paramKind is not supported: params are inlined by the compiler.
+            params: val(&serde_json::Value::Null),
+            variables,
+            evaluated: variables.iter().map(|_| OnceLock::new()).collect(),
+            in_progress: variables.iter().map(|_| AtomicBool::new(false)).collect(),
+        }
+    }
+
+    /// Evaluates one prepared program against this request.
+    pub fn evaluate(&self, program: &Program) -> Result<Value, ExecutionError> {
+        let mut context = Context::with_env(Arc::clone(&self.env));
+        context.set_variable_resolver(self);
+        program.execute(&context)
+    }
+
+    /// The value of variable `name`, evaluated on first use.
+    pub fn variable(&self, name: &str) -> Result<&(dyn Val + 'static), ExecutionError> {
+        let index = self
+            .variables
+            .iter()
+            .position(|v| v.name == name)
+            .ok_or_else(|| ExecutionError::no_such_key(name))?;
+        if self.evaluated[index].get().is_none() {
+            if self.in_progress[index].swap(true, Ordering::SeqCst) {
+                return Err(ExecutionError::function_error(
+                    "variables",
+                    format!("variable `{name}` refers to itself"),
+                ));
+            }
+            let result = self
+                .evaluate(&self.variables[index].program)
+                .and_then(Box::<dyn Val>::try_from);
+            // Only this call can have set the cell: it was empty and no other evaluation of
+            // this variable can be in progress.
+            let _ = self.evaluated[index].set(result);
+        }
+        match self.evaluated[index]
+            .get()
+            .expect("the cell is filled above when it was empty")
+        {
+            Ok(value) => Ok(value.as_ref()),
+            Err(error) => Err(error.clone()),
+        }
+    }
+}
+
+impl VariableResolver for Activation<'_> {
+    fn resolve<'b>(&'b self, name: &str) -> Option<CowVal<'b, 'b>> {
+        let bound = match name {
+            "object" => &self.object,
+            "oldObject" => &self.old_object,
+            "request" => &self.request,
+            "namespaceObject" => &self.namespace_object,
+            "params" => &self.params,
+            "variables" => return Some(CowVal::owned(Variables { activation: self })),
+            _ => return None,
+        };
+        Some(CowVal::Borrowed(bound.as_ref()))
+    }
+}
+
+/// The `variables` value: each field is looked up, and evaluated, when selected.
+#[derive(Debug)]
+struct Variables<'a> {
+    activation: &'a Activation<'a>,
+}
+
+impl std::fmt::Debug for Activation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Activation")
+            .field("variables", &self.variables.len())
+            .finish_non_exhaustive()
+    }
+}
+
+static VARIABLES_TYPE: Type = Type::new_unspecified_type("kubernetes.variables");
+
+impl Val for Variables<'_> {
+    fn get_type(&self) -> &Type {
+        &VARIABLES_TYPE
+    }
+
+    fn cel_type() -> &'static Type {
+        &VARIABLES_TYPE
+    }
+
+    fn clone_as_boxed<'v>(&self) -> Box<dyn Val + 'v>
+    where
+        Self: 'v,
+    {
+        Box::new(Variables {
+            activation: self.activation,
+        })
+    }
+
+    fn as_indexer<'b, 'v>(&'b self) -> Option<&'b (dyn Indexer + 'v)>
+    where
+        Self: 'v,
+    {
+        Some(self)
+    }
+}
+
+impl Indexer for Variables<'_> {
+    fn get<'b, 'v>(&'b self, index: &dyn Val) -> Result<CowVal<'b, 'v>, ExecutionError>
+    where
+        Self: 'v,
+    {
+        let name =
+            index
+                .downcast_ref::<CelString>()
+                .ok_or_else(|| ExecutionError::UnexpectedType {
+                    got: index.get_type().name().to_string(),
+                    want: "string".to_string(),
+                })?;
+        Ok(CowVal::Borrowed(self.activation.variable(name.inner())?))
+    }
+
+    fn steal<'v>(self: Box<Self>, index: &dyn Val) -> Result<Box<dyn Val + 'v>, ExecutionError>
+    where
+        Self: 'v,
+    {
+        self.get(index).map(CowVal::into_owned)
+    }
+}

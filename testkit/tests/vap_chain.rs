@@ -1,0 +1,271 @@
+//! The admission-chain details of the VAP engine, each on a small inline policy.
+
+use guardrailc_testkit::{
+    AdmissionCase, GatekeeperPolicy, OpaPolicy, Operation, Outcome, ResourceInfo, UserInfo,
+    VapPolicy, Verdict,
+};
+use serde_json::json;
+
+fn catalog(_api_version: &str, kind: &str) -> Option<ResourceInfo> {
+    (kind == "Pod").then(|| ResourceInfo {
+        group: String::new(),
+        version: "v1".to_string(),
+        resource: "pods".to_string(),
+        namespaced: true,
+    })
+}
+
+const BINDING: &str = "
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: p, validationActions: [Deny]}
+";
+
+/// A policy on pods with the given `spec` entries after matchConstraints.
+fn policy(rest: &str) -> VapPolicy {
+    let text = format!(
+        "
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {{name: p}}
+spec:
+  matchConstraints:
+    resourceRules:
+      - {{apiGroups: [''], apiVersions: [v1], resources: [pods], operations: ['*']}}
+{rest}"
+    );
+    VapPolicy::load(&text, BINDING).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn case() -> AdmissionCase {
+    AdmissionCase {
+        operation: Operation::Create,
+        object: Some(json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "default"},
+            "spec": {"containers": [{"name": "app", "image": "a:1", "ports": [{"containerPort": 80}]}]}
+        })),
+        old_object: None,
+        namespace_object: None,
+        user: UserInfo::default(),
+    }
+}
+
+fn run(policy: &VapPolicy) -> Outcome {
+    policy.evaluate(&case(), &catalog).expect("complete case")
+}
+
+#[test]
+fn json_integers_are_cel_ints() {
+    let p = policy(
+        "  validations:
+    - expression: object.spec.containers[0].ports[0].containerPort + 1 == 81
+    - expression: type(object.spec.containers[0].ports[0].containerPort) == int",
+    );
+    assert_eq!(run(&p), Outcome::allowed());
+}
+
+#[test]
+fn variables_are_lazy() {
+    // `broken` divides by zero, but no validation reads it: no error.
+    let unused = policy(
+        "  variables:
+    - {name: broken, expression: '1 / 0 == 1'}
+    - {name: fine, expression: 'true'}
+  validations:
+    - expression: variables.fine",
+    );
+    assert_eq!(run(&unused), Outcome::allowed());
+
+    let used = policy(
+        "  variables:
+    - {name: broken, expression: '1 / 0 == 1'}
+  validations:
+    - expression: variables.broken",
+    );
+    let outcome = run(&used);
+    assert_eq!(outcome.verdict, Verdict::Deny);
+    assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+}
+
+#[test]
+fn variables_see_earlier_variables() {
+    let p = policy(
+        "  variables:
+    - {name: image, expression: 'object.spec.containers[0].image'}
+    - {name: tagged, expression: 'variables.image.contains(\":\")'}
+  validations:
+    - expression: variables.tagged && variables.image == 'a:1'",
+    );
+    assert_eq!(run(&p), Outcome::allowed());
+}
+
+#[test]
+fn a_variable_that_reads_itself_is_an_error_not_a_hang() {
+    let p = policy(
+        "  variables:
+    - {name: loop, expression: 'variables.loop'}
+  validations:
+    - expression: variables.loop",
+    );
+    let outcome = run(&p);
+    assert!(
+        outcome.errors[0].contains("variable `loop` refers to itself"),
+        "{:?}",
+        outcome.errors
+    );
+}
+
+#[test]
+fn message_expression_falls_back_to_message_then_default() {
+    let p = policy(
+        "  validations:
+    - {expression: 'false', messageExpression: 'string(1 / 0)', message: static text}
+    - {expression: 'false', messageExpression: \"''\", message: empty falls back}
+    - {expression: 'false', messageExpression: \"'computed ' + object.metadata.name\"}
+    - {expression: '1 > 2'}",
+    );
+    assert_eq!(
+        run(&p).messages,
+        vec![
+            "static text",
+            "empty falls back",
+            "computed p",
+            "failed expression: 1 > 2"
+        ]
+    );
+}
+
+#[test]
+fn a_false_match_condition_skips_the_policy_even_beside_an_error() {
+    let p = policy(
+        "  matchConditions:
+    - {name: broken, expression: '1 / 0 == 1'}
+    - {name: never, expression: 'false'}
+  validations:
+    - expression: 'false'",
+    );
+    assert_eq!(run(&p), Outcome::allowed());
+}
+
+#[test]
+fn a_failing_match_condition_falls_to_the_failure_policy() {
+    let p = policy(
+        "  matchConditions:
+    - {name: broken, expression: 'object.nope'}
+  validations:
+    - expression: 'true'",
+    );
+    let outcome = run(&p);
+    assert_eq!(outcome.verdict, Verdict::Deny);
+    assert!(
+        outcome.errors[0].starts_with("matchCondition `broken`"),
+        "{:?}",
+        outcome.errors
+    );
+}
+
+#[test]
+fn non_bool_validations_are_errors() {
+    let p = policy(
+        "  validations:
+    - expression: \"'yes'\"",
+    );
+    assert_eq!(
+        run(&p).errors,
+        vec!["expression `'yes'`: evaluated to `string`, not a bool"]
+    );
+}
+
+#[test]
+fn load_errors_name_the_problem() {
+    let parse_error = VapPolicy::load(
+        "
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: p}
+spec:
+  matchConstraints: {resourceRules: []}
+  validations: [{expression: '1 +'}]
+",
+        BINDING,
+    )
+    .err()
+    .expect("the expression does not parse");
+    assert!(
+        parse_error.starts_with("validation `1 +` does not parse"),
+        "{parse_error}"
+    );
+
+    let wrong_binding = VapPolicy::load(
+        "
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: other}
+spec:
+  matchConstraints: {resourceRules: []}
+  validations: [{expression: 'true'}]
+",
+        BINDING,
+    )
+    .err()
+    .expect("the binding names another policy");
+    assert_eq!(wrong_binding, "the binding names policy `p`, not `other`");
+}
+
+#[test]
+fn rego_conflicts_are_errors_not_verdicts() {
+    let opa = OpaPolicy::load(
+        "package conflict
+
+kind := input.kind
+kind := \"other\"
+
+deny contains \"x\" if kind == \"Pod\"
+",
+    )
+    .expect("parses");
+    let outcome = opa.evaluate(&case()).expect("complete case");
+    assert!(!outcome.violated);
+    assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+}
+
+#[test]
+fn gatekeeper_sees_parameters_and_namespace_object() {
+    let template = "
+apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: t}
+spec:
+  crd: {spec: {names: {kind: T}}}
+  targets:
+    - target: admission.k8s.gatekeeper.sh
+      rego: |
+        package t
+        violation contains {\"msg\": msg} if {
+          input.review.namespaceObject.metadata.labels.tier == input.parameters.tier
+          msg := sprintf(\"%s/%s in tier %s\", [input.review.kind.kind, input.review.name, input.parameters.tier])
+        }
+";
+    let constraint = "
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: T
+metadata: {name: c}
+spec:
+  match:
+    namespaceSelector: {matchLabels: {tier: gold}}
+  parameters: {tier: gold}
+";
+    let policy = GatekeeperPolicy::load(template, constraint).expect("valid");
+    let mut gold = case();
+    gold.namespace_object =
+        Some(json!({"metadata": {"name": "default", "labels": {"tier": "gold"}}}));
+    let outcome = policy.evaluate(&gold, &catalog).expect("complete case");
+    assert_eq!(outcome.messages, vec!["Pod/p in tier gold"]);
+
+    let mut silver = case();
+    silver.namespace_object =
+        Some(json!({"metadata": {"name": "default", "labels": {"tier": "silver"}}}));
+    assert_eq!(policy.evaluate(&silver, &catalog), Ok(Outcome::allowed()));
+}
