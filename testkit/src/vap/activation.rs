@@ -2,12 +2,13 @@
 //! `oldObject`, `request`, `namespaceObject`, `params`, and `variables`, each variable
 //! evaluated lazily and at most once per request.
 
-use super::json_to_cel::cel_value_of;
+use super::json_to_cel::{cel_value_of, object_value};
 use cel::common::traits::Indexer;
 use cel::common::types::{CelString, Type};
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
 use cel::{Context, Env, ExecutionError, Program, Value};
+use guardrailc_compiler::schema::Schema;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -41,19 +42,21 @@ pub(crate) struct Activation<'p> {
 
 impl<'p> Activation<'p> {
     pub fn new(env: Arc<Env>, bindings: &Bindings, variables: &'p [CompiledVariable]) -> Self {
-        let val = |json: &serde_json::Value| -> Box<dyn Val> {
-            cel_value_of(json)
+        let boxed = |value: Value| -> Box<dyn Val> {
+            value
                 .try_into()
                 .expect("values converted from JSON are all built-in CEL values")
         };
+        let object = |json: &serde_json::Value| boxed(object_value(json, Schema::builtin()));
+        let plain = |json: &serde_json::Value| boxed(cel_value_of(json));
         Activation {
             env,
-            object: val(&bindings.object),
-            old_object: val(&bindings.old_object),
-            request: val(&bindings.request),
-            namespace_object: val(&bindings.namespace_object),
+            object: object(&bindings.object),
+            old_object: object(&bindings.old_object),
+            request: plain(&bindings.request),
+            namespace_object: object(&bindings.namespace_object),
             // paramKind is not supported: params are inlined by the compiler.
-            params: val(&serde_json::Value::Null),
+            params: plain(&serde_json::Value::Null),
             variables,
             evaluated: variables.iter().map(|_| OnceLock::new()).collect(),
             in_progress: variables.iter().map(|_| AtomicBool::new(false)).collect(),

@@ -1,9 +1,14 @@
 //! JSON to CEL values, as the API server converts an admitted object: integers are `int`
 //! (the cel crate's serde binding would make them `uint`), other numbers `double`, objects
-//! maps with string keys, `null` null.
+//! maps with string keys, `null` null. Properties of schema-typed objects are exposed under
+//! their escaped names (`metadata.namespace` is `metadata.__namespace__`); keys of maps
+//! (labels, annotations, resource limits) are not.
+//! <https://kubernetes.io/docs/reference/using-api/cel/#escaping>
 
 use cel::objects::Key;
 use cel::Value;
+use guardrailc_compiler::backend::cel::property_name;
+use guardrailc_compiler::schema::{FieldType, Schema};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -30,6 +35,56 @@ pub(crate) fn cel_value_of(json: &serde_json::Value) -> Value {
     }
 }
 
+/// A Kubernetes object as CEL sees it: walked along the schema of its kind, with object
+/// properties escaped. Objects of kinds the schema does not know are bound as plain JSON.
+pub(crate) fn object_value(json: &serde_json::Value, schema: &Schema) -> Value {
+    let root = json
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .and_then(|kind| schema.kind(kind))
+        .map(|info| FieldType::Object(info.root));
+    match root {
+        Some(ty) => typed_value(json, &ty, schema),
+        None => cel_value_of(json),
+    }
+}
+
+fn typed_value(json: &serde_json::Value, ty: &FieldType, schema: &Schema) -> Value {
+    match (json, ty) {
+        (serde_json::Value::Object(fields), FieldType::Object(id)) => {
+            let map: HashMap<Key, Value> = fields
+                .iter()
+                .filter_map(|(k, v)| {
+                    // A property CEL cannot name is not accessible at all.
+                    let name = property_name(k)?;
+                    let value = match schema.field_type(*id, k) {
+                        Some(field) => typed_value(v, field, schema),
+                        None => cel_value_of(v),
+                    };
+                    Some((Key::from(name), value))
+                })
+                .collect();
+            Value::from(map)
+        }
+        (serde_json::Value::Object(fields), FieldType::Map { values }) => {
+            let map: HashMap<Key, Value> = fields
+                .iter()
+                .map(|(k, v)| (Key::from(k.clone()), typed_value(v, values, schema)))
+                .collect();
+            Value::from(map)
+        }
+        (serde_json::Value::Array(items), FieldType::Array { items: item_ty, .. }) => {
+            Value::List(Arc::new(
+                items
+                    .iter()
+                    .map(|v| typed_value(v, item_ty, schema))
+                    .collect(),
+            ))
+        }
+        _ => cel_value_of(json),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,6 +99,29 @@ mod tests {
             cel_value_of(&json!(18446744073709551615u64)),
             Value::Float(18446744073709551615.0)
         );
+    }
+
+    #[test]
+    fn object_properties_are_escaped_and_map_keys_are_not() {
+        let pod = json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "ns", "labels": {"namespace": "x", "a.b/c": "d"}},
+        });
+        let Value::Map(map) = object_value(&pod, Schema::builtin()) else {
+            panic!("a pod binds as a map")
+        };
+        let metadata = map.get(&Key::from("metadata")).expect("metadata");
+        let Value::Map(metadata) = metadata else {
+            panic!("metadata is a map")
+        };
+        assert!(metadata.get(&Key::from("__namespace__")).is_some());
+        assert!(metadata.get(&Key::from("namespace")).is_none());
+        let Some(Value::Map(labels)) = metadata.get(&Key::from("labels")) else {
+            panic!("labels is a map")
+        };
+        assert!(labels.get(&Key::from("namespace")).is_some());
+        assert!(labels.get(&Key::from("a.b/c")).is_some());
     }
 
     #[test]
