@@ -174,3 +174,23 @@ impl AdmissionCase {
         })
     }
 }
+
+/// The catalog of a compiler schema: built-in kinds and declared CRDs, matched on group,
+/// version and kind.
+pub struct SchemaCatalog<'a>(pub &'a guardrailc_compiler::schema::Schema);
+
+impl ResourceCatalog for SchemaCatalog<'_> {
+    fn resource(&self, api_version: &str, kind: &str) -> Option<ResourceInfo> {
+        let info = self.0.kind(kind)?;
+        let (group, version) = match api_version.split_once('/') {
+            Some((group, version)) => (group, version),
+            None => ("", api_version),
+        };
+        (info.group == group && info.version == version).then(|| ResourceInfo {
+            group: info.group.clone(),
+            version: info.version.clone(),
+            resource: info.resource.clone(),
+            namespaced: info.namespaced,
+        })
+    }
+}

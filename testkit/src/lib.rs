@@ -9,7 +9,7 @@ pub mod outcome;
 pub mod rego;
 pub mod vap;
 
-pub use case::{AdmissionCase, Operation, ResourceCatalog, ResourceInfo, UserInfo};
+pub use case::{AdmissionCase, Operation, ResourceCatalog, ResourceInfo, SchemaCatalog, UserInfo};
 pub use outcome::{compare, Difference, Outcome, Verdict};
 pub use rego::gatekeeper::GatekeeperPolicy;
 pub use rego::opa::OpaPolicy;

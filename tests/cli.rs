@@ -1,0 +1,254 @@
+//! The command line as a user runs it: exit codes, output files, atomic writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn guardrailc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_guardrailc"))
+        .args(args)
+        .env("GUARDRAILC_TODAY", "2026-11-28")
+        .output()
+        .expect("the binary runs")
+}
+
+fn quickstart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart")
+}
+
+fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = walk(dir)
+        .into_iter()
+        .map(|p| {
+            let name = p
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn builds_the_quickstart_for_every_environment_and_target() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().join("out");
+    let output = guardrailc(&[
+        "build",
+        quickstart().to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let files = files_under(&out_dir);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    for env in ["dev", "staging", "prod"] {
+        for guardrail in [
+            "no-latest-tag",
+            "allowed-registries",
+            "no-privileged",
+            "no-host-ports",
+            "memory-limits",
+            "no-loadbalancer-outside-edge",
+            "team-label-immutable",
+        ] {
+            for suffix in [
+                "vap/{g}.policy.yaml",
+                "vap/{g}.binding.yaml",
+                "gatekeeper/{g}.template.yaml",
+                "gatekeeper/{g}.constraint.yaml",
+                "opa/{g}.rego",
+            ] {
+                let path = format!("{env}/{}", suffix.replace("{g}", guardrail));
+                assert!(names.contains(&path.as_str()), "missing {path}");
+            }
+        }
+    }
+    // 3 environments × 7 guardrails × 5 files, and the manifest
+    assert_eq!(files.len(), 3 * 7 * 5 + 1);
+    let binding =
+        std::fs::read_to_string(out_dir.join("staging/vap/allowed-registries.binding.yaml"))
+            .unwrap();
+    assert!(
+        binding.contains("- Deny"),
+        "allowed-registries denies on staging:\n{binding}"
+    );
+    let binding =
+        std::fs::read_to_string(out_dir.join("staging/vap/no-latest-tag.binding.yaml")).unwrap();
+    assert!(
+        binding.contains("- Warn"),
+        "staging warns by default:\n{binding}"
+    );
+}
+
+#[test]
+fn output_is_byte_identical_across_runs() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    for dir in [&first, &second] {
+        let output = guardrailc(&[
+            "build",
+            quickstart().to_str().unwrap(),
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    assert_eq!(
+        files_under(&first.path().join("o")),
+        files_under(&second.path().join("o"))
+    );
+}
+
+#[test]
+fn a_rebuild_keeps_files_it_did_not_write_and_removes_its_stale_ones() {
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("a.guard"), "guardrail a {\n  title \"a\"\n  match workloads\n  deny when pod.spec.hostPID == true message \"no\"\n}\n").unwrap();
+    std::fs::write(project.path().join("b.guard"), "guardrail b {\n  title \"b\"\n  match workloads\n  deny when pod.spec.hostIPC == true message \"no\"\n}\n").unwrap();
+    let dir = project.path().to_str().unwrap();
+    assert!(guardrailc(&["build", dir]).status.success());
+    let out = project.path().join("out");
+    std::fs::write(out.join("README.txt"), "mine").unwrap();
+    std::fs::remove_file(project.path().join("b.guard")).unwrap();
+    let output = guardrailc(&["build", dir]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(out.join("README.txt")).unwrap(),
+        "mine"
+    );
+    assert!(out.join("default/vap/a.policy.yaml").exists());
+    assert!(
+        !out.join("default/vap/b.policy.yaml").exists(),
+        "b's files came from the previous build and are stale"
+    );
+}
+
+#[test]
+fn a_failed_build_leaves_the_output_untouched() {
+    let project = tempfile::tempdir().unwrap();
+    let source = project.path().join("a.guard");
+    std::fs::write(&source, "guardrail a {\n  title \"a\"\n  match workloads\n  deny when pod.spec.hostPID == true message \"no\"\n}\n").unwrap();
+    let dir = project.path().to_str().unwrap();
+    assert!(guardrailc(&["build", dir]).status.success());
+    let before = files_under(&project.path().join("out"));
+    std::fs::write(&source, "guardrail a {\n  title \"a\"\n  match workloads\n  deny when pod.spec.hostPd == true message \"no\"\n}\n").unwrap();
+    let output = guardrailc(&["build", dir]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(files_under(&project.path().join("out")), before);
+}
+
+#[test]
+fn refuses_to_overwrite_a_file_it_did_not_write() {
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("a.guard"), "guardrail a {\n  title \"a\"\n  match workloads\n  deny when pod.spec.hostPID == true message \"no\"\n}\n").unwrap();
+    let policy = project.path().join("out/default/vap/a.policy.yaml");
+    std::fs::create_dir_all(policy.parent().unwrap()).unwrap();
+    std::fs::write(&policy, "hand-written").unwrap();
+    let output = guardrailc(&["build", project.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("was not written by guardrailc"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&policy).unwrap(), "hand-written");
+}
+
+#[test]
+fn user_errors_exit_1_with_file_line_and_column() {
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("bad.guard"),
+        "guardrail bad {\n  title \"t\"\n  match workloads\n  deny for c in pod.all_containers\n    when c.imagee == \"x\"\n    message \"m\"\n}\n",
+    )
+    .unwrap();
+    let output = guardrailc(&["build", project.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(text.contains("error[G0301]"), "{text}");
+    assert!(text.contains("bad.guard:5:12"), "{text}");
+    assert!(text.contains("did you mean `image`?"), "{text}");
+    assert!(
+        !project.path().join("out").exists(),
+        "nothing is written on errors"
+    );
+
+    let json = guardrailc(&[
+        "build",
+        project.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json on stdout");
+    assert_eq!(report["success"], false);
+    let diagnostic = &report["diagnostics"][0];
+    assert_eq!(diagnostic["code"], "G0301");
+    assert_eq!(diagnostic["location"]["file"], "bad.guard");
+    assert_eq!(diagnostic["location"]["line"], 5);
+    assert_eq!(diagnostic["location"]["column"], 12);
+    assert_eq!(diagnostic["fix"]["replacement"], "image");
+}
+
+#[test]
+fn a_directory_without_guardrails_is_an_error() {
+    let project = tempfile::tempdir().unwrap();
+    let output = guardrailc(&["build", project.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("G0404"), "{}", stderr(&output));
+    let missing = guardrailc(&["build", "/nonexistent/project"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("is not a directory"));
+}
+
+#[test]
+fn explain_prints_codes_and_guardrails() {
+    let output = guardrailc(&["explain", "G0301"]);
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("G0301: a field does not exist"), "{text}");
+    let output = guardrailc(&[
+        "explain",
+        "no-privileged",
+        "--project",
+        quickstart().to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Containers do not run privileged"), "{text}");
+    assert!(text.contains("in prod: deny"), "{text}");
+    assert!(text.contains("in dev: audit"), "{text}");
+    let output = guardrailc(&["explain", "G9999"]);
+    assert_eq!(output.status.code(), Some(1));
+    let output = guardrailc(&[
+        "explain",
+        "no-privilegd",
+        "--project",
+        quickstart().to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("did you mean `no-privileged`?"),
+        "{}",
+        stderr(&output)
+    );
+}
