@@ -1,0 +1,496 @@
+//! What the emitted policies do, evaluated by the testkit's engines on all three targets:
+//! escaping of user strings, the absent-value semantics, and the quickstart's guardrails.
+
+use guardrailc_compiler::config;
+use guardrailc_compiler::emit::{Artifact, Target};
+use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
+use guardrailc_compiler::schema::Schema;
+use guardrailc_compiler::SourceId;
+use guardrailc_testkit::{
+    compare, AdmissionCase, GatekeeperPolicy, OpaPolicy, Operation, Outcome, SchemaCatalog,
+    UserInfo, VapPolicy,
+};
+use serde_json::{json, Value};
+
+/// The three compiled forms of one guardrail in one environment.
+struct Compiled {
+    vap: VapPolicy,
+    gatekeeper: GatekeeperPolicy,
+    opa: OpaPolicy,
+}
+
+fn compile(sources: &[(&str, &str)], config_text: &str) -> Vec<Artifact> {
+    let sources: Vec<SourceFile> = sources
+        .iter()
+        .map(|(name, text)| SourceFile {
+            name: name.to_string(),
+            text: text.to_string(),
+        })
+        .collect();
+    let config_source = SourceId(sources.len() as u32);
+    let config = config::parse(config_source, config_text).expect("valid config");
+    let output = project::build(&BuildInput {
+        sources: &sources,
+        config: &config,
+        config_source,
+        schema: Schema::builtin(),
+        today: (2026, 11, 28),
+        options: &BuildOptions::default(),
+    });
+    let errors: Vec<_> = output.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    output.artifacts
+}
+
+fn load(artifacts: &[Artifact], env: &str, id: &str) -> Compiled {
+    let file = |suffix: &str| {
+        let path = format!("{env}/{suffix}");
+        artifacts
+            .iter()
+            .find(|a| a.path == path)
+            .unwrap_or_else(|| panic!("no artifact {path}"))
+            .contents
+            .clone()
+    };
+    Compiled {
+        vap: VapPolicy::load(
+            &file(&format!("vap/{id}.policy.yaml")),
+            &file(&format!("vap/{id}.binding.yaml")),
+        )
+        .unwrap(),
+        gatekeeper: GatekeeperPolicy::load(
+            &file(&format!("gatekeeper/{id}.template.yaml")),
+            &file(&format!("gatekeeper/{id}.constraint.yaml")),
+        )
+        .unwrap(),
+        opa: OpaPolicy::load(&file(&format!("opa/{id}.rego"))).unwrap(),
+    }
+}
+
+/// A CREATE by alice, with the namespace object Kubernetes would have for the object's
+/// namespace (every namespace carries its name as the `kubernetes.io/metadata.name` label).
+fn create(object: Value) -> AdmissionCase {
+    let namespace_object = object["metadata"]["namespace"].as_str().map(|ns| {
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}})
+    });
+    AdmissionCase {
+        operation: Operation::Create,
+        object: Some(object),
+        old_object: None,
+        namespace_object,
+        user: UserInfo {
+            username: "alice".into(),
+            groups: vec!["dev".into()],
+        },
+    }
+}
+
+impl Compiled {
+    /// Evaluates on every target, checks that they agree and raise no error, and returns the
+    /// VAP outcome. `with_opa`: the plain OPA package sees only the object and applies no
+    /// match, so it joins the comparison only for objects in scope without request context.
+    fn run(&self, case: &AdmissionCase, with_opa: bool) -> Outcome {
+        let catalog = SchemaCatalog(Schema::builtin());
+        let vap = self.vap.evaluate(case, &catalog).unwrap();
+        let gatekeeper = self.gatekeeper.evaluate(case, &catalog).unwrap();
+        assert!(vap.errors.is_empty(), "CEL raised {:?}", vap.errors);
+        assert!(
+            gatekeeper.errors.is_empty(),
+            "Rego raised {:?}",
+            gatekeeper.errors
+        );
+        if let Err(difference) = compare((Target::Vap, &vap), (Target::Gatekeeper, &gatekeeper)) {
+            panic!("vap and gatekeeper disagree:\n{difference}");
+        }
+        if with_opa {
+            let opa = self.opa.evaluate(case).unwrap();
+            if let Err(difference) = compare((Target::Vap, &vap), (Target::Opa, &opa)) {
+                panic!("vap and opa disagree:\n{difference}");
+            }
+        }
+        vap
+    }
+}
+
+const ESCAPING: &str = r#"
+guardrail escaping {
+  title "strings arrive in the policy exactly as written"
+  match kinds [ConfigMap]
+  param weird: list<string> = [
+    "quote\" apostrophe' back\\slash",
+    "new\nline\ttab",
+    "braces \{x\} percent %d %v %%",
+    "unicodé 😀 ünï",
+    "package namespace in for if not every some contains import"
+  ]
+  deny when object.data["value"] in params.weird
+    message "value {object.data["value"]} is \"forbidden\" 100% \{literal\} é😀 \\ '"
+  deny when object.data["prefix"].starts_with("it's \"q\" \\ \{")
+    message "prefix"
+  deny when object.data["regex"].matches("^a\\.b\\\\c\"d\\{2\\}$")
+    message "regex"
+  deny when object.metadata.labels["app.kubernetes.io/name"] == "a-b.c_d"
+    message "label"
+}
+"#;
+
+fn config_map(data: Value, labels: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ns", "labels": labels}, "data": data})
+}
+
+#[test]
+fn user_strings_are_compared_and_printed_exactly() {
+    let artifacts = compile(&[("escaping.guard", ESCAPING)], "");
+    let policy = load(&artifacts, "default", "escaping");
+    let weird = [
+        "quote\" apostrophe' back\\slash",
+        "new\nline\ttab",
+        "braces {x} percent %d %v %%",
+        "unicodé 😀 ünï",
+        "package namespace in for if not every some contains import",
+    ];
+    for value in weird {
+        let outcome = policy.run(
+            &create(config_map(json!({ "value": value }), json!({}))),
+            true,
+        );
+        assert!(outcome.violated, "{value:?} must be denied");
+        assert_eq!(
+            outcome.messages,
+            vec![format!(
+                "value {value} is \"forbidden\" 100% {{literal}} é😀 \\ '"
+            )],
+        );
+        for near in [
+            format!("{value} "),
+            value.replace('\\', "/"),
+            value[1..].to_string(),
+        ] {
+            if weird.contains(&near.as_str()) {
+                continue;
+            }
+            let outcome = policy.run(
+                &create(config_map(json!({ "value": near }), json!({}))),
+                true,
+            );
+            assert!(
+                !outcome.violated,
+                "{near:?} differs from every forbidden value"
+            );
+        }
+    }
+    let prefix = "it's \"q\" \\ {";
+    let outcome = policy.run(
+        &create(config_map(
+            json!({"prefix": format!("{prefix}tail")}),
+            json!({}),
+        )),
+        true,
+    );
+    assert_eq!(outcome.messages, vec!["prefix"]);
+    let outcome = policy.run(
+        &create(config_map(
+            json!({"prefix": "it's \"q\" / {tail"}),
+            json!({}),
+        )),
+        true,
+    );
+    assert!(!outcome.violated);
+
+    let outcome = policy.run(
+        &create(config_map(json!({"regex": "a.b\\c\"d{2}"}), json!({}))),
+        true,
+    );
+    assert_eq!(
+        outcome.messages,
+        vec!["regex"],
+        "the regex matches its literal text"
+    );
+    let outcome = policy.run(
+        &create(config_map(json!({"regex": "aXb\\c\"d{2}"}), json!({}))),
+        true,
+    );
+    assert!(
+        !outcome.violated,
+        "`\\.` is a literal dot, not any character"
+    );
+
+    let outcome = policy.run(
+        &create(config_map(
+            json!({}),
+            json!({"app.kubernetes.io/name": "a-b.c_d"}),
+        )),
+        true,
+    );
+    assert_eq!(outcome.messages, vec!["label"]);
+}
+
+const ABSENT: &str = r#"
+guardrail absent {
+  title "absent values"
+  match kinds [Pod]
+  deny for c in pod.all_containers
+    when c.securityContext.privileged == true
+    message "privileged {c.name}"
+  deny for c in pod.all_containers
+    when not c.image.contains(":")
+    message "unpinned {c.name} {c.image}"
+  deny for c in pod.all_containers for p in c.ports
+    when p.hostPort not in [8080]
+    message "host port {p.hostPort} in {c.name}"
+  require that all c in pod.spec.initContainers: exists(c.resources.limits["memory"])
+    message "init container without a memory limit"
+}
+"#;
+
+fn pod(spec: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"}, "spec": spec})
+}
+
+#[test]
+fn absent_values_follow_the_documented_semantics_on_every_target() {
+    let artifacts = compile(&[("absent.guard", ABSENT)], "");
+    let policy = load(&artifacts, "default", "absent");
+    // No securityContext, no ports, no initContainers: only the unpinned image fires.
+    let outcome = policy.run(
+        &create(pod(
+            json!({"containers": [{"name": "a", "image": "nginx"}]}),
+        )),
+        true,
+    );
+    assert_eq!(outcome.messages, vec!["unpinned a nginx"]);
+    // No image at all: `not contains` is true and the message prints <missing>.
+    let outcome = policy.run(&create(pod(json!({"containers": [{"name": "a"}]}))), true);
+    assert_eq!(outcome.messages, vec!["unpinned a <missing>"]);
+    // A port without hostPort: `not in` on an absent value is false.
+    let outcome = policy.run(
+        &create(pod(json!({"containers": [{"name": "a", "image": "x:1", "ports": [{"containerPort": 80}, {"containerPort": 81, "hostPort": 9090}]}]}))),
+        true,
+    );
+    assert_eq!(outcome.messages, vec!["host port 9090 in a"]);
+    // Two containers with the same violation: two messages, in every target.
+    let outcome = policy.run(
+        &create(pod(json!({"containers": [
+            {"name": "a", "image": "x:1", "securityContext": {"privileged": true}},
+            {"name": "b", "image": "x:1", "securityContext": {"privileged": true}}
+        ], "initContainers": [{"name": "i", "image": "x:1", "resources": {"limits": {"memory": "1Gi"}}}]}))),
+        true,
+    );
+    assert_eq!(outcome.messages, vec!["privileged a", "privileged b"]);
+    // An init container without limits violates the `all`.
+    let outcome = policy.run(
+        &create(pod(
+            json!({"containers": [], "initContainers": [{"name": "i", "image": "x:1"}]}),
+        )),
+        true,
+    );
+    assert_eq!(
+        outcome.messages,
+        vec!["init container without a memory limit"]
+    );
+    // No spec at all (a raw manifest): nothing fires and nothing errors.
+    let outcome = policy.run(&create(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"}})), true);
+    assert!(!outcome.violated);
+}
+
+fn quickstart() -> Vec<Artifact> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart");
+    let mut sources = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(dir.join("guardrails"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let texts: Vec<(String, String)> = names
+        .iter()
+        .map(|p| {
+            (
+                format!("guardrails/{}", p.file_name().unwrap().to_string_lossy()),
+                std::fs::read_to_string(p).unwrap(),
+            )
+        })
+        .collect();
+    for (name, text) in &texts {
+        sources.push((name.as_str(), text.as_str()));
+    }
+    compile(
+        &sources,
+        &std::fs::read_to_string(dir.join("guardrails.toml")).unwrap(),
+    )
+}
+
+fn deployment(namespace: &str, containers: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": namespace, "labels": {"example.com/team": "shop"}},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": containers}}}
+    })
+}
+
+fn cron_job(containers: Value) -> Value {
+    json!({
+        "apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly", "namespace": "shop"},
+        "spec": {"schedule": "0 1 * * *", "jobTemplate": {"spec": {"template": {"spec": {"containers": containers, "restartPolicy": "Never"}}}}}
+    })
+}
+
+#[test]
+fn quickstart_guardrails_decide_as_their_authors_meant() {
+    let artifacts = quickstart();
+    let pinned = json!([{"name": "app", "image": "registry.example.com/shop:1.2.3"}]);
+    let latest = json!([{"name": "app", "image": "registry.example.com/shop:latest"}]);
+
+    let tags = load(&artifacts, "prod", "no-latest-tag");
+    assert!(
+        !tags
+            .run(&create(deployment("shop", pinned.clone())), true)
+            .violated
+    );
+    let outcome = tags.run(&create(deployment("shop", latest.clone())), true);
+    assert_eq!(
+        outcome.messages,
+        vec!["container app uses registry.example.com/shop:latest, which is not pinned (fix: pin the image to a version tag or a digest)"]
+    );
+    let outcome = tags.run(
+        &create(cron_job(json!([{"name": "job", "image": "busybox"}]))),
+        true,
+    );
+    assert!(outcome.violated, "a CronJob's pod template is checked too");
+    assert!(
+        !tags
+            .run(&create(deployment("kube-system", latest.clone())), false)
+            .violated,
+        "kube-system is excluded"
+    );
+
+    let registries = load(&artifacts, "prod", "allowed-registries");
+    assert!(
+        !registries
+            .run(&create(deployment("shop", pinned.clone())), true)
+            .violated
+    );
+    let ghcr = json!([{"name": "app", "image": "ghcr.io/example/shop:1"}]);
+    assert!(
+        registries
+            .run(&create(deployment("shop", ghcr.clone())), true)
+            .violated,
+        "prod narrows the registries"
+    );
+    let registries_dev = load(&artifacts, "dev", "allowed-registries");
+    assert!(
+        !registries_dev
+            .run(&create(deployment("shop", ghcr)), true)
+            .violated,
+        "dev allows ghcr.io/example/"
+    );
+
+    let memory = load(&artifacts, "prod", "memory-limits");
+    let limited = |amount: &str| json!([{"name": "app", "image": "x:1", "resources": {"limits": {"memory": amount}}}]);
+    assert!(
+        !memory
+            .run(&create(deployment("shop", limited("4Gi"))), true)
+            .violated,
+        "4Gi is the maximum"
+    );
+    assert!(
+        !memory
+            .run(&create(deployment("shop", limited("4096Mi"))), true)
+            .violated,
+        "4096Mi equals 4Gi"
+    );
+    let outcome = memory.run(&create(deployment("shop", limited("4097Mi"))), true);
+    assert_eq!(
+        outcome.messages,
+        vec!["container app asks for 4097Mi of memory, above the maximum"]
+    );
+    let outcome = memory.run(&create(deployment("shop", pinned.clone())), true);
+    assert_eq!(
+        outcome.messages,
+        vec!["container app has no memory limit (fix: set resources.limits.memory)"]
+    );
+
+    let ports = load(&artifacts, "prod", "no-host-ports");
+    let with_ports = json!([{"name": "app", "image": "x:1", "ports": [{"containerPort": 80}, {"containerPort": 443, "hostPort": 443}]}]);
+    assert_eq!(
+        ports
+            .run(&create(deployment("shop", with_ports)), true)
+            .messages,
+        vec!["container app binds host port 443"]
+    );
+
+    let privileged = load(&artifacts, "prod", "no-privileged");
+    let priv_containers =
+        json!([{"name": "exporter", "image": "x:1", "securityContext": {"privileged": true}}]);
+    assert!(
+        privileged
+            .run(&create(deployment("shop", priv_containers.clone())), true)
+            .violated
+    );
+    let mut exempt = deployment("monitoring", priv_containers);
+    exempt["metadata"]["labels"]["app"] = json!("node-exporter");
+    assert!(
+        !privileged.run(&create(exempt), false).violated,
+        "the node-exporter exemption holds until 2027-06-30"
+    );
+}
+
+#[test]
+fn update_rules_read_the_old_object_the_user_and_the_namespace() {
+    let artifacts = quickstart();
+    let policy = load(&artifacts, "prod", "team-label-immutable");
+    let with_team = |team: &str| {
+        let mut d = deployment("shop", json!([{"name": "app", "image": "x:1"}]));
+        d["metadata"]["labels"]["example.com/team"] = json!(team);
+        d
+    };
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"kubernetes.io/metadata.name": "shop", "example.com/team": "shop"}}});
+    let update = |old: Value, new: Value, user: &str| AdmissionCase {
+        operation: Operation::Update,
+        object: Some(new),
+        old_object: Some(old),
+        namespace_object: Some(namespace.clone()),
+        user: UserInfo {
+            username: user.into(),
+            groups: vec![],
+        },
+    };
+    assert!(
+        !policy
+            .run(
+                &update(with_team("shop"), with_team("shop"), "alice"),
+                false
+            )
+            .violated
+    );
+    let outcome = policy.run(
+        &update(with_team("shop"), with_team("books"), "alice"),
+        false,
+    );
+    assert!(
+        outcome
+            .messages
+            .contains(&"the team label may not change from shop".to_string()),
+        "{:?}",
+        outcome.messages
+    );
+    let outcome = policy.run(
+        &update(
+            with_team("shop"),
+            with_team("books"),
+            "system:serviceaccount:platform:migrator",
+        ),
+        false,
+    );
+    assert!(
+        !outcome
+            .messages
+            .iter()
+            .any(|m| m.starts_with("the team label may not change")),
+        "the migrator may move teams"
+    );
+    assert_eq!(
+        outcome.verdict,
+        guardrailc_testkit::Verdict::Warn,
+        "prod only warns for this guardrail"
+    );
+}
