@@ -181,8 +181,10 @@ enum BodyLine {
     Every { head: String, body: Vec<BodyLine> },
 }
 
+/// Indents with spaces, not `opa fmt`'s tabs: YAML cannot hold a tab in a block scalar's
+/// indentation, so tabs would turn the ConstraintTemplate's source into one quoted line.
 fn render_body(lines: &[BodyLine], depth: usize, out: &mut String) {
-    let indent = "\t".repeat(depth);
+    let indent = "    ".repeat(depth);
     for line in lines {
         match line {
             BodyLine::Test(text) | BodyLine::Some(text) => {
@@ -331,7 +333,7 @@ impl ModulePrinter<'_> {
             ));
             for param in &self.policy.params {
                 out.push_str(&format!(
-                    "\t{}: {},\n",
+                    "    {}: {},\n",
                     string_literal(&param.name),
                     literal_text(&param.value)
                 ));
@@ -358,7 +360,7 @@ impl ModulePrinter<'_> {
         if self.policy.exemptions.is_empty() {
             return;
         }
-        out.push_str("\n# Objects covered by an exemption in force are skipped.\n");
+        out.push_str("\n# Objects covered by an exemption in force are skipped.");
         for (position, exemption) in self.policy.exemptions.iter().enumerate() {
             let mut helpers = HelperSink::new(format!("exemption_{}", position + 1));
             let printer = BodyPrinter {
@@ -374,7 +376,7 @@ impl ModulePrinter<'_> {
                         .map(|c| if c.is_control() { ' ' } else { c })
                         .collect();
                     out.push_str(&format!(
-                        "# {reason} (expires {})\nexempt if {{\n",
+                        "\n# {reason} (expires {})\nexempt if {{\n",
                         exemption.expires
                     ));
                     render_body(&non_empty(lines), 1, out);
@@ -444,7 +446,7 @@ impl ModulePrinter<'_> {
                 };
                 // The kind test runs first, so `object.get` only ever sees an object.
                 out.push_str(&format!(
-                    "\n{rule} := object.get({object}, [{}], null) if {{\n\t{kind_test}\n}}\n",
+                    "\n{rule} := object.get({object}, [{}], null) if {{\n    {kind_test}\n}}\n",
                     path.join(", ")
                 ));
             }
@@ -455,12 +457,12 @@ impl ModulePrinter<'_> {
                 "default all_containers := []\n",
                 "\n",
                 "all_containers := [container |\n",
-                "\tsome field in [\"containers\", \"initContainers\", \"ephemeralContainers\"]\n",
-                "\tcontainers := object.get(pod_spec, field, [])\n",
-                "\tis_array(containers)\n",
-                "\tsome container in containers\n",
+                "    some field in [\"containers\", \"initContainers\", \"ephemeralContainers\"]\n",
+                "    containers := object.get(pod_spec, field, [])\n",
+                "    is_array(containers)\n",
+                "    some container in containers\n",
                 "] if {\n",
-                "\tis_object(pod_spec)\n",
+                "    is_object(pod_spec)\n",
                 "}\n",
             ));
         }
