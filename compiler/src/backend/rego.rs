@@ -1,1 +1,851 @@
+//! Prints the IR as a Rego v1 module, for Gatekeeper (`violation`) or plain OPA (`deny`).
+//!
+//! The mapping, in the order a module is laid out:
+//! * `package guardrailc.<id>`;
+//! * OPA only: `params := {…}`, the environment's param values;
+//! * `exempt if { … }`, one body per exemption; every rule requires `not exempt`;
+//! * the pod view: `pod_spec`, `pod_metadata` (one definition per pod location, chosen by the
+//!   object's kind, null when absent) and `all_containers`;
+//! * one `violation contains …` / `deny contains …` rule per IR rule, each followed by the
+//!   helpers it calls.
+//!
+//! A rule body is a conjunction, and `not` negates one expression, so `Or` and the negation of
+//! anything longer than one expression become helpers (`rule_1_or_1(c) if { … }`, one body per
+//! alternative) that take the loop variables they read as arguments. Absent values need no
+//! guards: a reference through a missing field is undefined, so a test on it fails and its
+//! negation holds, as the IR's semantics ask. `ValueOr` prints as `object.get` on an anchor
+//! that is always defined, so that a missing root gives the fallback too.
 
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::ir::{
+    Access, CompareOp, Domain, Expr, Literal, Policy, Quantifier, Root, Rule, Step, StringOp,
+    TemplatePart, ValueType,
+};
+use crate::span::Span;
+
+/// Which engine the module is for: the names of its inputs and of its violation rule differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegoFlavour {
+    /// A ConstraintTemplate's source: `input.review`, `input.parameters`, `violation`.
+    Gatekeeper,
+    /// A conftest / `opa eval` package: the object is `input`, rules are `deny`.
+    Opa,
+}
+
+/// Where the OPA flavour expects the admission context (old object, namespace, request) when a
+/// user supplies it as data; absent by default, so rules that read it do not fire.
+pub const OPA_REVIEW_DATA: &str = "data.guardrailc.review";
+
+/// The Rego package of a guardrail: `guardrailc.no_latest_tag`.
+pub fn package_name(policy: &Policy) -> String {
+    format!("guardrailc.{}", policy.id.replace('-', "_"))
+}
+
+/// The Rego v1 module for `policy`, or the internal inconsistencies that stopped it.
+pub fn print_module(policy: &Policy, flavour: RegoFlavour) -> Result<String, Vec<Diagnostic>> {
+    let mut printer = ModulePrinter {
+        policy,
+        flavour,
+        errors: Vec::new(),
+    };
+    let module = printer.module();
+    if printer.errors.is_empty() {
+        Ok(module)
+    } else {
+        Err(printer.errors)
+    }
+}
+
+/// Kubernetes quantity syntax (apimachinery `resource.ParseQuantity`). Checked before
+/// `units.parse`, which raises an error (not undefined) on some malformed strings.
+const QUANTITY_PATTERN: &str =
+    r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$";
+
+/// Rego keywords: never a variable, and a field step of this name prints as `["name"]`.
+const KEYWORDS: &[&str] = &[
+    "as", "contains", "default", "else", "every", "false", "if", "import", "in", "not", "null",
+    "package", "some", "true", "with",
+];
+
+/// Names a local variable must not take because the module or a builtin it calls uses them.
+const MODULE_NAMES: &[&str] = &[
+    // roots of every reference
+    "input",
+    "data",
+    // rules and variables of the printed module
+    "params",
+    "exempt",
+    "pod_spec",
+    "pod_metadata",
+    "all_containers",
+    "violation",
+    "deny",
+    "msg",
+    // builtins and builtin namespaces the printer calls
+    "array",
+    "count",
+    "endswith",
+    "is_array",
+    "is_boolean",
+    "is_number",
+    "is_object",
+    "is_string",
+    "object",
+    "regex",
+    "sprintf",
+    "startswith",
+    "units",
+];
+
+fn is_reserved(name: &str) -> bool {
+    KEYWORDS.contains(&name)
+        || MODULE_NAMES.contains(&name)
+        || name.starts_with("rule_")
+        || name.starts_with("exemption_")
+        || is_binding_index(name)
+}
+
+/// `i1`, `i2`, …: the printer's names for the list positions of a rule's generators.
+fn is_binding_index(name: &str) -> bool {
+    name.strip_prefix('i')
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The Rego name of a source variable. Reserved names and names already ending in `_` get one
+/// more `_`, which keeps the mapping one-to-one: `in` → `in_`, `in_` → `in__`.
+fn local_name(source: &str) -> String {
+    if is_reserved(source) || source.ends_with('_') {
+        format!("{source}_")
+    } else {
+        source.to_string()
+    }
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&name)
+}
+
+/// A string as a Rego string literal. Rego strings are JSON strings, so JSON escaping makes
+/// any text (quotes, backslashes, newlines, control characters) compare as itself.
+fn string_literal(text: &str) -> String {
+    serde_json::to_string(text).expect("a string always serialises as JSON")
+}
+
+fn literal_text(literal: &Literal) -> String {
+    match literal {
+        Literal::Bool(value) => value.to_string(),
+        Literal::Int(value) => value.to_string(),
+        Literal::String(text) | Literal::Quantity(text) => string_literal(text),
+        Literal::List(items) => {
+            let items: Vec<String> = items.iter().map(literal_text).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Literal::Map(entries) => {
+            let entries: Vec<String> = entries
+                .iter()
+                .map(|(key, value)| format!("{}: {}", string_literal(key), literal_text(value)))
+                .collect();
+            format!("{{{}}}", entries.join(", "))
+        }
+    }
+}
+
+fn step_text(step: &Step) -> String {
+    match step {
+        Step::Field(name) if is_identifier(name) => format!(".{name}"),
+        Step::Field(name) | Step::Key(name) => format!("[{}]", string_literal(name)),
+        Step::Index(index) => format!("[{index}]"),
+    }
+}
+
+fn step_key(step: &Step) -> String {
+    match step {
+        Step::Field(name) | Step::Key(name) => string_literal(name),
+        Step::Index(index) => index.to_string(),
+    }
+}
+
+/// One literal of a rule body.
+enum BodyLine {
+    /// An expression; `not` can negate it as it is.
+    Test(String),
+    /// `some v in list`: binds a variable for the lines after it.
+    Some(String),
+    /// `every v in list { … }`.
+    Every { head: String, body: Vec<BodyLine> },
+}
+
+/// Indents with spaces, not `opa fmt`'s tabs: YAML cannot hold a tab in a block scalar's
+/// indentation, so tabs would turn the ConstraintTemplate's source into one quoted line.
+fn render_body(lines: &[BodyLine], depth: usize, out: &mut String) {
+    let indent = "    ".repeat(depth);
+    for line in lines {
+        match line {
+            BodyLine::Test(text) | BodyLine::Some(text) => {
+                out.push_str(&indent);
+                out.push_str(text);
+                out.push('\n');
+            }
+            BodyLine::Every { head, body } => {
+                out.push_str(&format!("{indent}{head} {{\n"));
+                render_body(body, depth + 1, out);
+                out.push_str(&format!("{indent}}}\n"));
+            }
+        }
+    }
+}
+
+/// A body that is never empty: Rego has no empty `{ }` body.
+fn non_empty(mut lines: Vec<BodyLine>) -> Vec<BodyLine> {
+    if lines.is_empty() {
+        lines.push(BodyLine::Test("true".to_string()));
+    }
+    lines
+}
+
+/// A variable in scope: its source name and the Rego name it prints as.
+#[derive(Clone)]
+struct Binding {
+    source: String,
+    rego: String,
+}
+
+#[derive(Clone, Default)]
+struct Scope {
+    bindings: Vec<Binding>,
+}
+
+impl Scope {
+    /// Binds `source`, under a Rego name no variable in scope has (Rego rejects redeclaring a
+    /// variable in one body, while the source may shadow).
+    fn bind(&mut self, source: &str) -> String {
+        let base = local_name(source);
+        let mut rego = base.clone();
+        let mut suffix = 2;
+        while self.bindings.iter().any(|b| b.rego == rego) {
+            rego = format!("{base}_{suffix}");
+            suffix += 1;
+        }
+        self.bindings.push(Binding {
+            source: source.to_string(),
+            rego: rego.clone(),
+        });
+        rego
+    }
+
+    fn lookup(&self, source: &str) -> Option<&str> {
+        self.bindings
+            .iter()
+            .rev()
+            .find(|b| b.source == source)
+            .map(|b| b.rego.as_str())
+    }
+
+    /// The Rego names of the variables in scope that `expr` reads, outermost first: the
+    /// arguments of a helper that holds `expr`.
+    fn arguments_for(&self, expr: &Expr) -> Vec<String> {
+        let mut read = Vec::new();
+        each_access(expr, &mut |access| {
+            if let Root::Var(name) = &access.root {
+                read.push(name.clone());
+            }
+        });
+        let mut arguments: Vec<String> = Vec::new();
+        for (position, binding) in self.bindings.iter().enumerate() {
+            let innermost = !self.bindings[position + 1..]
+                .iter()
+                .any(|later| later.source == binding.source);
+            if innermost && read.contains(&binding.source) {
+                arguments.push(binding.rego.clone());
+            }
+        }
+        arguments
+    }
+}
+
+/// Calls `visit` on every access in `expr`.
+fn each_access(expr: &Expr, visit: &mut impl FnMut(&Access)) {
+    match expr {
+        Expr::Literal(_) => {}
+        Expr::List(items) | Expr::And(items) | Expr::Or(items) => {
+            items.iter().for_each(|item| each_access(item, visit))
+        }
+        Expr::Value(access) | Expr::Present(access) | Expr::ValueOr { access, .. } => visit(access),
+        Expr::IsType { value, .. } => each_access(value, visit),
+        Expr::Not(inner) | Expr::Size(inner) => each_access(inner, visit),
+        Expr::Compare { lhs, rhs, .. } => {
+            each_access(lhs, visit);
+            each_access(rhs, visit);
+        }
+        Expr::StringTest { subject, arg, .. } => {
+            each_access(subject, visit);
+            each_access(arg, visit);
+        }
+        Expr::InList { item, list } => {
+            each_access(item, visit);
+            each_access(list, visit);
+        }
+        Expr::Quantified { list, body, .. } => {
+            each_access(list, visit);
+            each_access(body, visit);
+        }
+    }
+}
+
+/// Every access a rule makes: in its generators, its condition and its message.
+fn each_rule_access(rule: &Rule, visit: &mut impl FnMut(&Access)) {
+    for generator in &rule.generators {
+        each_access(&generator.list, visit);
+    }
+    each_access(&rule.condition, visit);
+    for part in &rule.message.parts {
+        if let TemplatePart::Value(expr) = part {
+            each_access(expr, visit);
+        }
+    }
+}
+
+fn rule_reads(rule: &Rule, wanted: impl Fn(&Root) -> bool) -> bool {
+    let mut reads = false;
+    each_rule_access(rule, &mut |access| reads |= wanted(&access.root));
+    reads
+}
+
+struct ModulePrinter<'p> {
+    policy: &'p Policy,
+    flavour: RegoFlavour,
+    errors: Vec<Diagnostic>,
+}
+
+impl ModulePrinter<'_> {
+    fn module(&mut self) -> String {
+        let mut out = format!("package {}\n", package_name(self.policy));
+        if self.flavour == RegoFlavour::Opa && !self.policy.params.is_empty() {
+            out.push_str(&format!(
+                "\n# Param values of the {} environment.\nparams := {{\n",
+                self.policy.env
+            ));
+            for param in &self.policy.params {
+                out.push_str(&format!(
+                    "    {}: {},\n",
+                    string_literal(&param.name),
+                    literal_text(&param.value)
+                ));
+            }
+            out.push_str("}\n");
+        }
+        self.exemptions(&mut out);
+        self.pod_view(&mut out);
+        for rule in &self.policy.rules {
+            let mut helpers = HelperSink::new(format!("rule_{}", rule.index));
+            match self.rule(rule, &mut helpers) {
+                Ok(text) => {
+                    out.push('\n');
+                    out.push_str(&text);
+                    out.push_str(&helpers.definitions);
+                }
+                Err(inconsistency) => self.errors.push(inconsistency.at(rule.span)),
+            }
+        }
+        out
+    }
+
+    fn exemptions(&mut self, out: &mut String) {
+        if self.policy.exemptions.is_empty() {
+            return;
+        }
+        out.push_str("\n# Objects covered by an exemption in force are skipped.");
+        for (position, exemption) in self.policy.exemptions.iter().enumerate() {
+            let mut helpers = HelperSink::new(format!("exemption_{}", position + 1));
+            let printer = BodyPrinter {
+                policy: self.policy,
+                flavour: self.flavour,
+            };
+            match printer.condition(&exemption.condition, &Scope::default(), &mut helpers) {
+                Ok(lines) => {
+                    // The reason is free text: a comment line must not end early.
+                    let reason: String = exemption
+                        .reason
+                        .chars()
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .collect();
+                    out.push_str(&format!(
+                        "\n# {reason} (expires {})\nexempt if {{\n",
+                        exemption.expires
+                    ));
+                    render_body(&non_empty(lines), 1, out);
+                    out.push_str("}\n");
+                    out.push_str(&helpers.definitions);
+                }
+                Err(inconsistency) => self.errors.push(inconsistency.at(Span::default())),
+            }
+        }
+    }
+
+    fn pod_view(&mut self, out: &mut String) {
+        let rules = &self.policy.rules;
+        let reads_containers = rules
+            .iter()
+            .any(|rule| rule_reads(rule, |root| *root == Root::AllContainers));
+        let reads_spec = reads_containers
+            || rules
+                .iter()
+                .any(|rule| rule_reads(rule, |root| *root == Root::PodSpec));
+        let reads_metadata = rules
+            .iter()
+            .any(|rule| rule_reads(rule, |root| *root == Root::PodMetadata));
+        if !reads_spec && !reads_metadata {
+            return;
+        }
+        let Some(pod) = &self.policy.pod else {
+            self.errors.push(Diagnostic::new(
+                Code::Internal,
+                Span::default(),
+                format!(
+                    "guardrail `{}` reads the pod view but has no pod locations",
+                    self.policy.id
+                ),
+            ));
+            return;
+        };
+        let object = match self.flavour {
+            RegoFlavour::Gatekeeper => "input.review.object",
+            RegoFlavour::Opa => "input",
+        };
+        let views = [
+            (reads_spec, "pod_spec", "spec"),
+            (reads_metadata, "pod_metadata", "metadata"),
+        ];
+        for (wanted, rule, part) in views {
+            if !wanted {
+                continue;
+            }
+            out.push_str(&format!(
+                "\n# The pod {part} of the object, by kind; null where the object has none.\ndefault {rule} := null\n"
+            ));
+            for location in &pod.locations {
+                let path = if part == "spec" {
+                    &location.spec_path
+                } else {
+                    &location.metadata_path
+                };
+                let path: Vec<String> = path.iter().map(|step| string_literal(step)).collect();
+                let kind_test = match location.kinds.as_slice() {
+                    [kind] => format!("{object}.kind == {}", string_literal(kind)),
+                    kinds => {
+                        let kinds: Vec<String> =
+                            kinds.iter().map(|kind| string_literal(kind)).collect();
+                        format!("{object}.kind in {{{}}}", kinds.join(", "))
+                    }
+                };
+                // The kind test runs first, so `object.get` only ever sees an object.
+                out.push_str(&format!(
+                    "\n{rule} := object.get({object}, [{}], null) if {{\n    {kind_test}\n}}\n",
+                    path.join(", ")
+                ));
+            }
+        }
+        if reads_containers {
+            out.push_str(concat!(
+                "\n# containers, initContainers and ephemeralContainers; a missing list counts as empty.\n",
+                "default all_containers := []\n",
+                "\n",
+                "all_containers := [container |\n",
+                "    some field in [\"containers\", \"initContainers\", \"ephemeralContainers\"]\n",
+                "    containers := object.get(pod_spec, field, [])\n",
+                "    is_array(containers)\n",
+                "    some container in containers\n",
+                "] if {\n",
+                "    is_object(pod_spec)\n",
+                "}\n",
+            ));
+        }
+    }
+
+    fn rule(&self, rule: &Rule, helpers: &mut HelperSink) -> Result<String, Inconsistency> {
+        let printer = BodyPrinter {
+            policy: self.policy,
+            flavour: self.flavour,
+        };
+        let mut lines = Vec::new();
+        match self.flavour {
+            RegoFlavour::Gatekeeper => {
+                // A Constraint cannot match on operations; the module checks them itself.
+                let operations: Vec<String> = self
+                    .policy
+                    .matcher
+                    .operations
+                    .iter()
+                    .map(|operation| string_literal(operation.as_str()))
+                    .collect();
+                lines.push(BodyLine::Test(format!(
+                    "input.review.operation in {{{}}}",
+                    operations.join(", ")
+                )));
+            }
+            RegoFlavour::Opa => {
+                let reads_review = rule_reads(rule, |root| {
+                    matches!(root, Root::OldObject | Root::Namespace | Root::Request)
+                });
+                if reads_review {
+                    // Without admission context the rule cannot be judged, negated tests
+                    // included: it stays silent unless the user supplies the context.
+                    lines.push(BodyLine::Test(format!("is_object({OPA_REVIEW_DATA})")));
+                }
+            }
+        }
+        if !self.policy.exemptions.is_empty() {
+            lines.push(BodyLine::Test("not exempt".to_string()));
+        }
+        let mut scope = Scope::default();
+        let mut binding_indexes = Vec::new();
+        for (position, generator) in rule.generators.iter().enumerate() {
+            let list = printer.term(&generator.list, &scope)?;
+            let var = scope.bind(&generator.var);
+            match self.flavour {
+                RegoFlavour::Gatekeeper => {
+                    // The positions make two bindings with one message two violations, as
+                    // the CEL side counts them.
+                    let index = format!("i{}", position + 1);
+                    lines.push(BodyLine::Some(format!("some {index}, {var} in {list}")));
+                    binding_indexes.push(index);
+                }
+                RegoFlavour::Opa => lines.push(BodyLine::Some(format!("some {var} in {list}"))),
+            }
+        }
+        lines.extend(printer.condition(&rule.condition, &scope, helpers)?);
+        lines.push(BodyLine::Test(format!(
+            "msg := {}",
+            printer.message(&rule.message.parts, &scope)?
+        )));
+        let head = match self.flavour {
+            RegoFlavour::Gatekeeper => format!(
+                "violation contains {{\"msg\": msg, \"details\": {{\"rule\": {}, \"binding\": [{}]}}}}",
+                rule.index,
+                binding_indexes.join(", ")
+            ),
+            RegoFlavour::Opa => "deny contains msg".to_string(),
+        };
+        let mut text = format!("# Rule {} (line {})\n{head} if {{\n", rule.index, rule.line);
+        render_body(&lines, 1, &mut text);
+        text.push_str("}\n");
+        Ok(text)
+    }
+}
+
+/// Helper definitions printed after the rule that calls them, named by the rule and a counter.
+struct HelperSink {
+    prefix: String,
+    count: usize,
+    definitions: String,
+}
+
+impl HelperSink {
+    fn new(prefix: String) -> HelperSink {
+        HelperSink {
+            prefix,
+            count: 0,
+            definitions: String::new(),
+        }
+    }
+
+    /// Defines a helper that holds when any of `bodies` holds, and returns the expression
+    /// that calls it: a function of `arguments`, or a plain rule when there are none.
+    fn define(&mut self, kind: &str, arguments: &[String], bodies: Vec<Vec<BodyLine>>) -> String {
+        self.count += 1;
+        let name = format!("{}_{kind}_{}", self.prefix, self.count);
+        let call = if arguments.is_empty() {
+            name
+        } else {
+            format!("{name}({})", arguments.join(", "))
+        };
+        for body in bodies {
+            self.definitions.push_str(&format!("\n{call} if {{\n"));
+            render_body(&non_empty(body), 1, &mut self.definitions);
+            self.definitions.push_str("}\n");
+        }
+        call
+    }
+}
+
+/// IR that lowering should never produce; becomes a [`Code::Internal`] diagnostic at the rule.
+struct Inconsistency(String);
+
+impl Inconsistency {
+    fn at(self, span: Span) -> Diagnostic {
+        Diagnostic::new(Code::Internal, span, self.0)
+    }
+}
+
+/// Prints the expressions of one rule (or exemption) body.
+struct BodyPrinter<'p> {
+    policy: &'p Policy,
+    flavour: RegoFlavour,
+}
+
+impl BodyPrinter<'_> {
+    fn internal(&self, message: String) -> Inconsistency {
+        Inconsistency(message)
+    }
+
+    fn params(&self) -> &'static str {
+        match self.flavour {
+            RegoFlavour::Gatekeeper => "input.parameters",
+            RegoFlavour::Opa => "params",
+        }
+    }
+
+    /// The reference a root prints as.
+    fn root(&self, root: &Root, scope: &Scope) -> Result<String, Inconsistency> {
+        let gatekeeper = self.flavour == RegoFlavour::Gatekeeper;
+        Ok(match root {
+            Root::Object if gatekeeper => "input.review.object".to_string(),
+            Root::Object => "input".to_string(),
+            Root::OldObject if gatekeeper => "input.review.oldObject".to_string(),
+            Root::OldObject => format!("{OPA_REVIEW_DATA}.oldObject"),
+            Root::Namespace if gatekeeper => "input.review.namespaceObject".to_string(),
+            Root::Namespace => format!("{OPA_REVIEW_DATA}.namespaceObject"),
+            Root::Request if gatekeeper => "input.review".to_string(),
+            Root::Request => OPA_REVIEW_DATA.to_string(),
+            Root::PodSpec => "pod_spec".to_string(),
+            Root::PodMetadata => "pod_metadata".to_string(),
+            Root::AllContainers => "all_containers".to_string(),
+            Root::Param(name) => {
+                if !self.policy.params.iter().any(|param| &param.name == name) {
+                    return Err(self.internal(format!("param `{name}` has no value")));
+                }
+                format!("{}{}", self.params(), step_text(&Step::Field(name.clone())))
+            }
+            Root::Var(name) => match scope.lookup(name) {
+                Some(rego) => rego.to_string(),
+                None => return Err(self.internal(format!("variable `{name}` is not bound"))),
+            },
+        })
+    }
+
+    fn reference(&self, access: &Access, scope: &Scope) -> Result<String, Inconsistency> {
+        let mut text = self.root(&access.root, scope)?;
+        for step in &access.steps {
+            text.push_str(&step_text(step));
+        }
+        Ok(text)
+    }
+
+    /// `object.get` from an anchor that is an object whenever the policy runs, with the
+    /// root's own path prepended, so a missing or null root gives the fallback as well.
+    fn value_or(
+        &self,
+        access: &Access,
+        fallback: &Literal,
+        scope: &Scope,
+    ) -> Result<String, Inconsistency> {
+        let gatekeeper = self.flavour == RegoFlavour::Gatekeeper;
+        let review = |field: &str| ("input.review".to_string(), vec![string_literal(field)]);
+        let opa_review = |field: &str| (OPA_REVIEW_DATA.to_string(), vec![string_literal(field)]);
+        let (anchor, mut path): (String, Vec<String>) = match &access.root {
+            Root::Object if gatekeeper => review("object"),
+            Root::OldObject if gatekeeper => review("oldObject"),
+            Root::Namespace if gatekeeper => review("namespaceObject"),
+            Root::Request if gatekeeper => ("input.review".to_string(), Vec::new()),
+            Root::Object => ("input".to_string(), Vec::new()),
+            Root::OldObject => opa_review("oldObject"),
+            Root::Namespace => opa_review("namespaceObject"),
+            Root::Request => (OPA_REVIEW_DATA.to_string(), Vec::new()),
+            Root::Param(name) => {
+                // Checks that the param has a value.
+                self.root(&access.root, scope)?;
+                (self.params().to_string(), vec![string_literal(name)])
+            }
+            // Module rules may be null (pod view) or a list (containers): wrap them in an
+            // object so that `object.get` always has one.
+            Root::PodSpec | Root::PodMetadata | Root::AllContainers => {
+                let rule = self.root(&access.root, scope)?;
+                let key = string_literal(&rule);
+                (format!("{{{key}: {rule}}}"), vec![key])
+            }
+            Root::Var(_) if access.steps.is_empty() => return self.root(&access.root, scope),
+            Root::Var(_) => (self.root(&access.root, scope)?, Vec::new()),
+        };
+        path.extend(access.steps.iter().map(step_key));
+        Ok(format!(
+            "object.get({anchor}, [{}], {})",
+            path.join(", "),
+            literal_text(fallback)
+        ))
+    }
+
+    /// An expression that yields a value (not a test).
+    fn term(&self, expr: &Expr, scope: &Scope) -> Result<String, Inconsistency> {
+        match expr {
+            Expr::Literal(literal) => Ok(literal_text(literal)),
+            Expr::List(items) => {
+                let items: Result<Vec<String>, Inconsistency> =
+                    items.iter().map(|item| self.term(item, scope)).collect();
+                Ok(format!("[{}]", items?.join(", ")))
+            }
+            Expr::Value(access) => self.reference(access, scope),
+            Expr::ValueOr { access, fallback } => self.value_or(access, fallback, scope),
+            Expr::Size(inner) => Ok(format!("count({})", self.term(inner, scope)?)),
+            _ => Err(self.internal("a test where a value is expected".to_string())),
+        }
+    }
+
+    /// The body lines that hold exactly when `expr` is true.
+    fn condition(
+        &self,
+        expr: &Expr,
+        scope: &Scope,
+        helpers: &mut HelperSink,
+    ) -> Result<Vec<BodyLine>, Inconsistency> {
+        let test = |text: String| Ok(vec![BodyLine::Test(text)]);
+        match expr {
+            Expr::Literal(Literal::Bool(value)) => test(value.to_string()),
+            // `== true`: a bare reference would also hold for any value but `false`.
+            Expr::Value(access) => test(format!("{} == true", self.reference(access, scope)?)),
+            Expr::Present(access) => test(format!("{} != null", self.reference(access, scope)?)),
+            Expr::IsType { value, ty } => {
+                let value = self.term(value, scope)?;
+                let check = |function: &str| BodyLine::Test(format!("{function}({value})"));
+                Ok(match ty {
+                    ValueType::String => vec![check("is_string")],
+                    ValueType::Int => vec![check("is_number")],
+                    ValueType::Bool => vec![check("is_boolean")],
+                    ValueType::List => vec![check("is_array")],
+                    ValueType::Map => vec![check("is_object")],
+                    ValueType::Quantity => vec![
+                        check("is_string"),
+                        BodyLine::Test(format!(
+                            "regex.match({}, {value})",
+                            string_literal(QUANTITY_PATTERN)
+                        )),
+                        BodyLine::Test(format!("is_number(units.parse({value}))")),
+                    ],
+                })
+            }
+            Expr::Not(inner) => {
+                let lines = self.condition(inner, scope, helpers)?;
+                match lines.as_slice() {
+                    [BodyLine::Test(text)] => test(format!("not {text}")),
+                    _ => {
+                        let arguments = scope.arguments_for(inner);
+                        let call = helpers.define("not", &arguments, vec![lines]);
+                        test(format!("not {call}"))
+                    }
+                }
+            }
+            Expr::And(items) => {
+                let mut lines = Vec::new();
+                for item in items {
+                    lines.extend(self.condition(item, scope, helpers)?);
+                }
+                Ok(lines)
+            }
+            Expr::Or(items) => match items.as_slice() {
+                [] => test("false".to_string()),
+                [only] => self.condition(only, scope, helpers),
+                _ => {
+                    let mut bodies = Vec::new();
+                    for item in items {
+                        bodies.push(self.condition(item, scope, helpers)?);
+                    }
+                    let arguments = scope.arguments_for(expr);
+                    test(helpers.define("or", &arguments, bodies))
+                }
+            },
+            Expr::Compare {
+                op,
+                domain,
+                lhs,
+                rhs,
+            } => {
+                let (mut lhs, mut rhs) = (self.term(lhs, scope)?, self.term(rhs, scope)?);
+                if *domain == Domain::Quantity {
+                    lhs = format!("units.parse({lhs})");
+                    rhs = format!("units.parse({rhs})");
+                }
+                let op = match op {
+                    CompareOp::Eq => "==",
+                    CompareOp::Ne => "!=",
+                    CompareOp::Lt => "<",
+                    CompareOp::Le => "<=",
+                    CompareOp::Gt => ">",
+                    CompareOp::Ge => ">=",
+                };
+                test(format!("{lhs} {op} {rhs}"))
+            }
+            Expr::StringTest { op, subject, arg } => {
+                let (subject, arg) = (self.term(subject, scope)?, self.term(arg, scope)?);
+                test(match op {
+                    StringOp::StartsWith => format!("startswith({subject}, {arg})"),
+                    StringOp::EndsWith => format!("endswith({subject}, {arg})"),
+                    StringOp::Contains => format!("contains({subject}, {arg})"),
+                    StringOp::Matches => format!("regex.match({arg}, {subject})"),
+                })
+            }
+            Expr::InList { item, list } => test(format!(
+                "{} in {}",
+                self.term(item, scope)?,
+                self.term(list, scope)?
+            )),
+            Expr::Quantified {
+                quantifier,
+                var,
+                list,
+                body,
+            } => {
+                let list = self.term(list, scope)?;
+                let mut inner = scope.clone();
+                let var = inner.bind(var);
+                let body = self.condition(body, &inner, helpers)?;
+                Ok(match quantifier {
+                    Quantifier::Any => {
+                        let mut lines = vec![BodyLine::Some(format!("some {var} in {list}"))];
+                        lines.extend(body);
+                        lines
+                    }
+                    Quantifier::All => vec![BodyLine::Every {
+                        head: format!("every {var} in {list}"),
+                        body: non_empty(body),
+                    }],
+                })
+            }
+            Expr::Literal(_) | Expr::List(_) | Expr::ValueOr { .. } | Expr::Size(_) => {
+                Err(self.internal("a value where a test is expected".to_string()))
+            }
+        }
+    }
+
+    /// `sprintf` with one `%v` per interpolated value (`%v` prints strings as they are, ints
+    /// in decimal and bools as `true`/`false`, as CEL's `string()` does), or a plain string.
+    fn message(&self, parts: &[TemplatePart], scope: &Scope) -> Result<String, Inconsistency> {
+        let mut format = String::new();
+        let mut plain = String::new();
+        let mut values = Vec::new();
+        for part in parts {
+            match part {
+                TemplatePart::Text(text) => {
+                    format.push_str(&text.replace('%', "%%"));
+                    plain.push_str(text);
+                }
+                TemplatePart::Value(expr) => {
+                    format.push_str("%v");
+                    values.push(self.term(expr, scope)?);
+                }
+            }
+        }
+        if values.is_empty() {
+            return Ok(string_literal(&plain));
+        }
+        Ok(format!(
+            "sprintf({}, [{}])",
+            string_literal(&format),
+            values.join(", ")
+        ))
+    }
+}
