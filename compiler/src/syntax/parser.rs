@@ -244,8 +244,8 @@ impl<'a> Parser<'a> {
                 );
                 // Skip to the next `guardrail` at the start of a line.
                 self.bump();
-                while !self.at(TokenKind::Eof)
-                    && !(self.at_word("guardrail") && self.peek().line_start)
+                while !(self.at(TokenKind::Eof)
+                    || (self.at_word("guardrail") && self.peek().line_start))
                 {
                     self.bump();
                 }

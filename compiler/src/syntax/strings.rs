@@ -121,9 +121,7 @@ pub fn decode(
 }
 
 fn decode_unicode(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) -> Option<char> {
-    if chars.next_if(|(_, c)| *c == '{').is_none() {
-        return None;
-    }
+    chars.next_if(|(_, c)| *c == '{')?;
     let mut hex = String::new();
     while let Some((_, c)) = chars.next_if(|(_, c)| c.is_ascii_hexdigit()) {
         hex.push(c);
