@@ -77,7 +77,18 @@ fn check_guardrail(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> CheckedGuardrail {
     let id = &guardrail.id;
-    if !is_dns_label(&id.name) {
+    if id.name == "review" {
+        // The opa target reads request context from `data.guardrailc.review`, which the
+        // package `guardrailc.review` would shadow.
+        diagnostics.push(
+            Diagnostic::new(
+                Code::InvalidGuardrailId,
+                id.span,
+                "`review` is reserved for the request context of the opa target".to_string(),
+            )
+            .with_help("choose another id, such as `review-required`"),
+        );
+    } else if !is_dns_label(&id.name) {
         diagnostics.push(
             Diagnostic::new(
                 Code::InvalidGuardrailId,
