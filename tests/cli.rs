@@ -252,3 +252,45 @@ fn explain_prints_codes_and_guardrails() {
         stderr(&output)
     );
 }
+
+#[test]
+fn custom_resources_are_checked_against_their_declared_schema() {
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("guardrails.toml"),
+        "[[crds]]\nkind = \"Widget\"\ngroup = \"example.com\"\nversion = \"v1\"\nresource = \"widgets\"\nschema = \"widget-crd.yaml\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("widget-crd.yaml"),
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            properties:\n              size:\n                type: integer\n              colour:\n                type: string\n",
+    )
+    .unwrap();
+    let guard = project.path().join("w.guard");
+    std::fs::write(&guard, "guardrail small-widgets {\n  title \"w\"\n  match kinds [Widget]\n  deny when object.spec.size > 10 message \"too big\"\n}\n").unwrap();
+    let output = guardrailc(&["build", project.path().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let policy = std::fs::read_to_string(
+        project
+            .path()
+            .join("out/default/vap/small-widgets.policy.yaml"),
+    )
+    .unwrap();
+    assert!(
+        policy.contains("example.com") && policy.contains("widgets"),
+        "{policy}"
+    );
+
+    std::fs::write(&guard, "guardrail small-widgets {\n  title \"w\"\n  match kinds [Widget]\n  deny when object.spec.sise > 10 or object.spec.colour > 3 message \"too big\"\n}\n").unwrap();
+    let output = guardrailc(&["build", project.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(
+        text.contains("G0301") && text.contains("did you mean `size`?"),
+        "{text}"
+    );
+    assert!(
+        text.contains("G0303"),
+        "comparing a string with an int is a type error: {text}"
+    );
+}
