@@ -3,36 +3,8 @@
 
 use serde_json::Value;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Operation {
-    Create,
-    Update,
-    Delete,
-    Connect,
-}
-
-impl Operation {
-    /// The spelling admission requests and policies use: `CREATE`, `UPDATE` …
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Create => "CREATE",
-            Operation::Update => "UPDATE",
-            Operation::Delete => "DELETE",
-            Operation::Connect => "CONNECT",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Operation> {
-        [
-            Operation::Create,
-            Operation::Update,
-            Operation::Delete,
-            Operation::Connect,
-        ]
-        .into_iter()
-        .find(|op| op.as_str() == text)
-    }
-}
+/// The admission operation; the compiler's, so policies and cases spell it alike.
+pub use guardrailc_compiler::ir::Operation;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UserInfo {

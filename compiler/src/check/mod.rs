@@ -388,25 +388,19 @@ fn check_match(
             (MatchKind::Operations(list), true) => {
                 saw_operations = true;
                 for op in list {
-                    let parsed = match op.name.as_str() {
-                        "CREATE" => ir::Operation::Create,
-                        "UPDATE" => ir::Operation::Update,
-                        "DELETE" => ir::Operation::Delete,
-                        "CONNECT" => ir::Operation::Connect,
-                        other => {
-                            let upper = other.to_uppercase();
-                            let mut d = Diagnostic::new(
-                                Code::UnknownOperation,
-                                op.span,
-                                format!("`{other}` is not an admission operation"),
-                            )
-                            .with_help("operations are CREATE, UPDATE, DELETE and CONNECT");
-                            if ["CREATE", "UPDATE", "DELETE", "CONNECT"].contains(&upper.as_str()) {
-                                d = d.with_edit(op.span, upper);
-                            }
-                            diagnostics.push(d);
-                            continue;
+                    let Some(parsed) = ir::Operation::parse(&op.name) else {
+                        let mut d = Diagnostic::new(
+                            Code::UnknownOperation,
+                            op.span,
+                            format!("`{}` is not an admission operation", op.name),
+                        )
+                        .with_help("operations are CREATE, UPDATE, DELETE and CONNECT");
+                        let upper = op.name.to_uppercase();
+                        if ir::Operation::parse(&upper).is_some() {
+                            d = d.with_edit(op.span, upper);
                         }
+                        diagnostics.push(d);
+                        continue;
                     };
                     matcher.operations.push(parsed);
                 }

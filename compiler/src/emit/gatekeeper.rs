@@ -4,7 +4,7 @@
 
 use crate::backend::rego::{print_module, RegoFlavour};
 use crate::diagnostic::Diagnostic;
-use crate::emit::{header, yaml_document, Artifact, Target};
+use crate::emit::{header, object_metadata, yaml_document, Artifact, Target};
 use crate::ir::{Enforcement, LabelSelector, Literal, ParamType, Policy};
 use serde_json::{json, Map, Value};
 
@@ -31,33 +31,6 @@ pub fn emit_gatekeeper(policy: &Policy) -> (Vec<Artifact>, Vec<Diagnostic>) {
     (artifacts, Vec::new())
 }
 
-fn metadata(policy: &Policy, name: &str) -> Value {
-    let mut annotations = Map::new();
-    annotations.insert("guardrailc.dev/title".into(), json!(policy.meta.title));
-    annotations.insert(
-        "guardrailc.dev/severity".into(),
-        json!(policy.meta.severity),
-    );
-    annotations.insert(
-        "guardrailc.dev/category".into(),
-        json!(policy.meta.category),
-    );
-    if !policy.meta.controls.is_empty() {
-        annotations.insert(
-            "guardrailc.dev/controls".into(),
-            json!(policy.meta.controls.join(",")),
-        );
-    }
-    json!({
-        "name": name,
-        "labels": {
-            "app.kubernetes.io/managed-by": "guardrailc",
-            "guardrailc.dev/environment": policy.env,
-        },
-        "annotations": annotations,
-    })
-}
-
 fn constraint_template(policy: &Policy, rego: String) -> Value {
     let properties: Map<String, Value> = policy
         .params
@@ -71,7 +44,7 @@ fn constraint_template(policy: &Policy, rego: String) -> Value {
     json!({
         "apiVersion": "templates.gatekeeper.sh/v1",
         "kind": "ConstraintTemplate",
-        "metadata": metadata(policy, &policy.kind_name.to_lowercase()),
+        "metadata": object_metadata(policy, &policy.kind_name.to_lowercase()),
         "spec": {
             "crd": {
                 "spec": {
@@ -208,7 +181,7 @@ fn constraint(policy: &Policy) -> Value {
     json!({
         "apiVersion": "constraints.gatekeeper.sh/v1beta1",
         "kind": policy.kind_name,
-        "metadata": metadata(policy, &policy.id),
+        "metadata": object_metadata(policy, &policy.id),
         "spec": spec,
     })
 }

@@ -4,7 +4,9 @@ pub mod gatekeeper;
 pub mod opa;
 pub mod vap;
 
+use crate::ir::Policy;
 use serde::Serialize;
+use serde_json::{json, Map, Value};
 
 /// The version written into every emitted file's header.
 pub const COMPILER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -56,4 +58,33 @@ pub fn header(source_file: &str, guardrail: &str) -> String {
 pub fn yaml_document(header: &str, value: &serde_json::Value) -> String {
     let body = yaml_serde::to_string(value).expect("a JSON value always serialises as YAML");
     format!("{header}{body}")
+}
+
+/// The metadata of every emitted object: its name, the labels that say guardrailc manages it
+/// and for which environment, and the guardrail's title, severity, category and controls.
+pub fn object_metadata(policy: &Policy, name: &str) -> Value {
+    let mut annotations = Map::new();
+    annotations.insert("guardrailc.dev/title".into(), json!(policy.meta.title));
+    annotations.insert(
+        "guardrailc.dev/severity".into(),
+        json!(policy.meta.severity),
+    );
+    annotations.insert(
+        "guardrailc.dev/category".into(),
+        json!(policy.meta.category),
+    );
+    if !policy.meta.controls.is_empty() {
+        annotations.insert(
+            "guardrailc.dev/controls".into(),
+            json!(policy.meta.controls.join(",")),
+        );
+    }
+    json!({
+        "name": name,
+        "labels": {
+            "app.kubernetes.io/managed-by": "guardrailc",
+            "guardrailc.dev/environment": policy.env,
+        },
+        "annotations": annotations,
+    })
 }

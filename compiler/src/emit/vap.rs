@@ -2,7 +2,7 @@
 //! ValidatingAdmissionPolicyBinding that enforces it in one environment.
 //! <https://kubernetes.io/docs/reference/access-authn-authz/validating-admission-policy/>
 
-use super::{header, yaml_document, Artifact, Target};
+use super::{header, object_metadata, yaml_document, Artifact, Target};
 use crate::backend::cel::{self, CelPolicy};
 use crate::cost::{self, CostModel};
 use crate::diagnostic::Diagnostic;
@@ -83,7 +83,7 @@ fn policy_document(policy: &ir::Policy, cel: &CelPolicy) -> Value {
     json!({
         "apiVersion": API_VERSION,
         "kind": "ValidatingAdmissionPolicy",
-        "metadata": metadata(policy, &policy.id),
+        "metadata": object_metadata(policy, &policy.id),
         "spec": spec,
     })
 }
@@ -98,44 +98,12 @@ fn binding_document(policy: &ir::Policy) -> Value {
     json!({
         "apiVersion": API_VERSION,
         "kind": "ValidatingAdmissionPolicyBinding",
-        "metadata": metadata(policy, &format!("{}-{}", policy.id, policy.env)),
+        "metadata": object_metadata(policy, &format!("{}-{}", policy.id, policy.env)),
         "spec": {
             "policyName": policy.id,
             "validationActions": [action],
         },
     })
-}
-
-fn metadata(policy: &ir::Policy, name: &str) -> Value {
-    let mut annotations = Map::new();
-    annotations.insert("guardrailc.dev/title".into(), json!(policy.meta.title));
-    annotations.insert(
-        "guardrailc.dev/severity".into(),
-        to_json(policy.meta.severity),
-    );
-    annotations.insert(
-        "guardrailc.dev/category".into(),
-        to_json(policy.meta.category),
-    );
-    if !policy.meta.controls.is_empty() {
-        annotations.insert(
-            "guardrailc.dev/controls".into(),
-            json!(policy.meta.controls.join(",")),
-        );
-    }
-    json!({
-        "name": name,
-        "labels": {
-            "app.kubernetes.io/managed-by": "guardrailc",
-            "guardrailc.dev/environment": policy.env,
-        },
-        "annotations": annotations,
-    })
-}
-
-/// Severity and category serialise as their lowercase names.
-fn to_json(value: impl serde::Serialize) -> Value {
-    serde_json::to_value(value).expect("a unit enum always serialises as a string")
 }
 
 fn match_constraints(matcher: &ir::Match) -> Value {

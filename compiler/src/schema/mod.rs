@@ -3,13 +3,11 @@
 //! resources a project declares. See docs/schema.md.
 
 mod crd;
-mod did_you_mean;
 mod table;
 #[cfg(test)]
 mod tests;
 
 pub use crd::{CrdDefinition, CrdError};
-pub use did_you_mean::did_you_mean;
 
 use std::sync::OnceLock;
 

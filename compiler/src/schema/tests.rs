@@ -1,4 +1,5 @@
-use super::{did_you_mean, CrdDefinition, FieldType, Schema, TypeId};
+use super::{CrdDefinition, FieldType, Schema, TypeId};
+use crate::suggest::closest as did_you_mean;
 use serde_json::json;
 
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
