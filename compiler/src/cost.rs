@@ -63,6 +63,7 @@ impl<'a> CostModel<'a> {
             Expr::Literal(Literal::List(items)) => items.len() as u64,
             Expr::List(items) => items.len() as u64,
             Expr::Value(access) | Expr::ValueOr { access, .. } => self.list_size_at(access),
+            Expr::Keys(map) => self.list_size(map),
             _ => UNBOUNDED_LIST_SIZE,
         }
     }
@@ -111,11 +112,12 @@ pub fn estimate(expr: &Expr, model: &CostModel) -> u64 {
         Expr::List(items) => {
             sum(items.iter().map(|item| estimate(item, model))).saturating_add(LIST_CREATION)
         }
-        Expr::Value(access) => path(access),
+        Expr::Value(access) => path(access).saturating_add(lookup_keys(access, model)),
         Expr::ValueOr { access, .. } => presence(access)
             .saturating_add(path(access))
+            .saturating_add(lookup_keys(access, model).saturating_mul(2))
             .saturating_add(1),
-        Expr::Present(access) => presence(access),
+        Expr::Present(access) => presence(access).saturating_add(lookup_keys(access, model)),
         Expr::IsType { value, ty } => {
             let test = estimate(value, model).saturating_add(2);
             if *ty == ir::ValueType::Quantity {
@@ -169,6 +171,17 @@ pub fn estimate(expr: &Expr, model: &CostModel) -> u64 {
             .saturating_add(estimate(list, model))
             .saturating_add(model.list_size(list)),
         Expr::Size(value) => estimate(value, model).saturating_add(1),
+        Expr::Keys(map) => estimate(map, model),
+        Expr::StringFn { subject, arg, .. } => {
+            // the test, the size arithmetic and the substring: the subject is read three times,
+            // the argument twice
+            let subject_cost = estimate(subject, model).saturating_mul(3);
+            let arg_cost = estimate(arg, model).saturating_mul(2);
+            subject_cost
+                .saturating_add(arg_cost)
+                .saturating_add(traversal(model.string_length(subject)).saturating_mul(2))
+                .saturating_add(4)
+        }
         Expr::Quantified { list, body, .. } => loop_over(
             model.list_size(list),
             estimate(list, model),
@@ -239,6 +252,14 @@ fn loop_over(size: u64, list: u64, body: u64) -> u64 {
 }
 
 /// A field path: the root and one select per step.
+/// The cost of computing the run-time keys along a path.
+fn lookup_keys(access: &Access, model: &CostModel) -> u64 {
+    sum(access.steps.iter().map(|step| match step {
+        ir::Step::Lookup(key) => estimate(key, model),
+        _ => 0,
+    }))
+}
+
 fn path(access: &Access) -> u64 {
     1 + access.steps.len() as u64
 }

@@ -19,8 +19,8 @@
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{
-    Access, CompareOp, Domain, Expr, Literal, Policy, Quantifier, Root, Rule, Step, StringOp,
-    TemplatePart, ValueType,
+    Access, CompareOp, Domain, Expr, Literal, Policy, Quantifier, Root, Rule, Step, StringFn,
+    StringOp, TemplatePart, ValueType,
 };
 use crate::span::Span;
 
@@ -95,6 +95,8 @@ const MODULE_NAMES: &[&str] = &[
     "regex",
     "sprintf",
     "startswith",
+    "trim_prefix",
+    "trim_suffix",
     "units",
 ];
 
@@ -146,7 +148,7 @@ fn literal_text(literal: &Literal) -> String {
             let items: Vec<String> = items.iter().map(literal_text).collect();
             format!("[{}]", items.join(", "))
         }
-        Literal::Map(entries) => {
+        Literal::Map(entries) | Literal::Record(entries) => {
             let entries: Vec<String> = entries
                 .iter()
                 .map(|(key, value)| format!("{}: {}", string_literal(key), literal_text(value)))
@@ -156,18 +158,12 @@ fn literal_text(literal: &Literal) -> String {
     }
 }
 
-fn step_text(step: &Step) -> String {
-    match step {
-        Step::Field(name) if is_identifier(name) => format!(".{name}"),
-        Step::Field(name) | Step::Key(name) => format!("[{}]", string_literal(name)),
-        Step::Index(index) => format!("[{index}]"),
-    }
-}
-
-fn step_key(step: &Step) -> String {
-    match step {
-        Step::Field(name) | Step::Key(name) => string_literal(name),
-        Step::Index(index) => index.to_string(),
+/// A field name as a reference step: `.name`, or `["name"]` when it is not an identifier.
+fn field_text(name: &str) -> String {
+    if is_identifier(name) {
+        format!(".{name}")
+    } else {
+        format!("[{}]", string_literal(name))
     }
 }
 
@@ -276,9 +272,20 @@ fn each_access(expr: &Expr, visit: &mut impl FnMut(&Access)) {
         Expr::List(items) | Expr::And(items) | Expr::Or(items) => {
             items.iter().for_each(|item| each_access(item, visit))
         }
-        Expr::Value(access) | Expr::Present(access) | Expr::ValueOr { access, .. } => visit(access),
+        Expr::Value(access) | Expr::Present(access) | Expr::ValueOr { access, .. } => {
+            visit(access);
+            for step in &access.steps {
+                if let Step::Lookup(key) = step {
+                    each_access(key, visit);
+                }
+            }
+        }
         Expr::IsType { value, .. } => each_access(value, visit),
-        Expr::Not(inner) | Expr::Size(inner) => each_access(inner, visit),
+        Expr::Not(inner) | Expr::Size(inner) | Expr::Keys(inner) => each_access(inner, visit),
+        Expr::StringFn { subject, arg, .. } => {
+            each_access(subject, visit);
+            each_access(arg, visit);
+        }
         Expr::Compare { lhs, rhs, .. } => {
             each_access(lhs, visit);
             each_access(rhs, visit);
@@ -620,7 +627,7 @@ impl BodyPrinter<'_> {
                 if !self.policy.params.iter().any(|param| &param.name == name) {
                     return Err(self.internal(format!("param `{name}` has no value")));
                 }
-                format!("{}{}", self.params(), step_text(&Step::Field(name.clone())))
+                format!("{}{}", self.params(), field_text(name))
             }
             Root::Var(name) => match scope.lookup(name) {
                 Some(rego) => rego.to_string(),
@@ -632,7 +639,12 @@ impl BodyPrinter<'_> {
     fn reference(&self, access: &Access, scope: &Scope) -> Result<String, Inconsistency> {
         let mut text = self.root(&access.root, scope)?;
         for step in &access.steps {
-            text.push_str(&step_text(step));
+            text.push_str(&match step {
+                Step::Field(name) => field_text(name),
+                Step::Key(key) => format!("[{}]", string_literal(key)),
+                Step::Lookup(key) => format!("[{}]", self.term(key, scope)?),
+                Step::Index(index) => format!("[{index}]"),
+            });
         }
         Ok(text)
     }
@@ -672,7 +684,13 @@ impl BodyPrinter<'_> {
             Root::Var(_) if access.steps.is_empty() => return self.root(&access.root, scope),
             Root::Var(_) => (self.root(&access.root, scope)?, Vec::new()),
         };
-        path.extend(access.steps.iter().map(step_key));
+        for step in &access.steps {
+            path.push(match step {
+                Step::Field(name) | Step::Key(name) => string_literal(name),
+                Step::Lookup(key) => self.term(key, scope)?,
+                Step::Index(index) => index.to_string(),
+            });
+        }
         Ok(format!(
             "object.get({anchor}, [{}], {})",
             path.join(", "),
@@ -692,6 +710,18 @@ impl BodyPrinter<'_> {
             Expr::Value(access) => self.reference(access, scope),
             Expr::ValueOr { access, fallback } => self.value_or(access, fallback, scope),
             Expr::Size(inner) => Ok(format!("count({})", self.term(inner, scope)?)),
+            Expr::Keys(map) => Ok(format!("object.keys({})", self.term(map, scope)?)),
+            Expr::StringFn { op, subject, arg } => {
+                let function = match op {
+                    StringFn::TrimPrefix => "trim_prefix",
+                    StringFn::TrimSuffix => "trim_suffix",
+                };
+                Ok(format!(
+                    "{function}({}, {})",
+                    self.term(subject, scope)?,
+                    self.term(arg, scope)?
+                ))
+            }
             _ => Err(self.internal("a test where a value is expected".to_string())),
         }
     }
@@ -815,7 +845,12 @@ impl BodyPrinter<'_> {
                     }],
                 })
             }
-            Expr::Literal(_) | Expr::List(_) | Expr::ValueOr { .. } | Expr::Size(_) => {
+            Expr::Literal(_)
+            | Expr::List(_)
+            | Expr::ValueOr { .. }
+            | Expr::Size(_)
+            | Expr::Keys(_)
+            | Expr::StringFn { .. } => {
                 Err(self.internal("a value where a test is expected".to_string()))
             }
         }

@@ -101,6 +101,8 @@ pub struct Checker<'a> {
     pub diagnostics: &'a mut Vec<Diagnostic>,
     pub reads: ir::Reads,
     pub reads_pod: bool,
+    /// Loop variables bound over a list that comes from a param: a regex pattern may be one.
+    pub param_vars: Vec<String>,
 }
 
 pub const ROOT_NAMES: &[&str] = &["object", "old", "pod", "namespace", "request", "params"];
@@ -148,6 +150,23 @@ impl Checker<'_> {
         self.scope.push((name.name.clone(), binding));
     }
 
+    /// Declares a loop variable; `from_param` when its list comes from a param.
+    pub fn declare_loop_var(&mut self, name: &ast::Ident, element: Ty, from_param: bool) {
+        self.declare(name, Binding::Var(element));
+        if from_param {
+            self.param_vars.push(name.name.clone());
+        }
+    }
+
+    /// True for a value read from a param, directly or through loop variables over params.
+    pub fn derives_from_param(&self, val: &Val) -> bool {
+        match val.access.as_ref().map(|access| &access.root) {
+            Some(Root::Param(_)) => true,
+            Some(Root::Var(name)) => self.param_vars.contains(name),
+            _ => false,
+        }
+    }
+
     // ---- conditions ---------------------------------------------------------------------
 
     /// Checks a boolean expression and lowers it to an IR condition.
@@ -180,10 +199,12 @@ impl Checker<'_> {
             } => {
                 let list_val = self.value(list);
                 let element = self.element_type(&list_val, list.span);
-                let list_expr = iterable(list_val);
-                self.declare(var, Binding::Var(element));
+                let from_param = self.derives_from_param(&list_val);
+                let list_expr = self.iterable(list_val, list.span);
+                self.declare_loop_var(var, element, from_param);
                 let body = self.condition(body);
                 self.scope.pop();
+                self.param_vars.retain(|name| name != &var.name);
                 Expr::Quantified {
                     quantifier: if *all {
                         ir::Quantifier::All
@@ -260,7 +281,9 @@ impl Checker<'_> {
         match val.access {
             Some(access) => {
                 // Index steps are guarded by their own presence; a nullable root by itself.
-                Expr::Present(access)
+                // A key computed at run time brings its own guards, which must hold first.
+                let key_guards = foreign_guards(&val.guards, &access);
+                with_guards(key_guards, Expr::Present(access))
             }
             None if val.ty == Ty::Error => Expr::Literal(Literal::Bool(false)),
             None => {
@@ -321,13 +344,15 @@ impl Checker<'_> {
                 }
                 _ if arg.ty.is_error_or_any() => {}
                 _ => {
-                    // Params are constants per environment and are checked when lowered.
-                    if !matches!(arg.access.as_ref().map(|a| &a.root), Some(Root::Param(_))) {
+                    // Params are constants per environment, chosen by whoever configures the
+                    // guardrail; a pattern read from the object under review is not.
+                    if !self.derives_from_param(&arg) {
                         self.error(
                             Code::InvalidRegex,
                             args[0].span,
-                            "the pattern of `matches` must be a string literal or a param".into(),
-                        );
+                            "the pattern of `matches` must be a string literal or come from a param".into(),
+                        )
+                        .help = Some("a param, an element of a list param, or a field of a record param".into());
                     }
                 }
             }
@@ -444,7 +469,13 @@ impl Checker<'_> {
             | (Ty::Number, Ty::Int)
             | (Ty::Number, Ty::Number) => Domain::Int,
             (Ty::Bool, Ty::Bool) if !ordering => Domain::Bool,
-            (Ty::List(_), Ty::List(_)) if !ordering => Domain::List,
+            (Ty::List(_), Ty::List(_))
+                if !ordering
+                    && !matches!(lhs_expr, Expr::Keys(_))
+                    && !matches!(rhs_expr, Expr::Keys(_)) =>
+            {
+                Domain::List
+            }
             (Ty::Any | Ty::IntOrString, other) | (other, Ty::Any | Ty::IntOrString) => {
                 let (domain, value_type) = match other {
                     Ty::Str => (Domain::String, ValueType::String),
@@ -588,9 +619,22 @@ impl Checker<'_> {
                     constant: None,
                 }
             }
+            ExprKind::Call {
+                receiver: Some(receiver),
+                name,
+                args,
+            } if name.name == "keys" => self.keys(receiver, args, expr.span),
+            ExprKind::Call {
+                receiver: Some(receiver),
+                name,
+                args,
+            } if string_fn(&name.name).is_some() => self.string_fn(receiver, name, args, expr.span),
             ExprKind::Error => Val::error(),
             ExprKind::Call { name, .. } => {
                 let known = [
+                    "keys",
+                    "trim_prefix",
+                    "trim_suffix",
                     "starts_with",
                     "ends_with",
                     "contains",
@@ -802,6 +846,28 @@ impl Checker<'_> {
                 return extend(base_val.guards, access, ty, never_absent);
             }
             Ty::Any => Ty::Any,
+            Ty::Record(fields) => match fields.iter().find(|(name, _)| name == &field.name) {
+                Some((_, ty)) => ty.clone(),
+                None => {
+                    let suggestion = crate::suggest::closest(
+                        &field.name,
+                        fields.iter().map(|(n, _)| n.as_str()),
+                    )
+                    .map(str::to_string);
+                    let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+                    let help = match suggestion {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("its fields are {}", names.join(", ")),
+                    };
+                    self.error(
+                        Code::UnknownField,
+                        field.span,
+                        format!("`{}` is not a field of the record", field.name),
+                    )
+                    .help = Some(help);
+                    return Val::error();
+                }
+            },
             other => {
                 let described = other.with_article(self.schema);
                 self.error(
@@ -962,11 +1028,29 @@ impl Checker<'_> {
             );
             return Val::error();
         };
+        let mut key_guards = Vec::new();
         let (step, ty) = match (&base_val.ty, &index_val.constant) {
             (Ty::Map(values), Some(Literal::String(key))) => {
                 (Step::Key(key.clone()), (**values).clone())
             }
             (Ty::Any, Some(Literal::String(key))) => (Step::Key(key.clone()), Ty::Any),
+            (Ty::Map(_) | Ty::Any, None)
+                if matches!(index_val.ty, Ty::Str | Ty::Any | Ty::IntOrString) =>
+            {
+                // A key known only at run time: its own guards (presence, type) come first.
+                key_guards = index_val.guards.clone();
+                if index_val.ty != Ty::Str {
+                    key_guards.push(Expr::IsType {
+                        value: Box::new(index_val.expr.clone()),
+                        ty: ValueType::String,
+                    });
+                }
+                let ty = match &base_val.ty {
+                    Ty::Map(values) => (**values).clone(),
+                    _ => Ty::Any,
+                };
+                (Step::Lookup(Box::new(index_val.expr.clone())), ty)
+            }
             (Ty::List(items), Some(Literal::Int(n))) if *n >= 0 && *n <= u32::MAX as i64 => {
                 (Step::Index(*n as u32), (**items).clone())
             }
@@ -977,7 +1061,8 @@ impl Checker<'_> {
                 self.error(
                     Code::TypeMismatch,
                     index.span,
-                    "an index must be a string literal (maps) or a non-negative integer literal (lists)".into(),
+                    "an index must be a string (maps) or a non-negative integer literal (lists)"
+                        .into(),
                 )
                 .help = Some("use a `let` bound to a literal, or iterate with `for`".into());
                 return Val::error();
@@ -995,7 +1080,101 @@ impl Checker<'_> {
         };
         let mut access = access;
         access.steps.push(step);
-        extend(base_val.guards, access, ty, false)
+        let mut guards = base_val.guards;
+        guards.extend(key_guards);
+        extend(guards, access, ty, false)
+    }
+
+    /// `m.keys()`: the keys of a map as a list of strings; an absent map has none.
+    fn keys(&mut self, receiver: &ast::Expr, args: &[ast::Expr], span: Span) -> Val {
+        if !args.is_empty() {
+            self.error(
+                Code::WrongArgumentCount,
+                span,
+                "`keys` takes no arguments".into(),
+            );
+        }
+        let val = self.value(receiver);
+        match &val.ty {
+            Ty::Map(_) => {}
+            Ty::Error => return Val::error(),
+            other => {
+                let described = other.with_article(self.schema);
+                self.error(
+                    Code::TypeMismatch,
+                    receiver.span,
+                    format!("`keys` applies to maps, not to {described}"),
+                )
+                .help = Some("maps are fields such as `metadata.annotations`".into());
+                return Val::error();
+            }
+        }
+        let map = match (val.access.clone(), only_own_presence(&val)) {
+            (Some(access), true) if !val.guards.is_empty() => Expr::ValueOr {
+                access,
+                fallback: Literal::Map(Vec::new()),
+            },
+            (_, true) if val.guards.is_empty() => val.expr.clone(),
+            _ => {
+                self.error(
+                    Code::TypeMismatch,
+                    receiver.span,
+                    "`keys` needs a map read through fields and keys that are always present"
+                        .into(),
+                );
+                return Val::error();
+            }
+        };
+        Val {
+            expr: Expr::Keys(Box::new(map)),
+            access: None,
+            guards: Vec::new(),
+            ty: Ty::List(Box::new(Ty::Str)),
+            constant: None,
+        }
+    }
+
+    /// `s.trim_prefix(x)`, `s.trim_suffix(x)`: a string, defined where both operands are.
+    fn string_fn(
+        &mut self,
+        receiver: &ast::Expr,
+        name: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Val {
+        let op = string_fn(&name.name).expect("caller checked the name");
+        if args.len() != 1 {
+            self.error(
+                Code::WrongArgumentCount,
+                span,
+                format!("`{}` takes one argument, found {}", name.name, args.len()),
+            )
+            .help = Some(format!("write `s.{}(\"text\")`", name.name));
+            return Val::error();
+        }
+        let subject = self.value(receiver);
+        let arg = self.value(&args[0]);
+        if subject.ty == Ty::Error || arg.ty == Ty::Error {
+            return Val::error();
+        }
+        let mut type_guards = Vec::new();
+        self.expect_string(&subject, receiver.span, &mut type_guards);
+        self.expect_string(&arg, args[0].span, &mut type_guards);
+        let mut guards = subject.guards;
+        guards.extend(arg.guards);
+        guards.extend(type_guards);
+        dedup(&mut guards);
+        Val {
+            expr: Expr::StringFn {
+                op,
+                subject: Box::new(subject.expr),
+                arg: Box::new(arg.expr),
+            },
+            access: None,
+            guards,
+            ty: Ty::Str,
+            constant: None,
+        }
     }
 
     /// The element type of something iterated, with a diagnostic when it is not a list.
@@ -1019,6 +1198,22 @@ impl Checker<'_> {
         }
     }
 
+    /// The list expression of a loop: absent lists iterate nothing.
+    pub fn iterable(&mut self, val: Val, span: Span) -> Expr {
+        if val.access.is_some() && !only_own_presence(&val) {
+            self.error(
+                Code::TypeMismatch,
+                span,
+                "this list is read with a key that may be absent, so it cannot be iterated".into(),
+            )
+            .help = Some(
+                "read the key from a value that is always present, such as a loop variable".into(),
+            );
+            return Expr::Literal(Literal::List(Vec::new()));
+        }
+        iterable_path(val)
+    }
+
     /// A message placeholder: a scalar that is never absent.
     pub fn template_value(&mut self, expr: &ast::Expr) -> Expr {
         let val = self.value(expr);
@@ -1032,12 +1227,25 @@ impl Checker<'_> {
             .help = Some("print a scalar field, such as `{c.name}`".into());
             return Expr::Literal(Literal::String(String::new()));
         }
+        let own_presence = only_own_presence(&val);
         match (val.access, val.guards.is_empty()) {
             (_, true) => val.expr,
-            (Some(access), false) => Expr::ValueOr {
+            (Some(access), false) if own_presence => Expr::ValueOr {
                 access,
                 fallback: Literal::String("<missing>".into()),
             },
+            (Some(_), false) => {
+                self.error(
+                    Code::NotInterpolatable,
+                    expr.span,
+                    "a message cannot print a map value whose key may be absent".into(),
+                )
+                .help = Some(
+                    "print the key instead, or read the key from a value that is always present"
+                        .into(),
+                );
+                Expr::Literal(Literal::String(String::new()))
+            }
             (None, false) => {
                 self.error(
                     Code::NotInterpolatable,
@@ -1051,7 +1259,7 @@ impl Checker<'_> {
 }
 
 /// The list expression of a loop: absent lists iterate nothing.
-pub fn iterable(val: Val) -> Expr {
+fn iterable_path(val: Val) -> Expr {
     match (val.access, val.guards.is_empty()) {
         (Some(access), false) => Expr::ValueOr {
             access,
@@ -1061,11 +1269,35 @@ pub fn iterable(val: Val) -> Expr {
     }
 }
 
+/// True when every guard of `val` is the presence of its own path or of a prefix of it, so
+/// `ValueOr` on the path says all there is to say about absence.
+fn only_own_presence(val: &Val) -> bool {
+    match &val.access {
+        Some(access) => foreign_guards(&val.guards, access).is_empty(),
+        None => val.guards.is_empty(),
+    }
+}
+
+/// The guards that are not the presence of `access` or of a prefix of it: the guards of run-time
+/// keys along the path, and type guards.
+fn foreign_guards(guards: &[Expr], access: &Access) -> Vec<Expr> {
+    guards
+        .iter()
+        .filter(|guard| !matches!(guard, Expr::Present(prefix) if is_prefix(prefix, access)))
+        .cloned()
+        .collect()
+}
+
+fn is_prefix(prefix: &Access, access: &Access) -> bool {
+    prefix.root == access.root && access.steps.starts_with(&prefix.steps)
+}
+
 fn extend(base_guards: Vec<Expr>, access: Access, ty: Ty, never_absent: bool) -> Val {
-    // A path's own presence test covers all of its prefixes, so drop the base's.
+    // A path's own presence test covers all of its prefixes, so drop the base's; the guards
+    // of a run-time key on the way stay, ahead of the new presence test.
     let guards: Vec<Expr> = base_guards
         .into_iter()
-        .filter(|g| !matches!(g, Expr::Present(_)))
+        .filter(|g| !matches!(g, Expr::Present(prefix) if is_prefix(prefix, &access)))
         .collect();
     let mut val = Val::path(access, ty, never_absent);
     let mut all = guards;
@@ -1101,6 +1333,14 @@ fn compatible(a: &Ty, b: &Ty) -> bool {
         (Ty::Object(_), Ty::Object(_)) => true,
         (a, b) => a == b,
     }
+}
+
+fn string_fn(name: &str) -> Option<ir::StringFn> {
+    Some(match name {
+        "trim_prefix" => ir::StringFn::TrimPrefix,
+        "trim_suffix" => ir::StringFn::TrimSuffix,
+        _ => return None,
+    })
 }
 
 fn string_op(name: &str) -> Option<StringOp> {

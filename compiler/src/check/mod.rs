@@ -120,6 +120,7 @@ fn check_guardrail(
         diagnostics,
         reads: ir::Reads::default(),
         reads_pod: false,
+        param_vars: Vec::new(),
     };
 
     // Params first: rules anywhere in the guardrail may use them.
@@ -705,6 +706,11 @@ fn parse_param_type(ty: &ast::TypeExpr, diagnostics: &mut Vec<Diagnostic>) -> Op
         "quantity" => Some(ParamType::Quantity),
         _ => None,
     };
+    if !ty.fields.is_empty()
+        || (ty.name.name == "record" && ty.name.span.end - ty.name.span.start == 1)
+    {
+        return parse_record_type(ty, diagnostics);
+    }
     match ty.name.name.as_str() {
         "list" => {
             if !arity(1, diagnostics) {
@@ -757,6 +763,39 @@ fn parse_param_type(ty: &ast::TypeExpr, diagnostics: &mut Vec<Diagnostic>) -> Op
     }
 }
 
+/// `{name: T, …}`: at least one field, each named once.
+fn parse_record_type(ty: &ast::TypeExpr, diagnostics: &mut Vec<Diagnostic>) -> Option<ParamType> {
+    if ty.fields.is_empty() {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::UnknownType,
+                ty.span,
+                "a record type needs at least one field".to_string(),
+            )
+            .with_help("write `{min: int, max: int}`"),
+        );
+        return None;
+    }
+    let mut fields: Vec<(String, ParamType)> = Vec::new();
+    let mut valid = true;
+    for field in &ty.fields {
+        if fields.iter().any(|(name, _)| name == &field.name.name) {
+            diagnostics.push(Diagnostic::new(
+                Code::DuplicateName,
+                field.name.span,
+                format!("the record has two fields named `{}`", field.name.name),
+            ));
+            valid = false;
+            continue;
+        }
+        match parse_param_type(&field.ty, diagnostics) {
+            Some(field_ty) => fields.push((field.name.name.clone(), field_ty)),
+            None => valid = false,
+        }
+    }
+    valid.then_some(ParamType::Record(fields))
+}
+
 pub fn describe_param_type(ty: &ParamType) -> String {
     match ty {
         ParamType::String => "string".into(),
@@ -765,6 +804,13 @@ pub fn describe_param_type(ty: &ParamType) -> String {
         ParamType::Quantity => "quantity".into(),
         ParamType::List(inner) => format!("list<{}>", describe_param_type(inner)),
         ParamType::Map(inner) => format!("map<string, {}>", describe_param_type(inner)),
+        ParamType::Record(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(name, ty)| format!("{name}: {}", describe_param_type(ty)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
     }
 }
 
@@ -776,6 +822,12 @@ fn param_ty(ty: &ParamType) -> Ty {
         ParamType::Quantity => Ty::Quantity,
         ParamType::List(inner) => Ty::List(Box::new(param_ty(inner))),
         ParamType::Map(inner) => Ty::Map(Box::new(param_ty(inner))),
+        ParamType::Record(fields) => Ty::Record(
+            fields
+                .iter()
+                .map(|(name, ty)| (name.clone(), param_ty(ty)))
+                .collect(),
+        ),
     }
 }
 
@@ -803,6 +855,17 @@ pub fn literal_of_type_value(literal: &Literal, ty: &ParamType) -> Option<Litera
                 .map(|(k, v)| Some((k.clone(), literal_of_type_value(v, inner)?)))
                 .collect::<Option<Vec<_>>>()?,
         )),
+        (ParamType::Record(fields), Literal::Map(entries) | Literal::Record(entries)) => {
+            let mut typed = entries
+                .iter()
+                .map(|(key, value)| {
+                    let (_, field_ty) = fields.iter().find(|(name, _)| name == key)?;
+                    Some((key.clone(), literal_of_type_value(value, field_ty)?))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            typed.sort_by(|a, b| a.0.cmp(&b.0));
+            Some(Literal::Record(typed))
+        }
         _ => None,
     }
 }
@@ -819,11 +882,12 @@ fn check_rule(rule: &ast::Rule, index: usize, checker: &mut Checker) -> ir::Rule
             ast::Binding::For(f) => {
                 let list = checker.value(&f.list);
                 let element = checker.element_type(&list, f.list.span);
+                let from_param = checker.derives_from_param(&list);
                 generators.push(ir::Generator {
                     var: f.var.name.clone(),
-                    list: expr::iterable(list),
+                    list: checker.iterable(list, f.list.span),
                 });
-                checker.declare(&f.var, Binding::Var(element));
+                checker.declare_loop_var(&f.var, element, from_param);
             }
             ast::Binding::Let(l) => {
                 let val = checker.value(&l.value);
@@ -892,6 +956,10 @@ fn check_rule(rule: &ast::Rule, index: usize, checker: &mut Checker) -> ir::Rule
         parts.push(ir::TemplatePart::Text(")".into()));
     }
     checker.scope.truncate(depth);
+    let scope = &checker.scope;
+    checker
+        .param_vars
+        .retain(|var| scope.iter().any(|(name, _)| name == var));
     ir::Rule {
         span: rule.span,
         index,

@@ -12,6 +12,8 @@ pub enum Ty {
     IntOrString,
     List(Box<Ty>),
     Map(Box<Ty>),
+    /// A record param or an element of one: these fields, each possibly absent.
+    Record(Vec<(String, Ty)>),
     /// An object of one of these schema types (several when a guardrail matches several
     /// kinds, or for `pod.all_containers`, whose elements are Container or EphemeralContainer).
     Object(Vec<TypeId>),
@@ -50,6 +52,13 @@ impl Ty {
             Ty::IntOrString => "int-or-string".into(),
             Ty::List(inner) => format!("list<{}>", inner.describe(schema)),
             Ty::Map(inner) => format!("map<string, {}>", inner.describe(schema)),
+            Ty::Record(fields) => {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|(name, ty)| format!("{name}: {}", ty.describe(schema)))
+                    .collect();
+                format!("record {{{}}}", fields.join(", "))
+            }
             Ty::Object(ids) => {
                 let names: Vec<String> = ids
                     .iter()

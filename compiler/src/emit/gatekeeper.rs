@@ -74,6 +74,13 @@ fn param_schema(ty: &ParamType) -> Value {
         ParamType::Map(value) => {
             json!({ "type": "object", "additionalProperties": param_schema(value) })
         }
+        ParamType::Record(fields) => {
+            let properties: Map<String, Value> = fields
+                .iter()
+                .map(|(name, ty)| (name.clone(), param_schema(ty)))
+                .collect();
+            json!({ "type": "object", "properties": properties })
+        }
     }
 }
 
@@ -83,7 +90,7 @@ fn literal_value(literal: &Literal) -> Value {
         Literal::Int(value) => json!(value),
         Literal::String(text) | Literal::Quantity(text) => json!(text),
         Literal::List(items) => Value::Array(items.iter().map(literal_value).collect()),
-        Literal::Map(entries) => Value::Object(
+        Literal::Map(entries) | Literal::Record(entries) => Value::Object(
             entries
                 .iter()
                 .map(|(key, value)| (key.clone(), literal_value(value)))

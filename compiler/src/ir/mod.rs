@@ -198,6 +198,9 @@ pub enum ParamType {
     Quantity,
     List(Box<ParamType>),
     Map(Box<ParamType>),
+    /// `{name: T, …}`: an object with these fields, in declaration order. Every field may be
+    /// absent from a value.
+    Record(Vec<(String, ParamType)>),
 }
 
 /// Where the pod spec and pod metadata live in each matched kind. Every matched kind has an
@@ -275,7 +278,7 @@ pub struct Reads {
 }
 
 /// A boolean, string, integer or list expression.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Expr {
     Literal(Literal),
     /// A list built from expressions (a literal list is `Literal(Literal::List)`).
@@ -324,9 +327,30 @@ pub enum Expr {
         list: Box<Expr>,
         body: Box<Expr>,
     },
+    /// The keys of a map that is never absent, as a list of strings. Lowering places it only
+    /// where a list is iterated (a [`Generator`]'s or [`Expr::Quantified`]'s list), searched
+    /// ([`Expr::InList`]) or counted ([`Expr::Size`]): in those positions a CEL map stands
+    /// for its keys, so CEL prints the map itself; Rego prints `object.keys(map)`.
+    Keys(Box<Expr>),
+    /// A string computed from two strings that are never absent.
+    StringFn {
+        op: StringFn,
+        subject: Box<Expr>,
+        arg: Box<Expr>,
+    },
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum StringFn {
+    /// `subject` without `arg` at its start, or `subject` unchanged when it does not start
+    /// with `arg`. CEL `s.startsWith(a) ? s.substring(size(a)) : s`; Rego `trim_prefix`.
+    TrimPrefix,
+    /// `subject` without `arg` at its end, or unchanged. CEL
+    /// `s.endsWith(a) ? s.substring(0, size(s) - size(a)) : s`; Rego `trim_suffix`.
+    TrimSuffix,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Literal {
     Bool(bool),
     Int(i64),
@@ -336,6 +360,10 @@ pub enum Literal {
     List(Vec<Literal>),
     /// A map with string keys, sorted by key.
     Map(Vec<(String, Literal)>),
+    /// A value of a record param: the fields it gives, sorted by name. CEL prints each field
+    /// value as `dyn(…)`, because the API server type-checks map literals as homogeneous and a
+    /// record's fields differ in type; Rego prints an object.
+    Record(Vec<(String, Literal)>),
 }
 
 /// A path: a root followed by field, key and index steps.
@@ -387,6 +415,10 @@ pub enum Step {
     Field(String),
     /// `["key"]` on a map (labels, annotations, resource limits).
     Key(String),
+    /// `[key]` on a map, the key a string expression computed at run time (a loop variable,
+    /// a param element). Lowering places the key's own presence guards before any
+    /// `Present` of an access through this step, so the key is defined wherever it is read.
+    Lookup(Box<Expr>),
     /// `[n]` on a list, n ≥ 0.
     Index(u32),
 }

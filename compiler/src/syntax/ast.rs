@@ -107,9 +107,19 @@ pub struct Param {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TypeExpr {
+    /// `string`, `list` …; for a record type `{min: int}` the word `record`, spanning its `{`.
     pub name: Ident,
     pub args: Vec<TypeExpr>,
+    /// The fields of a record type, in source order; empty for every other type.
+    pub fields: Vec<RecordField>,
     pub span: Span,
+}
+
+/// `name: type` inside a record type.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecordField {
+    pub name: Ident,
+    pub ty: TypeExpr,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

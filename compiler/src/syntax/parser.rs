@@ -577,6 +577,9 @@ impl<'a> Parser<'a> {
     }
 
     fn type_expr(&mut self) -> PResult<TypeExpr> {
+        if let Some(open) = self.eat(TokenKind::LBrace) {
+            return self.record_type(open);
+        }
         let name = self.ident("a type such as `string` or `list<string>`")?;
         let mut args = Vec::new();
         if self.eat(TokenKind::Lt).is_some() {
@@ -589,7 +592,36 @@ impl<'a> Parser<'a> {
             self.expect(TokenKind::Gt)?;
         }
         let span = name.span.to(self.previous_end());
-        Ok(TypeExpr { name, args, span })
+        Ok(TypeExpr {
+            name,
+            args,
+            fields: Vec::new(),
+            span,
+        })
+    }
+
+    /// `{ name: type, … }`, after its `{`.
+    fn record_type(&mut self, open: Token) -> PResult<TypeExpr> {
+        let mut fields = Vec::new();
+        while !self.at(TokenKind::RBrace) {
+            let name = self.ident("a field name")?;
+            self.expect(TokenKind::Colon)?;
+            let ty = self.type_expr()?;
+            fields.push(RecordField { name, ty });
+            if self.eat(TokenKind::Comma).is_none() {
+                break;
+            }
+        }
+        self.expect(TokenKind::RBrace)?;
+        Ok(TypeExpr {
+            name: Ident {
+                name: "record".to_string(),
+                span: open.span,
+            },
+            args: Vec::new(),
+            fields,
+            span: open.span.to(self.previous_end()),
+        })
     }
 
     fn let_binding(&mut self) -> PResult<Let> {

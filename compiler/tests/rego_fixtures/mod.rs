@@ -687,7 +687,7 @@ pub fn literal_json(literal: &Literal) -> Value {
         Literal::Int(i) => json!(i),
         Literal::String(s) | Literal::Quantity(s) => json!(s),
         Literal::List(items) => Value::Array(items.iter().map(literal_json).collect()),
-        Literal::Map(entries) => Value::Object(
+        Literal::Map(entries) | Literal::Record(entries) => Value::Object(
             entries
                 .iter()
                 .map(|(k, v)| (k.clone(), literal_json(v)))

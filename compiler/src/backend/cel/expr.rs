@@ -4,8 +4,8 @@ use super::escape::{property_name, string_literal, variable_name};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{
-    Access, CompareOp, Domain, Expr, Literal, ParamValue, Quantifier, Root, Step, StringOp,
-    Template, TemplatePart, ValueType,
+    Access, CompareOp, Domain, Expr, Literal, ParamValue, Quantifier, Root, Step, StringFn,
+    StringOp, Template, TemplatePart, ValueType,
 };
 use crate::kube::{CelLibrary, KubeVersion};
 use crate::span::Span;
@@ -118,6 +118,10 @@ impl<'a> ExprPrinter<'a> {
                 let value = self.expr(value).at(Prec::Conditional);
                 self.call(None, None, "size", &[value])
             }
+            // A map in the places lowering puts `Keys` (a comprehension's range, the right of
+            // `in`, `size`) stands for its keys in CEL.
+            Expr::Keys(map) => self.expr(map),
+            Expr::StringFn { op, subject, arg } => self.string_fn(*op, subject, arg),
             Expr::Quantified {
                 quantifier,
                 var,
@@ -217,6 +221,13 @@ impl<'a> ExprPrinter<'a> {
                     ),
                     Prec::Relation,
                 ),
+                Step::Lookup(key) => {
+                    let key = self.expr(key).at(Prec::Additive);
+                    Printed::new(
+                        format!("{key} in {}", prefix.clone().at(Prec::Additive)),
+                        Prec::Relation,
+                    )
+                }
                 Step::Index(index) => {
                     let size = self.call(None, None, "size", &[prefix.clone().text]);
                     Printed::new(format!("{} > {index}", size.text), Prec::Relation)
@@ -292,6 +303,7 @@ impl<'a> ExprPrinter<'a> {
                 }
             },
             Step::Key(key) => format!("{prefix}[{}]", string_literal(key)),
+            Step::Lookup(key) => format!("{prefix}[{}]", self.expr(key).at(Prec::Conditional)),
             Step::Index(index) => format!("{prefix}[{index}]"),
         };
         Printed::new(text, Prec::Member)
@@ -313,6 +325,36 @@ impl<'a> ExprPrinter<'a> {
         }
         let parses = self.call(Some(CelLibrary::Quantity), None, "isQuantity", &[value]);
         Printed::new(format!("{test} && {}", parses.text), Prec::And)
+    }
+
+    /// `s.startsWith(a) ? s.substring(size(a)) : s` and its suffix twin: the strings extension
+    /// has `substring` but no trim functions.
+    fn string_fn(&mut self, op: StringFn, subject: &Expr, arg: &Expr) -> Printed {
+        let subject = self.expr(subject);
+        let arg_text = self.expr(arg).at(Prec::Conditional);
+        let arg_size = self.call(None, None, "size", std::slice::from_ref(&arg_text));
+        let (test, range) = match op {
+            StringFn::TrimPrefix => ("startsWith", vec![arg_size.text]),
+            StringFn::TrimSuffix => {
+                let subject_size =
+                    self.call(None, None, "size", &[subject.clone().at(Prec::Conditional)]);
+                (
+                    "endsWith",
+                    vec![
+                        "0".to_string(),
+                        format!("{} - {}", subject_size.text, arg_size.text),
+                    ],
+                )
+            }
+        };
+        let test = self.call(None, Some(subject.clone()), test, &[arg_text]);
+        let trimmed = self.call(
+            Some(CelLibrary::StringsV2),
+            Some(subject.clone()),
+            "substring",
+            &range,
+        );
+        conditional(test, trimmed, subject)
     }
 
     fn not(&mut self, operand: &Expr) -> Printed {
@@ -403,6 +445,15 @@ pub(super) fn literal_text(literal: &Literal) -> Printed {
                 .iter()
                 .map(|(key, value)| {
                     format!("{}: {}", string_literal(key), literal_text(value).text)
+                })
+                .collect();
+            Printed::new(format!("{{{}}}", entries.join(", ")), Prec::Member)
+        }
+        Literal::Record(entries) => {
+            let entries: Vec<String> = entries
+                .iter()
+                .map(|(key, value)| {
+                    format!("{}: dyn({})", string_literal(key), literal_text(value).text)
                 })
                 .collect();
             Printed::new(format!("{{{}}}", entries.join(", ")), Prec::Member)

@@ -337,6 +337,11 @@ impl PodReads {
             Root::AllContainers => self.all_containers = true,
             _ => {}
         }
+        for step in &access.steps {
+            if let Step::Lookup(key) = step {
+                self.expr(key);
+            }
+        }
     }
 
     fn expr(&mut self, expr: &Expr) {
@@ -346,7 +351,14 @@ impl PodReads {
             Expr::Value(access) | Expr::Present(access) | Expr::ValueOr { access, .. } => {
                 self.access(access)
             }
-            Expr::IsType { value, .. } | Expr::Not(value) | Expr::Size(value) => self.expr(value),
+            Expr::IsType { value, .. }
+            | Expr::Not(value)
+            | Expr::Size(value)
+            | Expr::Keys(value) => self.expr(value),
+            Expr::StringFn { subject, arg, .. } => {
+                self.expr(subject);
+                self.expr(arg);
+            }
             Expr::And(operands) | Expr::Or(operands) => {
                 operands.iter().for_each(|operand| self.expr(operand))
             }

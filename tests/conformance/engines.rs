@@ -1,0 +1,176 @@
+//! Compiling guardrails in memory and evaluating what they emit on every target, shared by
+//! the conformance runner and the language-extension tests (the approach of
+//! `tests/semantics.rs`).
+
+use guardrailc_compiler::config;
+use guardrailc_compiler::emit::{Artifact, Target};
+use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
+use guardrailc_compiler::schema::Schema;
+use guardrailc_compiler::SourceId;
+use guardrailc_testkit::{
+    compare, AdmissionCase, GatekeeperPolicy, OpaPolicy, Operation, Outcome, SchemaCatalog,
+    UserInfo, VapPolicy,
+};
+use serde_json::{json, Value};
+
+/// The three compiled forms of one guardrail in one environment.
+pub struct Compiled {
+    pub id: String,
+    pub vap: VapPolicy,
+    pub gatekeeper: GatekeeperPolicy,
+    pub opa: OpaPolicy,
+}
+
+/// Builds `sources` with `config_text` as guardrails.toml; errors are returned as rendered
+/// text so a caller can report which guardrail failed.
+pub fn build(sources: &[(String, String)], config_text: &str) -> Result<Vec<Artifact>, String> {
+    let sources: Vec<SourceFile> = sources
+        .iter()
+        .map(|(name, text)| SourceFile {
+            name: name.clone(),
+            text: text.clone(),
+        })
+        .collect();
+    let config_source = SourceId(sources.len() as u32);
+    let config = config::parse(config_source, config_text).map_err(|d| format!("{d:#?}"))?;
+    let output = project::build(&BuildInput {
+        sources: &sources,
+        config: &config,
+        config_source,
+        schema: Schema::builtin(),
+        today: (2026, 11, 28),
+        options: &BuildOptions::default(),
+    });
+    let errors: Vec<_> = output.diagnostics.iter().filter(|d| d.is_error()).collect();
+    if !errors.is_empty() {
+        return Err(format!("{errors:#?}"));
+    }
+    Ok(output.artifacts)
+}
+
+/// Builds one source text with an empty config and panics on errors: for tests.
+pub fn compile(name: &str, text: &str) -> Vec<Artifact> {
+    build(&[(name.to_string(), text.to_string())], "").unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn load(artifacts: &[Artifact], env: &str, id: &str) -> Result<Compiled, String> {
+    let file = |suffix: &str| -> Result<String, String> {
+        let path = format!("{env}/{suffix}");
+        artifacts
+            .iter()
+            .find(|a| a.path == path)
+            .map(|a| a.contents.clone())
+            .ok_or_else(|| format!("no artifact {path}"))
+    };
+    Ok(Compiled {
+        id: id.to_string(),
+        vap: VapPolicy::load(
+            &file(&format!("vap/{id}.policy.yaml"))?,
+            &file(&format!("vap/{id}.binding.yaml"))?,
+        )?,
+        gatekeeper: GatekeeperPolicy::load(
+            &file(&format!("gatekeeper/{id}.template.yaml"))?,
+            &file(&format!("gatekeeper/{id}.constraint.yaml"))?,
+        )?,
+        opa: OpaPolicy::load(&file(&format!("opa/{id}.rego"))?)?,
+    })
+}
+
+/// The ids of the guardrails an environment's artifacts hold, sorted.
+pub fn guardrail_ids(artifacts: &[Artifact], env: &str) -> Vec<String> {
+    let prefix = format!("{env}/vap/");
+    let mut ids: Vec<String> = artifacts
+        .iter()
+        .filter_map(|a| a.path.strip_prefix(&prefix)?.strip_suffix(".policy.yaml"))
+        .map(str::to_string)
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// A request with the namespace object Kubernetes would have for the object's namespace
+/// (every namespace carries its name as the `kubernetes.io/metadata.name` label).
+pub fn request(operation: Operation, object: Value, old_object: Option<Value>) -> AdmissionCase {
+    let namespace_object = object["metadata"]["namespace"].as_str().map(|ns| {
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}})
+    });
+    AdmissionCase {
+        operation,
+        object: Some(object),
+        old_object,
+        namespace_object,
+        user: UserInfo {
+            username: "alice".into(),
+            groups: vec!["dev".into()],
+        },
+    }
+}
+
+pub fn create(object: Value) -> AdmissionCase {
+    request(Operation::Create, object, None)
+}
+
+/// What every target said about one case.
+pub struct Verdicts {
+    pub vap: Outcome,
+    pub gatekeeper: Outcome,
+    pub opa: Option<Outcome>,
+}
+
+impl Compiled {
+    /// Evaluates on every target. `with_opa`: the plain OPA package sees only the object and
+    /// applies no match, so it joins only for objects in scope without request context.
+    pub fn evaluate(&self, case: &AdmissionCase, with_opa: bool) -> Result<Verdicts, String> {
+        let catalog = SchemaCatalog(Schema::builtin());
+        let vap = self
+            .vap
+            .evaluate(case, &catalog)
+            .map_err(|e| e.to_string())?;
+        let gatekeeper = self
+            .gatekeeper
+            .evaluate(case, &catalog)
+            .map_err(|e| e.to_string())?;
+        let opa = if with_opa {
+            Some(self.opa.evaluate(case).map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        Ok(Verdicts {
+            vap,
+            gatekeeper,
+            opa,
+        })
+    }
+
+    /// Evaluates on every target, fails unless they agree and raise no error, and returns the
+    /// VAP outcome.
+    pub fn run(&self, case: &AdmissionCase, with_opa: bool) -> Result<Outcome, String> {
+        let verdicts = self.evaluate(case, with_opa)?;
+        verdicts.agreement()?;
+        Ok(verdicts.vap)
+    }
+}
+
+impl Verdicts {
+    /// Ok when no engine raised an error and all agree on verdict and messages.
+    pub fn agreement(&self) -> Result<(), String> {
+        for (name, outcome) in [("CEL", &self.vap), ("Rego", &self.gatekeeper)]
+            .into_iter()
+            .chain(self.opa.iter().map(|o| ("OPA", o)))
+        {
+            if !outcome.errors.is_empty() {
+                return Err(format!("{name} raised {:?}", outcome.errors));
+            }
+        }
+        compare(
+            (Target::Vap, &self.vap),
+            (Target::Gatekeeper, &self.gatekeeper),
+        )
+        .map_err(|d| format!("vap and gatekeeper disagree:\n{d}"))?;
+        if let Some(opa) = &self.opa {
+            compare((Target::Vap, &self.vap), (Target::Opa, opa))
+                .map_err(|d| format!("vap and opa disagree:\n{d}"))?;
+        }
+        Ok(())
+    }
+}
