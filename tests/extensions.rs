@@ -3,6 +3,8 @@
 //! params. Each case checks the verdict by reasoning and that CEL, Gatekeeper and OPA agree
 //! without run-time errors.
 
+// Shared with the conformance runner, which uses more of it.
+#[allow(dead_code)]
 #[path = "conformance/engines.rs"]
 mod engines;
 

@@ -1,0 +1,264 @@
+//! The conformance runner: the standard library against the reference test data in
+//! ../shared/external (Kubernetes Pod Security Admission fixtures and Gatekeeper library
+//! suites), on every target. Prints a table (suite, cases, agreement per target, agree,
+//! disagree) and fails on any disagreement not in [`KNOWN_DEVIATIONS`].
+
+mod conformance {
+    // Shared with the language-extension tests, which use more of it.
+    #[allow(dead_code)]
+    pub mod engines;
+    pub mod psa;
+
+    use guardrailc_compiler::emit::Artifact;
+    use std::path::{Path, PathBuf};
+
+    /// The targets, in the order of the per-target columns.
+    pub const TARGETS: [&str; 3] = ["vap", "gatekeeper", "opa"];
+
+    /// Disagreements the runner accepts, as `(case name, one-line reason)`. Target: empty.
+    pub const KNOWN_DEVIATIONS: &[(&str, &str)] = &[];
+
+    pub fn repository() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// The reference data, next to the repository's checkout.
+    pub fn external() -> PathBuf {
+        let candidates = [
+            repository().join("../shared/external"),
+            PathBuf::from("/work/shared/external"),
+        ];
+        candidates
+            .into_iter()
+            .find(|path| path.join("psa").is_dir())
+            .expect("the reference data in ../shared/external")
+    }
+
+    /// The `.guard` files and guardrails.toml of a library folder, built.
+    pub fn build_library(folder: &Path) -> Vec<Artifact> {
+        let config = std::fs::read_to_string(folder.join("guardrails.toml"))
+            .unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
+        let sources = library_sources(folder);
+        engines::build(&sources, &config)
+            .unwrap_or_else(|errors| panic!("{} does not build:\n{errors}", folder.display()))
+    }
+
+    /// `(file name, text)` of every `.guard` file in `folder`, sorted by name.
+    pub fn library_sources(folder: &Path) -> Vec<(String, String)> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(folder)
+            .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+            .map(|entry| entry.expect("a directory entry").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "guard"))
+            .collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|path| {
+                (
+                    path.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(path).expect("a guard file"),
+                )
+            })
+            .collect()
+    }
+
+    /// Every guardrail of a built library folder, compiled for its default environment.
+    pub fn load_all(artifacts: &[Artifact]) -> Vec<engines::Compiled> {
+        engines::guardrail_ids(artifacts, "default")
+            .iter()
+            .map(|id| engines::load(artifacts, "default", id).unwrap_or_else(|e| panic!("{e}")))
+            .collect()
+    }
+
+    /// The results of one suite.
+    #[derive(Default)]
+    pub struct Tally {
+        pub cases: usize,
+        /// Per target: cases it was run on, and cases where its verdict was the expected one.
+        pub per_target: [(usize, usize); TARGETS.len()],
+        pub agree: usize,
+        /// Cases that disagree, with what went wrong.
+        pub failures: Vec<(String, String)>,
+    }
+
+    impl Tally {
+        /// Records a case: per target `Some(verdict was right)`, `None` where the target does
+        /// not apply; `problem` is an engine error or disagreement seen on the way.
+        pub fn record(
+            &mut self,
+            case: &str,
+            right: &[Option<bool>; TARGETS.len()],
+            problem: Option<String>,
+        ) {
+            self.cases += 1;
+            for (column, verdict) in self.per_target.iter_mut().zip(right) {
+                if let Some(verdict) = verdict {
+                    column.0 += 1;
+                    column.1 += usize::from(*verdict);
+                }
+            }
+            let wrong: Vec<&str> = TARGETS
+                .iter()
+                .zip(right)
+                .filter(|(_, verdict)| **verdict == Some(false))
+                .map(|(target, _)| *target)
+                .collect();
+            match (wrong.is_empty(), problem) {
+                (true, None) => self.agree += 1,
+                (_, problem) => {
+                    let mut reason = Vec::new();
+                    if !wrong.is_empty() {
+                        reason.push(format!("wrong verdict on {}", wrong.join(", ")));
+                    }
+                    reason.extend(problem);
+                    self.failures.push((case.to_string(), reason.join("; ")));
+                }
+            }
+        }
+    }
+
+    /// The table, and the failures not excused by a known deviation.
+    pub fn report(suites: &[(String, Tally)]) -> Vec<String> {
+        println!(
+            "{:<34} {:>6} {:>9} {:>11} {:>9} {:>6} {:>9}",
+            "suite", "cases", "vap", "gatekeeper", "opa", "agree", "disagree"
+        );
+        let mut unexpected = Vec::new();
+        for (name, tally) in suites {
+            let column = |(run, right): (usize, usize)| {
+                if run == 0 {
+                    "-".to_string()
+                } else {
+                    format!("{right}/{run}")
+                }
+            };
+            println!(
+                "{:<34} {:>6} {:>9} {:>11} {:>9} {:>6} {:>9}",
+                name,
+                tally.cases,
+                column(tally.per_target[0]),
+                column(tally.per_target[1]),
+                column(tally.per_target[2]),
+                tally.agree,
+                tally.failures.len()
+            );
+            for (case, reason) in &tally.failures {
+                match KNOWN_DEVIATIONS.iter().find(|(known, _)| known == case) {
+                    Some((_, why)) => println!("    known deviation {case}: {why}"),
+                    None => unexpected.push(format!("{name}: {case}: {reason}")),
+                }
+            }
+        }
+        unexpected
+    }
+}
+
+use conformance::psa;
+use conformance::{build_library, external, load_all, report, repository, Tally};
+
+#[test]
+fn pod_security_sets_equal_pod_security_admission_on_every_target() {
+    let psa_dir = external().join("psa");
+    let mut suites = Vec::new();
+    for level in ["baseline", "restricted"] {
+        let folder = repository().join("library/pod-security").join(level);
+        let set = load_all(&build_library(&folder));
+        let fixtures = psa::fixtures(&psa_dir, level);
+        let mut pods = Tally::default();
+        let mut deployments = Tally::default();
+        let mut cron_jobs = Tally::default();
+        for fixture in &fixtures {
+            psa::judge(
+                &set,
+                &fixture.name,
+                fixture.pod.clone(),
+                fixture.deny,
+                &mut pods,
+            );
+            psa::judge(
+                &set,
+                &fixture.name,
+                psa::as_deployment(&fixture.pod),
+                fixture.deny,
+                &mut deployments,
+            );
+            psa::judge(
+                &set,
+                &fixture.name,
+                psa::as_cron_job(&fixture.pod),
+                fixture.deny,
+                &mut cron_jobs,
+            );
+        }
+        suites.push((format!("psa {level} v1.37 (Pod)"), pods));
+        suites.push((format!("psa {level} v1.37 (Deployment)"), deployments));
+        suites.push((format!("psa {level} v1.37 (CronJob)"), cron_jobs));
+    }
+    let total: usize = suites.iter().step_by(3).map(|(_, t)| t.cases).sum();
+    assert_eq!(total, 148, "every PSA v1.37 fixture is judged");
+    let unexpected = report(&suites);
+    assert!(
+        unexpected.is_empty(),
+        "disagreements:\n{}",
+        unexpected.join("\n")
+    );
+}
+
+#[test]
+fn restricted_copies_of_baseline_checks_are_identical() {
+    let library = repository().join("library/pod-security");
+    let baseline = conformance::library_sources(&library.join("baseline"));
+    let restricted = conformance::library_sources(&library.join("restricted"));
+    let mut shared = 0;
+    for (name, text) in &restricted {
+        if let Some((_, original)) = baseline.iter().find(|(n, _)| n == name) {
+            assert_eq!(
+                text, original,
+                "restricted/{name} differs from baseline/{name}"
+            );
+            shared += 1;
+        }
+    }
+    assert_eq!(
+        shared, 8,
+        "the restricted level keeps eight baseline checks as they are"
+    );
+}
+
+#[test]
+fn the_runner_notices_a_set_that_misses_checks() {
+    // The baseline set judged against the restricted fixtures: the restricted-only checks
+    // (privilege escalation, non-root, seccomp, capabilities, volume types) are missing, so
+    // their fail fixtures must show up as disagreements, and the pass fixtures must not.
+    let set = load_all(&build_library(
+        &repository().join("library/pod-security/baseline"),
+    ));
+    let mut tally = Tally::default();
+    for fixture in psa::fixtures(&external().join("psa"), "restricted") {
+        psa::judge(&set, &fixture.name, fixture.pod, fixture.deny, &mut tally);
+    }
+    let missed: Vec<&str> = tally
+        .failures
+        .iter()
+        .map(|(case, _)| case.as_str())
+        .collect();
+    for expected in [
+        "restricted/fail/allowprivilegeescalation0.yaml",
+        "restricted/fail/runasnonroot0.yaml",
+        "restricted/fail/seccompprofile_restricted0.yaml",
+        "restricted/fail/capabilities_restricted0.yaml",
+        "restricted/fail/restrictedvolumes0.yaml",
+        "restricted/fail/procmount_restricted0.yaml",
+    ] {
+        assert!(
+            missed.contains(&expected),
+            "{expected} not reported: {missed:?}"
+        );
+    }
+    assert!(
+        missed
+            .iter()
+            .all(|case| case.starts_with("restricted/fail/")),
+        "a restricted pass fixture passes baseline too: {missed:?}"
+    );
+}
