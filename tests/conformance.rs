@@ -7,6 +7,7 @@ mod conformance {
     // Shared with the language-extension tests, which use more of it.
     #[allow(dead_code)]
     pub mod engines;
+    pub mod gatekeeper;
     pub mod psa;
 
     use guardrailc_compiler::emit::Artifact;
@@ -41,6 +42,11 @@ mod conformance {
         let sources = library_sources(folder);
         engines::build(&sources, &config)
             .unwrap_or_else(|errors| panic!("{} does not build:\n{errors}", folder.display()))
+    }
+
+    /// A library folder built with `config` in place of its guardrails.toml.
+    pub fn build_library_with(folder: &Path, config: &str) -> Result<Vec<Artifact>, String> {
+        engines::build(&library_sources(folder), config)
     }
 
     /// `(file name, text)` of every `.guard` file in `folder`, sorted by name.
@@ -117,23 +123,49 @@ mod conformance {
         }
     }
 
-    /// The table, and the failures not excused by a known deviation.
+    /// The table (with a total row), and the failures not excused by a known deviation.
     pub fn report(suites: &[(String, Tally)]) -> Vec<String> {
+        let mut total = Tally::default();
+        for (_, tally) in suites {
+            total.cases += tally.cases;
+            total.agree += tally.agree;
+            for (sum, column) in total.per_target.iter_mut().zip(&tally.per_target) {
+                sum.0 += column.0;
+                sum.1 += column.1;
+            }
+        }
+        let unexpected = print_rows(suites);
+        let disagree = suites.iter().map(|(_, t)| t.failures.len()).sum::<usize>();
         println!(
-            "{:<34} {:>6} {:>9} {:>11} {:>9} {:>6} {:>9}",
+            "{:<48} {:>6} {:>9} {:>11} {:>9} {:>6} {:>9}",
+            "total",
+            total.cases,
+            column(total.per_target[0]),
+            column(total.per_target[1]),
+            column(total.per_target[2]),
+            total.agree,
+            disagree
+        );
+        unexpected
+    }
+
+    fn column((run, right): (usize, usize)) -> String {
+        if run == 0 {
+            "-".to_string()
+        } else {
+            format!("{right}/{run}")
+        }
+    }
+
+    fn print_rows(suites: &[(String, Tally)]) -> Vec<String> {
+        println!(
+            "{:<48} {:>6} {:>9} {:>11} {:>9} {:>6} {:>9}",
             "suite", "cases", "vap", "gatekeeper", "opa", "agree", "disagree"
         );
         let mut unexpected = Vec::new();
         for (name, tally) in suites {
-            let column = |(run, right): (usize, usize)| {
-                if run == 0 {
-                    "-".to_string()
-                } else {
-                    format!("{right}/{run}")
-                }
-            };
             println!(
-                "{:<34} {:>6} {:>9} {:>11} {:>9} {:>6} {:>9}",
+                "{:<48} {:>6} {:>9} {:>11} {:>9} {:>6} {:>9}",
                 name,
                 tally.cases,
                 column(tally.per_target[0]),
@@ -153,8 +185,8 @@ mod conformance {
     }
 }
 
-use conformance::psa;
 use conformance::{build_library, external, load_all, report, repository, Tally};
+use conformance::{gatekeeper, psa};
 
 #[test]
 fn pod_security_sets_equal_pod_security_admission_on_every_target() {
@@ -202,6 +234,33 @@ fn pod_security_sets_equal_pod_security_admission_on_every_target() {
         "disagreements:\n{}",
         unexpected.join("\n")
     );
+}
+
+#[test]
+fn gatekeeper_library_suites_agree_on_every_target() {
+    let suites = gatekeeper::run(&external().join("gatekeeper-library"));
+    let total: usize = suites.iter().map(|(_, t)| t.cases).sum();
+    assert_eq!(total, 172, "every Gatekeeper library case is judged");
+    let unexpected = report(&suites);
+    assert!(
+        unexpected.is_empty(),
+        "disagreements:\n{}",
+        unexpected.join("\n")
+    );
+}
+
+#[test]
+fn constraint_parameters_become_snake_case_params() {
+    assert_eq!(
+        gatekeeper::param_name("allowedCapabilities"),
+        "allowed_capabilities"
+    );
+    assert_eq!(gatekeeper::param_name("allowedIPs"), "allowed_ips");
+    assert_eq!(
+        gatekeeper::param_name("allowedSELinuxOptions"),
+        "allowed_selinux_options"
+    );
+    assert_eq!(gatekeeper::param_name("min"), "min");
 }
 
 #[test]

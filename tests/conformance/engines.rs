@@ -41,9 +41,19 @@ pub fn build(sources: &[(String, String)], config_text: &str) -> Result<Vec<Arti
         today: (2026, 11, 28),
         options: &BuildOptions::default(),
     });
-    let errors: Vec<_> = output.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<String> = output
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let file = sources
+                .get(d.span.source.0 as usize)
+                .map_or("guardrails.toml", |s| s.name.as_str());
+            format!("{file}: {}: {}", d.code.as_str(), d.message)
+        })
+        .collect();
     if !errors.is_empty() {
-        return Err(format!("{errors:#?}"));
+        return Err(errors.join("; "));
     }
     Ok(output.artifacts)
 }
@@ -88,9 +98,27 @@ pub fn guardrail_ids(artifacts: &[Artifact], env: &str) -> Vec<String> {
     ids
 }
 
+/// The object as the API server passes it to admission: decoded into its Go type and encoded
+/// again, which drops every field set to null (`livenessProbe: null` in a manifest).
+pub fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(entries) => Value::Object(
+            entries
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
+
 /// A request with the namespace object Kubernetes would have for the object's namespace
 /// (every namespace carries its name as the `kubernetes.io/metadata.name` label).
 pub fn request(operation: Operation, object: Value, old_object: Option<Value>) -> AdmissionCase {
+    let object = without_nulls(object);
+    let old_object = old_object.map(without_nulls);
     let namespace_object = object["metadata"]["namespace"].as_str().map(|ns| {
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}})
     });

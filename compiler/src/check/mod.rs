@@ -674,6 +674,8 @@ fn check_param(param: &ast::Param, checker: &mut Checker) -> Option<CheckedParam
                 }
             }
         }
+        // A record says which of its fields are given; with none given it is a value too.
+        None if matches!(ty, ParamType::Record(_)) => Some(Literal::Record(Vec::new())),
         None => None,
     };
     Some(CheckedParam {
