@@ -23,6 +23,12 @@ enum Command {
     Build(cli::build::BuildArgs),
     /// Explain a diagnostic code (e.g. G0301) or a guardrail of the project
     Explain(cli::explain::ExplainArgs),
+    /// Show what changes when guardrails move from one environment to another
+    Plan(cli::plan::PlanArgs),
+    /// List exemptions with their owners, reasons and days left
+    Exemptions(cli::exemptions::ExemptionsArgs),
+    /// Write the catalog of guardrails (Markdown or HTML)
+    Docs(cli::docs::DocsArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +37,9 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Build(args) => cli::build::run(args),
         Command::Explain(args) => cli::explain::run(args),
+        Command::Plan(args) => cli::plan::run(args),
+        Command::Exemptions(args) => cli::exemptions::run(args),
+        Command::Docs(args) => cli::docs::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,8 +1,11 @@
 //! Subcommands and the IO they need.
 
 pub mod build;
+pub mod docs;
+pub mod exemptions;
 pub mod explain;
 pub mod output;
+pub mod plan;
 pub mod workspace;
 
 use std::process::ExitCode;
