@@ -261,8 +261,8 @@ params = { allowed = ["a/"] }
             .iter()
             .map(|e| e.name.as_str())
             .collect();
-        assert_eq!(names, ["dev", "prod"]);
-        let prod = &config.environments[1];
+        assert_eq!(names, ["prod", "dev"], "declaration order");
+        let prod = &config.environments[0];
         assert_eq!(prod.enforcement, Some(Enforcement::Deny));
         assert_eq!(
             prod.guardrails["no-latest-tag"].enforcement,
