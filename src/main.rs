@@ -23,6 +23,8 @@ enum Command {
     Build(cli::build::BuildArgs),
     /// Explain a diagnostic code (e.g. G0301) or a guardrail of the project
     Explain(cli::explain::ExplainArgs),
+    /// Run a project's fixtures, agreement, snapshot, property and coverage tests
+    Test(cli::test::TestArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Build(args) => cli::build::run(args),
         Command::Explain(args) => cli::explain::run(args),
+        Command::Test(args) => cli::test::run(args),
     };
     match result {
         Ok(code) => code,

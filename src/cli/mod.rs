@@ -3,6 +3,7 @@
 pub mod build;
 pub mod explain;
 pub mod output;
+pub mod test;
 pub mod workspace;
 
 use std::process::ExitCode;
