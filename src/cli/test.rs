@@ -60,11 +60,9 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
             config_source: workspace.config_source(),
             schema: &workspace.schema,
             today: workspace::today()?,
-            options: &BuildOptions {
-                environments: (!args.envs.is_empty()).then(|| args.envs.clone()),
-                targets: None,
-                kube_version: None,
-            },
+            // Every environment is built so that fixtures naming any of them load; `--env`
+            // selects which ones run.
+            options: &BuildOptions::default(),
         });
         diagnostics.extend(built.diagnostics);
         output = Some((built.policies, built.artifacts));
@@ -83,6 +81,18 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
     let compiled = load_compiled(policies, &artifacts)
         .map_err(|e| CliError::Internal(format!("an engine refused an emitted artifact: {e}")))?;
     let catalog = SchemaCatalog(&workspace.schema);
+    for env in &args.envs {
+        if !compiled.iter().any(|c| &c.policy.env == env) {
+            let mut known: Vec<&str> = compiled.iter().map(|c| c.policy.env.as_str()).collect();
+            known.dedup();
+            return Err(CliError::User(format!(
+                "the project has no environment `{env}`\nhelp: environments: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    let selected =
+        |c: &CompiledGuardrail| args.envs.is_empty() || args.envs.contains(&c.policy.env);
 
     let fixtures = match load_fixtures(&args.dir, &compiled, &catalog)? {
         Ok(fixtures) => fixtures,
@@ -95,12 +105,13 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
         }
     };
 
-    let mut progress = Progress::new(count_runs(&fixtures, &compiled), color);
+    let mut progress = Progress::new(count_runs(&fixtures, &compiled, &selected), color);
     let mut cases = Vec::new();
     for file in &fixtures {
         for case in &file.cases {
             for guardrail in compiled.iter().filter(|c| {
-                c.policy.id == file.guardrail
+                selected(c)
+                    && c.policy.id == file.guardrail
                     && (case.envs.is_empty() || case.envs.contains(&c.policy.env))
             }) {
                 cases.push(run_case(file, case, guardrail, &catalog));
@@ -199,7 +210,11 @@ fn load_fixtures(
     })
 }
 
-fn count_runs(fixtures: &[FixtureFile], compiled: &[CompiledGuardrail]) -> usize {
+fn count_runs(
+    fixtures: &[FixtureFile],
+    compiled: &[CompiledGuardrail],
+    selected: &dyn Fn(&CompiledGuardrail) -> bool,
+) -> usize {
     fixtures
         .iter()
         .flat_map(|file| file.cases.iter().map(move |case| (file, case)))
@@ -207,7 +222,8 @@ fn count_runs(fixtures: &[FixtureFile], compiled: &[CompiledGuardrail]) -> usize
             compiled
                 .iter()
                 .filter(|c| {
-                    c.policy.id == file.guardrail
+                    selected(c)
+                        && c.policy.id == file.guardrail
                         && (case.envs.is_empty() || case.envs.contains(&c.policy.env))
                 })
                 .count()
@@ -243,15 +259,21 @@ fn snapshot_records(args: &TestArgs, artifacts: &[Artifact]) -> Result<Vec<TestR
     if !folder.is_dir() {
         return Ok(Vec::new());
     }
-    let mut golden = read_golden(&folder)?;
-    if !args.envs.is_empty() {
-        golden.retain(|path, _| {
-            args.envs
+    let in_selected_env = |path: &str| {
+        args.envs.is_empty()
+            || args
+                .envs
                 .iter()
                 .any(|env| path.starts_with(&format!("{env}/")))
-        });
-    }
-    Ok(compare_snapshots(artifacts, &golden)
+    };
+    let mut golden = read_golden(&folder)?;
+    golden.retain(|path, _| in_selected_env(path));
+    let artifacts: Vec<Artifact> = artifacts
+        .iter()
+        .filter(|a| in_selected_env(&a.path))
+        .cloned()
+        .collect();
+    Ok(compare_snapshots(&artifacts, &golden)
         .into_iter()
         .map(|result| TestRecord {
             kind: TestKind::Snapshot,
