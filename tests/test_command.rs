@@ -286,3 +286,38 @@ fn malformed_fixtures_are_reported_at_their_line() {
         "{bad_env}"
     );
 }
+
+#[test]
+fn guardrails_without_allowed_and_denied_cases_are_reported_and_can_fail_the_run() {
+    let project = quickstart_copy();
+    std::fs::remove_file(project.path().join("tests/no-host-ports.yaml")).unwrap();
+    let output = guardrailc(&["test", project.path().to_str().unwrap()]);
+    let stdout = text_of_bytes(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("coverage: guardrail `no-host-ports` has no passing case"),
+        "{stdout}"
+    );
+    // 6 of the 7 guardrails are covered: 85.7%.
+    assert!(stdout.contains("coverage: 86% of guardrails"), "{stdout}");
+
+    let strict = guardrailc(&[
+        "test",
+        project.path().to_str().unwrap(),
+        "--min-coverage",
+        "90",
+    ]);
+    let stdout = text_of_bytes(&strict.stdout);
+    assert_eq!(strict.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("85.7% of guardrails have both an allowed and a denied case, below 90%"),
+        "{stdout}"
+    );
+    let lenient = guardrailc(&[
+        "test",
+        project.path().to_str().unwrap(),
+        "--min-coverage",
+        "85",
+    ]);
+    assert_eq!(lenient.status.code(), Some(0));
+}

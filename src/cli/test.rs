@@ -8,6 +8,7 @@ use guardrailc_compiler::emit::Artifact;
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions};
 use guardrailc_compiler::{render, Code};
 use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
+use guardrailc_testkit::coverage;
 use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
 use guardrailc_testkit::reports::{self, TestKind, TestRecord};
 use guardrailc_testkit::runner::{run_case, CaseResult};
@@ -41,6 +42,10 @@ pub struct TestArgs {
     /// Rewrite the golden files in `snapshots/` from the compiled output
     #[arg(long)]
     pub update: bool,
+    /// Fail unless at least this percentage of guardrails has both a passing allowed and a
+    /// passing denied case
+    #[arg(long, value_name = "PERCENT")]
+    pub min_coverage: Option<f64>,
 }
 
 pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
@@ -123,11 +128,60 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
 
     let mut records: Vec<TestRecord> = cases.iter().map(case_record).collect();
     records.extend(snapshot_records(&args, &artifacts)?);
+    let mut guardrails: Vec<String> = compiled.iter().map(|c| c.policy.id.clone()).collect();
+    guardrails.sort();
+    guardrails.dedup();
+    let coverage = coverage::coverage(&guardrails, &cases);
+    let percent = coverage::covered_percent(&coverage);
+    if let Some(minimum) = args.min_coverage {
+        records.push(TestRecord {
+            kind: TestKind::Coverage,
+            name: format!("at least {minimum}% of guardrails have allowed and denied cases"),
+            guardrail: None,
+            env: None,
+            file: None,
+            line: None,
+            failures: if percent + 1e-9 >= minimum {
+                Vec::new()
+            } else {
+                vec![format!(
+                    "{percent:.1}% of guardrails have both an allowed and a denied case, below {minimum}%"
+                )]
+            },
+        });
+    }
 
     match args.format {
-        Format::Human => print_human(&records, color, started.elapsed()),
+        Format::Human => {
+            for uncovered in coverage.iter().filter(|c| !c.is_covered()) {
+                let missing = match (uncovered.allowed, uncovered.denied) {
+                    (0, 0) => "no passing case",
+                    (0, _) => "no allowed case",
+                    _ => "no denied case",
+                };
+                println!(
+                    "coverage: guardrail `{}` has {missing}",
+                    uncovered.guardrail
+                );
+            }
+            println!(
+                "coverage: {percent:.0}% of guardrails have both an allowed and a denied case"
+            );
+            print_human(&records, color, started.elapsed())
+        }
         Format::Json => {
-            let report = reports::json_report(&records, serde_json::json!({}));
+            let details = serde_json::json!({
+                "coverage": {
+                    "percent": percent,
+                    "guardrails": coverage.iter().map(|c| serde_json::json!({
+                        "guardrail": c.guardrail,
+                        "allowed": c.allowed,
+                        "denied": c.denied,
+                        "covered": c.is_covered(),
+                    })).collect::<Vec<_>>(),
+                }
+            });
+            let report = reports::json_report(&records, details);
             println!(
                 "{}",
                 serde_json::to_string_pretty(&report)

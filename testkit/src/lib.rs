@@ -6,6 +6,7 @@
 pub mod agreement;
 pub mod case;
 pub mod compiled;
+pub mod coverage;
 pub mod fixtures;
 pub mod label_selector;
 pub mod manifests;
