@@ -25,6 +25,8 @@ enum Command {
     Explain(cli::explain::ExplainArgs),
     /// Run a project's fixtures, agreement, snapshot, property and coverage tests
     Test(cli::test::TestArgs),
+    /// Evaluate a project's guardrails on manifests or a cluster export
+    Check(cli::check::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Command::Build(args) => cli::build::run(args),
         Command::Explain(args) => cli::explain::run(args),
         Command::Test(args) => cli::test::run(args),
+        Command::Check(args) => cli::check::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! Subcommands and the IO they need.
 
 pub mod build;
+pub mod check;
 pub mod explain;
 pub mod output;
 pub mod test;

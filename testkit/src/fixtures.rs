@@ -507,11 +507,6 @@ fn namespace_object(
     given: Option<&Value>,
     catalog: &dyn ResourceCatalog,
 ) -> Result<Option<Value>, String> {
-    let namespaced = subject.and_then(|s| {
-        let api_version = s.get("apiVersion")?.as_str()?;
-        let kind = s.get("kind")?.as_str()?;
-        Some(catalog.resource(api_version, kind)?.namespaced)
-    });
     let object_namespace = subject
         .and_then(|s| s.pointer("/metadata/namespace"))
         .and_then(Value::as_str)
@@ -561,12 +556,31 @@ fn namespace_object(
             "`namespace` must be a map, not `{}`",
             compact(other)
         )),
-        None if namespaced == Some(true) => Ok(Some(namespace(
-            object_namespace,
-            json!({ "kubernetes.io/metadata.name": object_namespace }),
-        ))),
-        None => Ok(None),
+        None => Ok(namespace_kubernetes_creates(subject, catalog)),
     }
+}
+
+/// The Namespace of a namespaced object as Kubernetes creates it when nobody labels it:
+/// its name and the `kubernetes.io/metadata.name` label. `None` for cluster-scoped or
+/// unknown kinds.
+pub fn namespace_kubernetes_creates(
+    subject: Option<&Value>,
+    catalog: &dyn ResourceCatalog,
+) -> Option<Value> {
+    let subject = subject?;
+    let api_version = subject.get("apiVersion")?.as_str()?;
+    let kind = subject.get("kind")?.as_str()?;
+    if !catalog.resource(api_version, kind)?.namespaced {
+        return None;
+    }
+    let name = subject
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    Some(namespace(
+        name,
+        json!({ "kubernetes.io/metadata.name": name }),
+    ))
 }
 
 fn namespace(name: &str, labels: Value) -> Value {

@@ -9,6 +9,7 @@ pub mod compiled;
 pub mod coverage;
 pub mod fixtures;
 pub mod label_selector;
+pub mod manifest_check;
 pub mod manifests;
 pub mod outcome;
 pub mod rego;
