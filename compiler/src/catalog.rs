@@ -316,9 +316,12 @@ pub fn html(catalog: &Catalog) -> String {
         }
         out.push_str("<ul>\n");
         out.push_str(&format!("<li>matches {}</li>\n", h(&e.kinds.join(", "))));
+        let rules = match e.rules {
+            1 => "1 rule".to_string(),
+            n => format!("{n} rules"),
+        };
         out.push_str(&format!(
-            "<li>{} rules, in <code>{}</code></li>\n",
-            e.rules,
+            "<li>{rules}, in <code>{}</code></li>\n",
             h(&e.file)
         ));
         if let Some(owner) = &e.owner {
