@@ -23,6 +23,16 @@ enum Command {
     Build(cli::build::BuildArgs),
     /// Explain a diagnostic code (e.g. G0301) or a guardrail of the project
     Explain(cli::explain::ExplainArgs),
+    /// Run a project's fixtures, agreement, snapshot, property and coverage tests
+    Test(cli::test::TestArgs),
+    /// Evaluate a project's guardrails on manifests or a cluster export
+    Check(cli::check::CheckArgs),
+    /// Show what changes when guardrails move from one environment to another
+    Plan(cli::plan::PlanArgs),
+    /// List exemptions with their owners, reasons and days left
+    Exemptions(cli::exemptions::ExemptionsArgs),
+    /// Write the catalog of guardrails (Markdown or HTML)
+    Docs(cli::docs::DocsArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +41,11 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Build(args) => cli::build::run(args),
         Command::Explain(args) => cli::explain::run(args),
+        Command::Test(args) => cli::test::run(args),
+        Command::Check(args) => cli::check::run(args),
+        Command::Plan(args) => cli::plan::run(args),
+        Command::Exemptions(args) => cli::exemptions::run(args),
+        Command::Docs(args) => cli::docs::run(args),
     };
     match result {
         Ok(code) => code,

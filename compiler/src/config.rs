@@ -21,7 +21,8 @@ pub struct Config {
     pub kube_version: KubeVersion,
     /// Output directory relative to the project directory.
     pub out: String,
-    /// Sorted by name. Empty when the project declares none: then the environments are
+    /// In declaration order (the rollout order people write: dev, staging, prod). Empty when
+    /// the project declares none: then the environments are
     /// those the guardrails' `enforce` entries name, or [`DEFAULT_ENVIRONMENT`].
     pub environments: Vec<Environment>,
     pub crds: Vec<CrdConfig>,
@@ -83,7 +84,7 @@ struct RawConfig {
     kube_version: Option<toml::Spanned<String>>,
     out: Option<String>,
     #[serde(default)]
-    environments: BTreeMap<toml::Spanned<String>, RawEnvironment>,
+    environments: indexmap::IndexMap<toml::Spanned<String>, RawEnvironment>,
     #[serde(default)]
     crds: Vec<CrdConfig>,
 }
@@ -260,8 +261,8 @@ params = { allowed = ["a/"] }
             .iter()
             .map(|e| e.name.as_str())
             .collect();
-        assert_eq!(names, ["dev", "prod"]);
-        let prod = &config.environments[1];
+        assert_eq!(names, ["prod", "dev"], "declaration order");
+        let prod = &config.environments[0];
         assert_eq!(prod.enforcement, Some(Enforcement::Deny));
         assert_eq!(
             prod.guardrails["no-latest-tag"].enforcement,

@@ -5,14 +5,17 @@
 //! compile the same way files do. See docs/architecture.md for the pipeline.
 
 pub mod backend;
+pub mod catalog;
 pub mod check;
 pub mod codes;
 pub mod config;
 pub mod cost;
 pub mod diagnostic;
 pub mod emit;
+pub mod exemptions;
 pub mod ir;
 pub mod kube;
+pub mod plan;
 pub mod project;
 pub mod quantity;
 pub mod render;

@@ -1,8 +1,13 @@
 //! Subcommands and the IO they need.
 
 pub mod build;
+pub mod check;
+pub mod docs;
+pub mod exemptions;
 pub mod explain;
 pub mod output;
+pub mod plan;
+pub mod test;
 pub mod workspace;
 
 use std::process::ExitCode;

@@ -3,10 +3,19 @@
 //! `regorus`. Every engine turns one [`AdmissionCase`] into an [`Outcome`], and
 //! [`outcome::compare`] is the one comparison of two outcomes. See docs/evaluation.md.
 
+pub mod agreement;
 pub mod case;
+pub mod compiled;
+pub mod coverage;
+pub mod fixtures;
 pub mod label_selector;
+pub mod manifest_check;
+pub mod manifests;
 pub mod outcome;
 pub mod rego;
+pub mod reports;
+pub mod runner;
+pub mod snapshots;
 pub mod vap;
 
 pub use case::{AdmissionCase, Operation, ResourceCatalog, ResourceInfo, SchemaCatalog, UserInfo};

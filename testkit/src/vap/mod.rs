@@ -110,36 +110,13 @@ impl VapPolicy {
         catalog: &dyn ResourceCatalog,
     ) -> Result<Outcome, CaseError> {
         let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
-        let in_scope = self.constraints.matches(case, &facts).map_err(CaseError)?
-            && match &self.binding_resources {
-                Some(resources) => resources.matches(case, &facts).map_err(CaseError)?,
-                None => true,
-            };
-        if !in_scope {
+        if !self.resources_match(case, &facts)? {
             return Ok(Outcome::allowed());
         }
-        let bindings = Bindings {
-            object: case.object.clone().unwrap_or(Json::Null),
-            old_object: case.old_object.clone().unwrap_or(Json::Null),
-            request: case.admission_request(&facts),
-            namespace_object: case.namespace_object.clone().unwrap_or(Json::Null),
-        };
+        let bindings = Bindings::of(case, &facts);
         let activation = Activation::new(Arc::clone(&self.env), &bindings, &self.variables);
-
         let mut errors = Vec::new();
-        let mut excluded = false;
-        for condition in &self.match_conditions {
-            match as_bool(activation.evaluate(&condition.program)) {
-                Ok(true) => {}
-                Ok(false) => excluded = true,
-                Err(e) => errors.push(format!(
-                    "matchCondition `{}` (`{}`): {e}",
-                    condition.name, condition.source
-                )),
-            }
-        }
-        // Any false condition skips the policy, even when another one failed.
-        if excluded {
+        if self.excluded_by_conditions(&activation, &mut errors) {
             return Ok(Outcome::allowed());
         }
         let mut messages = Vec::new();
@@ -172,6 +149,67 @@ impl VapPolicy {
             messages,
             errors,
         })
+    }
+    /// Whether the request reaches the validations: the policy's and the binding's match
+    /// resources match and no match condition is false. A failing match condition counts
+    /// as in scope, since the failure policy then decides.
+    pub fn in_scope(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+    ) -> Result<bool, CaseError> {
+        let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
+        if !self.resources_match(case, &facts)? {
+            return Ok(false);
+        }
+        let bindings = Bindings::of(case, &facts);
+        let activation = Activation::new(Arc::clone(&self.env), &bindings, &self.variables);
+        Ok(!self.excluded_by_conditions(&activation, &mut Vec::new()))
+    }
+
+    fn resources_match(
+        &self,
+        case: &AdmissionCase,
+        facts: &RequestFacts,
+    ) -> Result<bool, CaseError> {
+        Ok(self.constraints.matches(case, facts).map_err(CaseError)?
+            && match &self.binding_resources {
+                Some(resources) => resources.matches(case, facts).map_err(CaseError)?,
+                None => true,
+            })
+    }
+
+    /// Evaluates every match condition; true when one is false (which skips the policy
+    /// even when another failed). Failures are added to `errors`.
+    fn excluded_by_conditions(
+        &self,
+        activation: &Activation<'_>,
+        errors: &mut Vec<String>,
+    ) -> bool {
+        let mut excluded = false;
+        for condition in &self.match_conditions {
+            match as_bool(activation.evaluate(&condition.program)) {
+                Ok(true) => {}
+                Ok(false) => excluded = true,
+                Err(e) => errors.push(format!(
+                    "matchCondition `{}` (`{}`): {e}",
+                    condition.name, condition.source
+                )),
+            }
+        }
+        excluded
+    }
+}
+
+impl Bindings {
+    /// The values the API server binds for a request: absent objects are `null`.
+    fn of(case: &AdmissionCase, facts: &RequestFacts) -> Bindings {
+        Bindings {
+            object: case.object.clone().unwrap_or(Json::Null),
+            old_object: case.old_object.clone().unwrap_or(Json::Null),
+            request: case.admission_request(facts),
+            namespace_object: case.namespace_object.clone().unwrap_or(Json::Null),
+        }
     }
 }
 

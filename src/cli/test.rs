@@ -1,0 +1,473 @@
+//! `guardrailc test`: fixture cases on every target, agreement, snapshots, property runs
+//! and coverage, reported for people (colour, progress), as JSON, and as JUnit XML.
+
+use crate::cli::{output, workspace, CliError, Format, EXIT_INTERNAL, EXIT_USER};
+use anstyle::{AnsiColor, Style};
+use guardrailc_compiler::diagnostic::has_errors;
+use guardrailc_compiler::emit::Artifact;
+use guardrailc_compiler::project::{self, BuildInput, BuildOptions};
+use guardrailc_compiler::{render, Code};
+use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
+use guardrailc_testkit::coverage;
+use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
+use guardrailc_testkit::reports::{self, TestKind, TestRecord};
+use guardrailc_testkit::runner::{run_case, CaseResult};
+use guardrailc_testkit::snapshots::compare_snapshots;
+use guardrailc_testkit::SchemaCatalog;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Where a project keeps its fixture files.
+const TESTS_DIR: &str = "tests";
+/// Where a project keeps the golden copies of its compiled output.
+const SNAPSHOTS_DIR: &str = "snapshots";
+
+#[derive(clap::Args)]
+pub struct TestArgs {
+    /// Project directory (holding guardrails.toml or .guard files)
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Test only these environments (repeatable; default: all)
+    #[arg(long = "env", value_name = "ENV")]
+    pub envs: Vec<String>,
+    /// Report format on standard output
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Also write a JUnit XML report to FILE
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Rewrite the golden files in `snapshots/` from the compiled output
+    #[arg(long)]
+    pub update: bool,
+    /// Fail unless at least this percentage of guardrails has both a passing allowed and a
+    /// passing denied case
+    #[arg(long, value_name = "PERCENT")]
+    pub min_coverage: Option<f64>,
+}
+
+pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
+    if args.update && !args.envs.is_empty() {
+        return Err(CliError::User(
+            "`--update` rewrites the golden files of every environment; drop `--env`".into(),
+        ));
+    }
+    let started = Instant::now();
+    let (workspace, mut diagnostics) = workspace::load(&args.dir)?;
+    let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut output = None;
+    if !has_errors(&diagnostics) {
+        let built = project::build(&BuildInput {
+            sources: &workspace.sources,
+            config: &workspace.config,
+            config_source: workspace.config_source(),
+            schema: &workspace.schema,
+            today: workspace::today()?,
+            // Every environment is built so that fixtures naming any of them load; `--env`
+            // selects which ones run.
+            options: &BuildOptions::default(),
+        });
+        diagnostics.extend(built.diagnostics);
+        output = Some((built.policies, built.artifacts));
+    }
+    if has_errors(&diagnostics) {
+        eprint!("{}", render::human(&workspace, &diagnostics, color));
+        eprintln!("build failed: {}", render::summary(&diagnostics));
+        let internal = diagnostics.iter().any(|d| d.code == Code::Internal);
+        return Ok(ExitCode::from(if internal {
+            EXIT_INTERNAL
+        } else {
+            EXIT_USER
+        }));
+    }
+    let (policies, artifacts) = output.expect("the build ran: there were no errors before it");
+    let compiled = load_compiled(policies, &artifacts)
+        .map_err(|e| CliError::Internal(format!("an engine refused an emitted artifact: {e}")))?;
+    let catalog = SchemaCatalog(&workspace.schema);
+    for env in &args.envs {
+        if !compiled.iter().any(|c| &c.policy.env == env) {
+            let mut known: Vec<&str> = compiled.iter().map(|c| c.policy.env.as_str()).collect();
+            known.dedup();
+            return Err(CliError::User(format!(
+                "the project has no environment `{env}`\nhelp: environments: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    let selected =
+        |c: &CompiledGuardrail| args.envs.is_empty() || args.envs.contains(&c.policy.env);
+
+    let fixtures = match load_fixtures(&args.dir, &compiled, &catalog)? {
+        Ok(fixtures) => fixtures,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            eprintln!("{} malformed fixture file(s)", errors.len());
+            return Ok(ExitCode::from(EXIT_USER));
+        }
+    };
+
+    let mut progress = Progress::new(count_runs(&fixtures, &compiled, &selected), color);
+    let mut cases = Vec::new();
+    for file in &fixtures {
+        for case in &file.cases {
+            for guardrail in compiled.iter().filter(|c| {
+                selected(c)
+                    && c.policy.id == file.guardrail
+                    && (case.envs.is_empty() || case.envs.contains(&c.policy.env))
+            }) {
+                cases.push(run_case(file, case, guardrail, &catalog));
+                progress.advance();
+            }
+        }
+    }
+    progress.finish();
+
+    let mut records: Vec<TestRecord> = cases.iter().map(case_record).collect();
+    records.extend(snapshot_records(&args, &artifacts)?);
+    let mut guardrails: Vec<String> = compiled.iter().map(|c| c.policy.id.clone()).collect();
+    guardrails.sort();
+    guardrails.dedup();
+    let coverage = coverage::coverage(&guardrails, &cases);
+    let percent = coverage::covered_percent(&coverage);
+    if let Some(minimum) = args.min_coverage {
+        records.push(TestRecord {
+            kind: TestKind::Coverage,
+            name: format!("at least {minimum}% of guardrails have allowed and denied cases"),
+            guardrail: None,
+            env: None,
+            file: None,
+            line: None,
+            failures: if percent + 1e-9 >= minimum {
+                Vec::new()
+            } else {
+                vec![format!(
+                    "{percent:.1}% of guardrails have both an allowed and a denied case, below {minimum}%"
+                )]
+            },
+        });
+    }
+
+    match args.format {
+        Format::Human => {
+            for uncovered in coverage.iter().filter(|c| !c.is_covered()) {
+                let missing = match (uncovered.allowed, uncovered.denied) {
+                    (0, 0) => "no passing case",
+                    (0, _) => "no allowed case",
+                    _ => "no denied case",
+                };
+                println!(
+                    "coverage: guardrail `{}` has {missing}",
+                    uncovered.guardrail
+                );
+            }
+            println!(
+                "coverage: {percent:.0}% of guardrails have both an allowed and a denied case"
+            );
+            print_human(&records, color, started.elapsed())
+        }
+        Format::Json => {
+            let details = serde_json::json!({
+                "coverage": {
+                    "percent": percent,
+                    "guardrails": coverage.iter().map(|c| serde_json::json!({
+                        "guardrail": c.guardrail,
+                        "allowed": c.allowed,
+                        "denied": c.denied,
+                        "covered": c.is_covered(),
+                    })).collect::<Vec<_>>(),
+                }
+            });
+            let report = reports::json_report(&records, details);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report)
+                    .map_err(|e| CliError::Internal(e.to_string()))?
+            );
+        }
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, reports::junit_report(&records))
+            .map_err(|e| CliError::User(format!("cannot write `{}`: {e}", path.display())))?;
+    }
+    let (_, failed) = reports::counts(&records);
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_USER)
+    })
+}
+
+/// Reads every fixture file under `<dir>/tests/`: the outer error is IO, the inner one the
+/// list of malformed files.
+fn load_fixtures(
+    dir: &Path,
+    compiled: &[CompiledGuardrail],
+    catalog: &SchemaCatalog,
+) -> Result<Result<Vec<FixtureFile>, Vec<String>>, CliError> {
+    let tests = dir.join(TESTS_DIR);
+    if !tests.is_dir() {
+        return Ok(Ok(Vec::new()));
+    }
+    let mut guardrails: Vec<String> = compiled.iter().map(|c| c.policy.id.clone()).collect();
+    guardrails.sort();
+    guardrails.dedup();
+    let mut environments: Vec<String> = compiled.iter().map(|c| c.policy.env.clone()).collect();
+    environments.sort();
+    environments.dedup();
+    let facts = ProjectFacts {
+        guardrails: &guardrails,
+        environments: &environments,
+        catalog,
+    };
+    let mut fixtures = Vec::new();
+    let mut errors = Vec::new();
+    for entry in walkdir::WalkDir::new(&tests).sort_by_file_name() {
+        let entry =
+            entry.map_err(|e| CliError::User(format!("cannot list `{}`: {e}", tests.display())))?;
+        let path = entry.path();
+        let is_yaml = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        );
+        if !entry.file_type().is_file() || !is_yaml {
+            continue;
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::User(format!("cannot read `{}`: {e}", path.display())))?;
+        if !is_fixture(&text) {
+            continue;
+        }
+        let shown = path
+            .strip_prefix(dir)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let folder = path.parent().unwrap_or(Path::new("."));
+        let read = |relative: &str| {
+            let target = folder.join(relative);
+            std::fs::read_to_string(&target)
+                .map_err(|e| format!("cannot read `{}`: {e}", target.display()))
+        };
+        match parse_fixture(&shown, &text, &facts, &read) {
+            Ok(fixture) => fixtures.push(fixture),
+            Err(error) => errors.push(error.to_string()),
+        }
+    }
+    Ok(if errors.is_empty() {
+        Ok(fixtures)
+    } else {
+        Err(errors)
+    })
+}
+
+fn count_runs(
+    fixtures: &[FixtureFile],
+    compiled: &[CompiledGuardrail],
+    selected: &dyn Fn(&CompiledGuardrail) -> bool,
+) -> usize {
+    fixtures
+        .iter()
+        .flat_map(|file| file.cases.iter().map(move |case| (file, case)))
+        .map(|(file, case)| {
+            compiled
+                .iter()
+                .filter(|c| {
+                    selected(c)
+                        && c.policy.id == file.guardrail
+                        && (case.envs.is_empty() || case.envs.contains(&c.policy.env))
+                })
+                .count()
+        })
+        .sum()
+}
+
+fn case_record(result: &CaseResult) -> TestRecord {
+    TestRecord {
+        kind: TestKind::Case,
+        name: result.name.clone(),
+        guardrail: Some(result.guardrail.clone()),
+        env: Some(result.env.clone()),
+        file: Some(result.file.clone()),
+        line: Some(result.line),
+        failures: result.failures.clone(),
+    }
+}
+
+/// Compares the compiled output with `snapshots/`, or rewrites it with `--update`. A
+/// project without a `snapshots/` folder has no snapshot tests.
+fn snapshot_records(args: &TestArgs, artifacts: &[Artifact]) -> Result<Vec<TestRecord>, CliError> {
+    let folder = args.dir.join(SNAPSHOTS_DIR);
+    if args.update {
+        output::write(&folder, artifacts)?;
+        eprintln!(
+            "updated {} golden files in {}",
+            artifacts.len(),
+            folder.display()
+        );
+        return Ok(Vec::new());
+    }
+    if !folder.is_dir() {
+        return Ok(Vec::new());
+    }
+    let in_selected_env = |path: &str| {
+        args.envs.is_empty()
+            || args
+                .envs
+                .iter()
+                .any(|env| path.starts_with(&format!("{env}/")))
+    };
+    let mut golden = read_golden(&folder)?;
+    golden.retain(|path, _| in_selected_env(path));
+    let artifacts: Vec<Artifact> = artifacts
+        .iter()
+        .filter(|a| in_selected_env(&a.path))
+        .cloned()
+        .collect();
+    Ok(compare_snapshots(&artifacts, &golden)
+        .into_iter()
+        .map(|result| TestRecord {
+            kind: TestKind::Snapshot,
+            name: result.path.clone(),
+            guardrail: None,
+            env: result.path.split('/').next().map(str::to_string),
+            file: Some(format!("{SNAPSHOTS_DIR}/{}", result.path)),
+            line: None,
+            failures: result.problem.iter().map(|p| p.to_string()).collect(),
+        })
+        .collect())
+}
+
+/// The golden files under `folder`, by `/`-separated relative path (the build manifest
+/// excluded).
+fn read_golden(folder: &Path) -> Result<BTreeMap<String, String>, CliError> {
+    let mut golden = BTreeMap::new();
+    if !folder.is_dir() {
+        return Ok(golden);
+    }
+    for entry in walkdir::WalkDir::new(folder) {
+        let entry = entry
+            .map_err(|e| CliError::User(format!("cannot list `{}`: {e}", folder.display())))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry
+            .path()
+            .strip_prefix(folder)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        if relative == output::MANIFEST {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).map_err(|e| {
+            CliError::User(format!("cannot read `{}`: {e}", entry.path().display()))
+        })?;
+        golden.insert(relative, text);
+    }
+    Ok(golden)
+}
+
+fn print_human(records: &[TestRecord], color: bool, elapsed: Duration) {
+    let paint = |style: Style, text: &str| {
+        if color {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    };
+    let fail = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
+    let pass = Style::new().fg_color(Some(AnsiColor::Green.into())).bold();
+    let mut stdout = std::io::stdout().lock();
+    for record in records.iter().filter(|r| !r.passed()) {
+        let place = match (&record.file, record.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}"),
+            (Some(file), None) => file.clone(),
+            _ => String::new(),
+        };
+        let scope = match (&record.guardrail, &record.env) {
+            (Some(g), Some(e)) => format!(" {g} [{e}]"),
+            (None, Some(e)) => format!(" [{e}]"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            stdout,
+            "{} {} {place}{scope} {}",
+            paint(fail, "FAIL"),
+            record.kind.as_str(),
+            record.name
+        );
+        for failure in &record.failures {
+            for line in failure.lines() {
+                let _ = writeln!(stdout, "    {line}");
+            }
+        }
+    }
+    let mut kinds: Vec<TestKind> = records.iter().map(|r| r.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds {
+        let of_kind: Vec<TestRecord> = records.iter().filter(|r| r.kind == kind).cloned().collect();
+        let (passed, failed) = reports::counts(&of_kind);
+        let mark = if failed == 0 {
+            paint(pass, "ok")
+        } else {
+            paint(fail, "FAILED")
+        };
+        let _ = writeln!(
+            stdout,
+            "{mark} {}: {passed} passed, {failed} failed",
+            kind.as_str()
+        );
+    }
+    let _ = writeln!(stdout, "finished in {:.2}s", elapsed.as_secs_f64());
+    let _ = writeln!(stdout, "{}", reports::summary_line(records));
+}
+
+/// A progress line on standard error, shown only on a terminal and only once a run has
+/// taken more than a second (short runs stay quiet).
+struct Progress {
+    total: usize,
+    done: usize,
+    started: Instant,
+    enabled: bool,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(total: usize, terminal: bool) -> Progress {
+        Progress {
+            total,
+            done: 0,
+            started: Instant::now(),
+            enabled: terminal,
+            shown: false,
+        }
+    }
+
+    fn advance(&mut self) {
+        self.done += 1;
+        if !self.enabled || self.started.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        const WIDTH: usize = 30;
+        let filled = (self.done * WIDTH).checked_div(self.total).unwrap_or(WIDTH);
+        eprint!(
+            "\r[{}{}] {}/{} cases",
+            "#".repeat(filled),
+            " ".repeat(WIDTH - filled.min(WIDTH)),
+            self.done,
+            self.total
+        );
+        self.shown = true;
+    }
+
+    fn finish(&mut self) {
+        if self.shown {
+            eprint!("\r{}\r", " ".repeat(60));
+        }
+    }
+}

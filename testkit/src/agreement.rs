@@ -1,0 +1,75 @@
+//! Agreement of the targets on one case: every target's outcome against the first
+//! admission target's, with the canonical [`compare`].
+
+use crate::compiled::Evaluation;
+use crate::outcome::{compare, Difference};
+use guardrailc_compiler::emit::Target;
+
+/// The differences between the targets on one evaluation: each target against the first
+/// one (VAP when emitted). The plain OPA target joins only where the evaluation says it is
+/// comparable (see [`Evaluation::opa_comparable`]).
+pub fn disagreements(evaluation: &Evaluation) -> Vec<Difference> {
+    let compared: Vec<_> = evaluation
+        .outcomes
+        .iter()
+        .filter(|(target, _)| *target != Target::Opa || evaluation.opa_comparable)
+        .collect();
+    let Some(((reference_target, reference), rest)) = compared.split_first() else {
+        return Vec::new();
+    };
+    rest.iter()
+        .filter_map(|(target, outcome)| {
+            compare((*reference_target, reference), (*target, outcome)).err()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{Outcome, Verdict};
+
+    fn denied(message: &str) -> Outcome {
+        Outcome {
+            verdict: Verdict::Deny,
+            violated: true,
+            messages: vec![message.to_string()],
+            errors: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn opa_is_compared_only_when_comparable() {
+        let mut evaluation = Evaluation {
+            outcomes: vec![
+                (Target::Vap, Outcome::allowed()),
+                (Target::Gatekeeper, Outcome::allowed()),
+                (
+                    Target::Opa,
+                    denied("out of scope for the admission targets"),
+                ),
+            ],
+            opa_comparable: false,
+        };
+        assert!(disagreements(&evaluation).is_empty());
+        evaluation.opa_comparable = true;
+        let found = disagreements(&evaluation);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].right.target, Target::Opa);
+    }
+
+    #[test]
+    fn every_target_is_compared_with_the_first() {
+        let evaluation = Evaluation {
+            outcomes: vec![
+                (Target::Vap, denied("a")),
+                (Target::Gatekeeper, denied("b")),
+            ],
+            opa_comparable: true,
+        };
+        let found = disagreements(&evaluation);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].left.messages, vec!["a"]);
+        assert_eq!(found[0].right.messages, vec!["b"]);
+    }
+}

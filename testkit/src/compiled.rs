@@ -1,0 +1,140 @@
+//! The emitted artifacts of one guardrail in one environment, loaded into the engines, so
+//! a case can be evaluated on every target the project builds.
+
+use crate::case::{AdmissionCase, ResourceCatalog};
+use crate::outcome::{Outcome, Verdict};
+use crate::{CaseError, GatekeeperPolicy, OpaPolicy, VapPolicy};
+use guardrailc_compiler::emit::{Artifact, Target};
+use guardrailc_compiler::ir;
+
+/// One guardrail compiled for one environment, on every target that was emitted.
+pub struct CompiledGuardrail {
+    pub policy: ir::Policy,
+    pub vap: Option<VapPolicy>,
+    pub gatekeeper: Option<GatekeeperPolicy>,
+    pub opa: Option<OpaPolicy>,
+}
+
+/// The outcomes of one case on every target, in `Target::ALL` order.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    pub outcomes: Vec<(Target, Outcome)>,
+    /// Whether the plain OPA package is comparable with the admission targets on this case:
+    /// it applies no match and sees only the object, so only when the VAP policy has the
+    /// request in scope and the guardrail reads no request context.
+    pub opa_comparable: bool,
+}
+
+impl Evaluation {
+    pub fn outcome(&self, target: Target) -> Option<&Outcome> {
+        self.outcomes
+            .iter()
+            .find(|(t, _)| *t == target)
+            .map(|(_, outcome)| outcome)
+    }
+}
+
+impl CompiledGuardrail {
+    /// The verdict a violation gets in this environment.
+    pub fn enforcement(&self) -> Verdict {
+        match self.policy.enforcement {
+            ir::Enforcement::Deny => Verdict::Deny,
+            ir::Enforcement::Warn => Verdict::Warn,
+            ir::Enforcement::Audit => Verdict::Audit,
+        }
+    }
+
+    pub fn targets(&self) -> Vec<Target> {
+        let mut targets = Vec::new();
+        if self.vap.is_some() {
+            targets.push(Target::Vap);
+        }
+        if self.gatekeeper.is_some() {
+            targets.push(Target::Gatekeeper);
+        }
+        if self.opa.is_some() {
+            targets.push(Target::Opa);
+        }
+        targets
+    }
+
+    /// Evaluates `case` on every target.
+    pub fn evaluate(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+    ) -> Result<Evaluation, CaseError> {
+        let mut outcomes = Vec::with_capacity(3);
+        let mut opa_comparable = false;
+        if let Some(vap) = &self.vap {
+            outcomes.push((Target::Vap, vap.evaluate(case, catalog)?));
+            let reads = self.policy.reads;
+            opa_comparable = !(reads.old_object || reads.namespace || reads.request)
+                && vap.in_scope(case, catalog)?;
+        }
+        if let Some(gatekeeper) = &self.gatekeeper {
+            outcomes.push((Target::Gatekeeper, gatekeeper.evaluate(case, catalog)?));
+        }
+        if let Some(opa) = &self.opa {
+            outcomes.push((Target::Opa, opa.evaluate(case)?));
+        }
+        Ok(Evaluation {
+            outcomes,
+            opa_comparable,
+        })
+    }
+}
+
+/// Loads every policy's artifacts (`ENV/vap/ID.policy.yaml` + `.binding.yaml`,
+/// `ENV/gatekeeper/ID.template.yaml` + `.constraint.yaml`, `ENV/opa/ID.rego`). A target
+/// without artifacts for a policy is left out; an artifact an engine refuses is an error
+/// naming the file.
+pub fn load_compiled(
+    policies: Vec<ir::Policy>,
+    artifacts: &[Artifact],
+) -> Result<Vec<CompiledGuardrail>, String> {
+    let file = |env: &str, target: Target, name: String| {
+        let path = format!("{env}/{}/{name}", target.as_str());
+        artifacts
+            .iter()
+            .find(|a| a.path == path)
+            .map(|a| (path, a.contents.as_str()))
+    };
+    let refused = |path: &str, e: String| format!("`{path}`: {e}");
+    policies
+        .into_iter()
+        .map(|policy| {
+            let (env, id) = (policy.env.as_str(), policy.id.as_str());
+            let vap = match (
+                file(env, Target::Vap, format!("{id}.policy.yaml")),
+                file(env, Target::Vap, format!("{id}.binding.yaml")),
+            ) {
+                (Some((path, policy)), Some((_, binding))) => {
+                    Some(VapPolicy::load(policy, binding).map_err(|e| refused(&path, e))?)
+                }
+                _ => None,
+            };
+            let gatekeeper = match (
+                file(env, Target::Gatekeeper, format!("{id}.template.yaml")),
+                file(env, Target::Gatekeeper, format!("{id}.constraint.yaml")),
+            ) {
+                (Some((path, template)), Some((_, constraint))) => Some(
+                    GatekeeperPolicy::load(template, constraint).map_err(|e| refused(&path, e))?,
+                ),
+                _ => None,
+            };
+            let opa = match file(env, Target::Opa, format!("{id}.rego")) {
+                Some((path, module)) => {
+                    Some(OpaPolicy::load(module).map_err(|e| refused(&path, e))?)
+                }
+                None => None,
+            };
+            Ok(CompiledGuardrail {
+                policy,
+                vap,
+                gatekeeper,
+                opa,
+            })
+        })
+        .collect()
+}

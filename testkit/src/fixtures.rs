@@ -1,0 +1,606 @@
+//! Fixture files: admission cases for one guardrail and what each must produce
+//! (docs/testing.md, "Fixtures"). Loading checks everything that can be checked before
+//! evaluation and reports problems as `file:line: message`.
+
+use crate::case::{AdmissionCase, Operation, ResourceCatalog, UserInfo};
+use crate::manifests::objects_in;
+use crate::outcome::Verdict;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::fmt;
+
+/// A problem in a fixture file, at a line of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixtureError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for FixtureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// One fixture file: cases for one guardrail.
+#[derive(Clone, Debug)]
+pub struct FixtureFile {
+    /// The path as the user should see it.
+    pub file: String,
+    pub guardrail: String,
+    pub cases: Vec<FixtureCase>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FixtureCase {
+    pub name: String,
+    /// 1-based line where the case starts in its file.
+    pub line: usize,
+    /// The environments to run in; empty means every environment of the project.
+    pub envs: Vec<String>,
+    pub case: AdmissionCase,
+    pub expect: Expectation,
+}
+
+/// What a case must produce on every target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    pub verdict: ExpectedVerdict,
+    /// When given, the violation messages must match these one to one, in any order.
+    pub messages: Option<Vec<MessagePattern>>,
+}
+
+/// `allow`: no violation. `deny`: a violation, enforced as the environment says (so
+/// `audit` on an environment that audits). `warn`/`audit`: a violation, and the
+/// environment's enforcement must be exactly that.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpectedVerdict {
+    Allow,
+    Deny,
+    Warn,
+    Audit,
+}
+
+impl ExpectedVerdict {
+    fn parse(text: &str) -> Option<ExpectedVerdict> {
+        Some(match text {
+            "allow" => ExpectedVerdict::Allow,
+            "deny" => ExpectedVerdict::Deny,
+            "warn" => ExpectedVerdict::Warn,
+            "audit" => ExpectedVerdict::Audit,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectedVerdict::Allow => "allow",
+            ExpectedVerdict::Deny => "deny",
+            ExpectedVerdict::Warn => "warn",
+            ExpectedVerdict::Audit => "audit",
+        }
+    }
+
+    /// The verdict a target must give where the guardrail's enforcement is `enforcement`,
+    /// or `None` when the expectation cannot hold there (`warn` in a denying environment).
+    pub fn verdict_under(self, enforcement: Verdict) -> Option<Verdict> {
+        match self {
+            ExpectedVerdict::Allow => Some(Verdict::Allow),
+            ExpectedVerdict::Deny => Some(enforcement),
+            ExpectedVerdict::Warn => (enforcement == Verdict::Warn).then_some(Verdict::Warn),
+            ExpectedVerdict::Audit => (enforcement == Verdict::Audit).then_some(Verdict::Audit),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum MessagePattern {
+    Exact(String),
+    Regex(regex::Regex),
+}
+
+impl PartialEq for MessagePattern {
+    fn eq(&self, other: &MessagePattern) -> bool {
+        match (self, other) {
+            (MessagePattern::Exact(a), MessagePattern::Exact(b)) => a == b,
+            (MessagePattern::Regex(a), MessagePattern::Regex(b)) => a.as_str() == b.as_str(),
+            _ => false,
+        }
+    }
+}
+
+impl MessagePattern {
+    pub fn matches(&self, message: &str) -> bool {
+        match self {
+            MessagePattern::Exact(text) => text == message,
+            MessagePattern::Regex(regex) => regex.is_match(message),
+        }
+    }
+}
+
+impl fmt::Display for MessagePattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MessagePattern::Exact(text) => write!(f, "{text:?}"),
+            MessagePattern::Regex(regex) => write!(f, "/{}/", regex.as_str()),
+        }
+    }
+}
+
+/// What fixture loading needs to know about the project.
+pub struct ProjectFacts<'a> {
+    pub guardrails: &'a [String],
+    pub environments: &'a [String],
+    pub catalog: &'a dyn ResourceCatalog,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    guardrail: String,
+    #[serde(default)]
+    env: Option<EnvSelection>,
+    cases: Vec<RawCase>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EnvSelection {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl EnvSelection {
+    fn names(self) -> Vec<String> {
+        match self {
+            EnvSelection::One(name) => vec![name],
+            EnvSelection::Many(names) => names,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    name: String,
+    #[serde(default)]
+    env: Option<EnvSelection>,
+    #[serde(default)]
+    operation: Option<String>,
+    #[serde(default)]
+    object: Option<Value>,
+    #[serde(default)]
+    old_object: Option<Value>,
+    #[serde(default)]
+    namespace: Option<Value>,
+    #[serde(default)]
+    user: Option<RawUser>,
+    expect: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUser {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    groups: Vec<String>,
+}
+
+/// Whether a YAML text is a fixture file: it has a top-level `guardrail:` key. Other YAML
+/// files under `tests/` (objects that cases refer to) are not.
+pub fn is_fixture(text: &str) -> bool {
+    text.lines().any(|line| line.starts_with("guardrail:"))
+}
+
+/// Parses one fixture file. `read` returns the text of a file a case refers to, given the
+/// path written in the fixture (relative to the fixture's folder; the caller resolves it).
+pub fn parse_fixture(
+    file: &str,
+    text: &str,
+    project: &ProjectFacts,
+    read: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<FixtureFile, FixtureError> {
+    let error = |line: usize, message: String| FixtureError {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    let raw: RawFile = yaml_serde::from_str(text).map_err(|e| {
+        let line = e.location().map_or(1, |at| at.line());
+        let message = e.to_string();
+        let message = message
+            .find(" at line ")
+            .map_or(message.as_str(), |index| &message[..index]);
+        error(line, message.to_string())
+    })?;
+    let key_line = |key: &str| {
+        text.lines()
+            .position(|l| l.starts_with(&format!("{key}:")))
+            .map_or(1, |index| index + 1)
+    };
+    if !project.guardrails.contains(&raw.guardrail) {
+        let mut message = format!("unknown guardrail `{}`", raw.guardrail);
+        if let Some(close) = closest(&raw.guardrail, project.guardrails) {
+            message.push_str(&format!("; did you mean `{close}`?"));
+        }
+        return Err(error(key_line("guardrail"), message));
+    }
+    let check_envs = |envs: &[String], line: usize| {
+        for env in envs {
+            if !project.environments.contains(env) {
+                return Err(error(
+                    line,
+                    format!(
+                        "unknown environment `{env}`; the project has {}",
+                        project.environments.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    };
+    let file_envs = raw.env.map(EnvSelection::names).unwrap_or_default();
+    check_envs(&file_envs, key_line("env"))?;
+    let case_lines = case_lines(text);
+    let mut cases = Vec::new();
+    for (index, raw_case) in raw.cases.into_iter().enumerate() {
+        let line = case_lines
+            .get(index)
+            .copied()
+            .unwrap_or_else(|| key_line("cases"));
+        let at = |message: String| error(line, format!("case `{}`: {message}", raw_case.name));
+        let envs = match raw_case.env {
+            Some(selection) => selection.names(),
+            None => file_envs.clone(),
+        };
+        check_envs(&envs, line)?;
+        let operation = match &raw_case.operation {
+            None => Operation::Create,
+            Some(text) => Operation::parse(text).ok_or_else(|| {
+                at(format!(
+                    "unknown operation `{text}`; use CREATE, UPDATE, DELETE or CONNECT"
+                ))
+            })?,
+        };
+        let expect = parse_expectation(&raw_case.expect).map_err(&at)?;
+        let objects = raw_case
+            .object
+            .as_ref()
+            .map(|v| resolve_objects(v, read))
+            .transpose()
+            .map_err(&at)?;
+        let old_object = raw_case
+            .old_object
+            .as_ref()
+            .map(|v| single_object(v, read, "old_object"))
+            .transpose()
+            .map_err(&at)?;
+        match (operation, &objects, &old_object) {
+            (Operation::Delete, Some(_), _) => {
+                return Err(at(
+                    "a DELETE has no `object`; give the stored object as `old_object`".into(),
+                ))
+            }
+            (Operation::Delete, None, None) => {
+                return Err(at("a DELETE needs the stored object as `old_object`".into()))
+            }
+            (Operation::Update, _, None) => return Err(at("an UPDATE needs `old_object`".into())),
+            (Operation::Create | Operation::Connect | Operation::Update, None, _) => {
+                return Err(at("the case has no `object`".into()))
+            }
+            _ => {}
+        }
+        let user = raw_case
+            .user
+            .map(|u| UserInfo {
+                username: u.username,
+                groups: u.groups,
+            })
+            .unwrap_or_else(default_user);
+        let subjects: Vec<Option<Value>> = match objects {
+            Some(objects) => objects.into_iter().map(Some).collect(),
+            None => vec![None],
+        };
+        let several = subjects.len() > 1;
+        for (position, object) in subjects.into_iter().enumerate() {
+            let subject = object.as_ref().or(old_object.as_ref());
+            let namespace_object =
+                namespace_object(subject, raw_case.namespace.as_ref(), project.catalog)
+                    .map_err(&at)?;
+            let name = if several {
+                format!("{} [object {}]", raw_case.name, position + 1)
+            } else {
+                raw_case.name.clone()
+            };
+            cases.push(FixtureCase {
+                name,
+                line,
+                envs: envs.clone(),
+                case: AdmissionCase {
+                    operation,
+                    object,
+                    old_object: old_object.clone(),
+                    namespace_object,
+                    user: user.clone(),
+                },
+                expect: expect.clone(),
+            });
+        }
+    }
+    Ok(FixtureFile {
+        file: file.to_string(),
+        guardrail: raw.guardrail,
+        cases,
+    })
+}
+
+/// The user of a case that names none: an ordinary authenticated person.
+fn default_user() -> UserInfo {
+    UserInfo {
+        username: "fixture-user".into(),
+        groups: vec!["system:authenticated".into()],
+    }
+}
+
+/// 1-based lines where each entry of the top-level `cases:` block sequence starts, found by
+/// scanning: the YAML parser keeps no positions for values.
+fn case_lines(text: &str) -> Vec<usize> {
+    let mut lines = Vec::new();
+    let mut in_cases = false;
+    let mut entry_indent = None;
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if indent == 0 && !line.starts_with('-') {
+            in_cases = line.starts_with("cases:");
+            continue;
+        }
+        if !in_cases || !trimmed.starts_with('-') {
+            continue;
+        }
+        match entry_indent {
+            None => {
+                entry_indent = Some(indent);
+                lines.push(index + 1);
+            }
+            Some(expected) if expected == indent => lines.push(index + 1),
+            Some(_) => {}
+        }
+    }
+    lines
+}
+
+fn parse_expectation(value: &Value) -> Result<Expectation, String> {
+    let verdict_of = |v: &Value| {
+        v.as_str().and_then(ExpectedVerdict::parse).ok_or_else(|| {
+            format!(
+                "`expect` must be allow, deny, warn or audit, not `{}`",
+                compact(v)
+            )
+        })
+    };
+    match value {
+        Value::String(_) => Ok(Expectation {
+            verdict: verdict_of(value)?,
+            messages: None,
+        }),
+        Value::Object(fields) => {
+            if let Some(unknown) = fields
+                .keys()
+                .find(|k| !["verdict", "messages"].contains(&k.as_str()))
+            {
+                return Err(format!(
+                    "unknown field `{unknown}` in `expect`; use `verdict` and `messages`"
+                ));
+            }
+            let verdict = verdict_of(fields.get("verdict").ok_or("`expect` has no `verdict`")?)?;
+            let messages = match fields.get("messages") {
+                None => None,
+                Some(Value::Array(items)) => Some(
+                    items
+                        .iter()
+                        .map(parse_message_pattern)
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
+                Some(other) => {
+                    return Err(format!(
+                        "`messages` must be a list, not `{}`",
+                        compact(other)
+                    ))
+                }
+            };
+            if verdict == ExpectedVerdict::Allow && messages.as_ref().is_some_and(|m| !m.is_empty())
+            {
+                return Err("an allowed case has no messages".into());
+            }
+            Ok(Expectation { verdict, messages })
+        }
+        other => Err(format!(
+            "`expect` must be a verdict or a map with `verdict`, not `{}`",
+            compact(other)
+        )),
+    }
+}
+
+fn parse_message_pattern(value: &Value) -> Result<MessagePattern, String> {
+    match value {
+        Value::String(text) => Ok(MessagePattern::Exact(text.clone())),
+        Value::Object(fields) if fields.len() == 1 && fields.contains_key("regex") => {
+            let pattern = fields["regex"].as_str().ok_or("`regex` must be a string")?;
+            regex::Regex::new(pattern)
+                .map(MessagePattern::Regex)
+                .map_err(|e| format!("`{pattern}` is not a valid regex: {e}"))
+        }
+        other => Err(format!(
+            "a message is a string or `{{regex: …}}`, not `{}`",
+            compact(other)
+        )),
+    }
+}
+
+/// An inline object, or the objects of `{file: path}` (a multi-document or list file
+/// gives several).
+fn resolve_objects(
+    value: &Value,
+    read: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<Vec<Value>, String> {
+    let objects = match file_reference(value) {
+        Some(path) => {
+            let text = read(path)?;
+            let objects: Vec<Value> = objects_in(&text)
+                .map_err(|e| format!("`{path}`: {e}"))?
+                .into_iter()
+                .map(|(_, object)| object)
+                .collect();
+            if objects.is_empty() {
+                return Err(format!("`{path}` holds no object"));
+            }
+            objects
+        }
+        None => vec![value.clone()],
+    };
+    for object in &objects {
+        if !object.is_object() {
+            return Err(format!(
+                "an object must be a map, not `{}`",
+                compact(object)
+            ));
+        }
+    }
+    Ok(objects)
+}
+
+fn single_object(
+    value: &Value,
+    read: &dyn Fn(&str) -> Result<String, String>,
+    field: &str,
+) -> Result<Value, String> {
+    let mut objects = resolve_objects(value, read)?;
+    if objects.len() != 1 {
+        return Err(format!(
+            "`{field}` must be one object, but its file holds {}",
+            objects.len()
+        ));
+    }
+    Ok(objects.remove(0))
+}
+
+/// `{file: path}`: a map whose only key is `file`.
+fn file_reference(value: &Value) -> Option<&str> {
+    let fields = value.as_object()?;
+    (fields.len() == 1)
+        .then(|| fields.get("file")?.as_str())
+        .flatten()
+}
+
+/// The Namespace object of the request, as the API server would bind it. For a
+/// namespaced object without an explicit one, the namespace Kubernetes creates: its name
+/// and the `kubernetes.io/metadata.name` label. `namespace:` may be a whole Namespace
+/// object or `{name, labels}`, whose labels add to that default label.
+fn namespace_object(
+    subject: Option<&Value>,
+    given: Option<&Value>,
+    catalog: &dyn ResourceCatalog,
+) -> Result<Option<Value>, String> {
+    let object_namespace = subject
+        .and_then(|s| s.pointer("/metadata/namespace"))
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    match given {
+        Some(Value::Object(fields)) if fields.contains_key("kind") => Ok(given.cloned()),
+        Some(Value::Object(fields)) => {
+            if let Some(unknown) = fields
+                .keys()
+                .find(|k| !["name", "labels"].contains(&k.as_str()))
+            {
+                return Err(format!(
+                    "unknown field `{unknown}` in `namespace`; use `name` and `labels`, or a whole Namespace object"
+                ));
+            }
+            let name = match fields.get("name") {
+                None => object_namespace,
+                Some(Value::String(name)) => name.as_str(),
+                Some(other) => {
+                    return Err(format!(
+                        "`namespace.name` must be a string, not `{}`",
+                        compact(other)
+                    ))
+                }
+            };
+            let mut labels = json!({ "kubernetes.io/metadata.name": name });
+            match fields.get("labels") {
+                None => {}
+                Some(Value::Object(extra)) => {
+                    for (key, value) in extra {
+                        let text = value
+                            .as_str()
+                            .ok_or_else(|| format!("namespace label `{key}` must be a string"))?;
+                        labels[key] = Value::String(text.to_string());
+                    }
+                }
+                Some(other) => {
+                    return Err(format!(
+                        "`namespace.labels` must be a map, not `{}`",
+                        compact(other)
+                    ))
+                }
+            }
+            Ok(Some(namespace(name, labels)))
+        }
+        Some(other) => Err(format!(
+            "`namespace` must be a map, not `{}`",
+            compact(other)
+        )),
+        None => Ok(namespace_kubernetes_creates(subject, catalog)),
+    }
+}
+
+/// The Namespace of a namespaced object as Kubernetes creates it when nobody labels it:
+/// its name and the `kubernetes.io/metadata.name` label. `None` for cluster-scoped or
+/// unknown kinds.
+pub fn namespace_kubernetes_creates(
+    subject: Option<&Value>,
+    catalog: &dyn ResourceCatalog,
+) -> Option<Value> {
+    let subject = subject?;
+    let api_version = subject.get("apiVersion")?.as_str()?;
+    let kind = subject.get("kind")?.as_str()?;
+    if !catalog.resource(api_version, kind)?.namespaced {
+        return None;
+    }
+    let name = subject
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    Some(namespace(
+        name,
+        json!({ "kubernetes.io/metadata.name": name }),
+    ))
+}
+
+fn namespace(name: &str, labels: Value) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": labels},
+    })
+}
+
+fn compact(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// The name in `names` closest to `wanted`, when it is close enough to be a typo.
+fn closest<'n>(wanted: &str, names: &'n [String]) -> Option<&'n str> {
+    guardrailc_compiler::suggest::closest(wanted, names.iter().map(String::as_str))
+}

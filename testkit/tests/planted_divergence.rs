@@ -1,0 +1,132 @@
+//! Tests of the tester: a divergence planted in one emitted artifact is caught by the
+//! agreement check on the quickstart's own fixtures, and printed with both sides.
+
+use guardrailc_compiler::config;
+use guardrailc_compiler::emit::Artifact;
+use guardrailc_compiler::ir;
+use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
+use guardrailc_compiler::schema::Schema;
+use guardrailc_compiler::SourceId;
+use guardrailc_testkit::compiled::load_compiled;
+use guardrailc_testkit::fixtures::{parse_fixture, ProjectFacts};
+use guardrailc_testkit::runner::run_fixtures;
+use guardrailc_testkit::SchemaCatalog;
+use std::path::{Path, PathBuf};
+
+fn quickstart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart")
+}
+
+fn build_quickstart() -> (Vec<ir::Policy>, Vec<Artifact>) {
+    let mut sources: Vec<SourceFile> = std::fs::read_dir(quickstart().join("guardrails"))
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            SourceFile {
+                name: format!("guardrails/{}", path.file_name().unwrap().to_string_lossy()),
+                text: std::fs::read_to_string(&path).unwrap(),
+            }
+        })
+        .collect();
+    sources.sort_by(|a, b| a.name.cmp(&b.name));
+    let config_source = SourceId(sources.len() as u32);
+    let config_text = std::fs::read_to_string(quickstart().join("guardrails.toml")).unwrap();
+    let config = config::parse(config_source, &config_text).expect("the quickstart config parses");
+    let output = project::build(&BuildInput {
+        sources: &sources,
+        config: &config,
+        config_source,
+        schema: Schema::builtin(),
+        today: (2026, 11, 28),
+        options: &BuildOptions::default(),
+    });
+    assert!(output.diagnostics.iter().all(|d| !d.is_error()));
+    (output.policies, output.artifacts)
+}
+
+fn run_host_port_fixtures(artifacts: &[Artifact], policies: Vec<ir::Policy>) -> Vec<String> {
+    let compiled = load_compiled(policies, artifacts).unwrap();
+    let catalog = SchemaCatalog(Schema::builtin());
+    let guardrails = vec!["no-host-ports".to_string()];
+    let environments = vec!["dev".into(), "prod".into(), "staging".into()];
+    let facts = ProjectFacts {
+        guardrails: &guardrails,
+        environments: &environments,
+        catalog: &catalog,
+    };
+    let folder = quickstart().join("tests");
+    let text = std::fs::read_to_string(folder.join("no-host-ports.yaml")).unwrap();
+    let read = |path: &str| std::fs::read_to_string(folder.join(path)).map_err(|e| e.to_string());
+    let fixture = parse_fixture("tests/no-host-ports.yaml", &text, &facts, &read).unwrap();
+    run_fixtures(&[fixture], &compiled, &catalog)
+        .into_iter()
+        .flat_map(|result| result.failures)
+        .collect()
+}
+
+#[test]
+fn the_unaltered_quickstart_agrees() {
+    let (policies, artifacts) = build_quickstart();
+    assert_eq!(
+        run_host_port_fixtures(&artifacts, policies),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn an_altered_rego_message_is_a_disagreement_showing_both_sides() {
+    let (policies, mut artifacts) = build_quickstart();
+    let template = artifacts
+        .iter_mut()
+        .find(|a| a.path == "prod/gatekeeper/no-host-ports.template.yaml")
+        .unwrap();
+    let altered = template
+        .contents
+        .replace("binds host port", "uses host port");
+    assert_ne!(altered, template.contents, "the planted change applies");
+    template.contents = altered;
+
+    let failures = run_host_port_fixtures(&artifacts, policies);
+    let disagreement = failures
+        .iter()
+        .find(|f| f.starts_with("`vap` and `gatekeeper` disagree"))
+        .unwrap_or_else(|| panic!("no disagreement among {failures:#?}"));
+    assert!(
+        disagreement.contains("   !container app binds host port 8080"),
+        "{disagreement}"
+    );
+    assert!(
+        disagreement.contains("   !container app uses host port 8080"),
+        "{disagreement}"
+    );
+    // Only the altered environment is affected.
+    assert!(failures.iter().all(|f| !f.contains("dev")));
+}
+
+#[test]
+fn an_altered_cel_condition_is_a_disagreement() {
+    let (policies, mut artifacts) = build_quickstart();
+    let policy = artifacts
+        .iter_mut()
+        .find(|a| a.path == "staging/vap/no-host-ports.policy.yaml")
+        .unwrap();
+    let altered = policy
+        .contents
+        .replace("p.hostPort > 0", "p.hostPort > 8080");
+    assert_ne!(altered, policy.contents, "the planted change applies");
+    policy.contents = altered;
+
+    let failures = run_host_port_fixtures(&artifacts, policies);
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.starts_with("`vap` and `gatekeeper` disagree")),
+        "{failures:#?}"
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.starts_with("`vap`: messages differ")),
+        "{failures:#?}"
+    );
+}

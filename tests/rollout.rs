@@ -1,0 +1,135 @@
+//! The rollout example's commands, with the clock fixed: their outputs are snapshots, and the
+//! HTML catalog is well-formed and self-contained.
+
+use std::path::Path;
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(env!("CARGO_BIN_EXE_guardrailc"))
+        .args(args)
+        .current_dir(root)
+        .env("GUARDRAILC_TODAY", "2026-11-28")
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn plan_shows_what_promoting_staging_to_prod_changes() {
+    let (code, stdout, stderr) = run(&[
+        "plan",
+        "examples/rollout",
+        "--from",
+        "staging",
+        "--to",
+        "prod",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+    let (code, stdout, _) = run(&[
+        "plan",
+        "examples/rollout",
+        "--from",
+        "dev",
+        "--to",
+        "staging",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let changes: Vec<&str> = plan["guardrails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| !g["changes"].as_array().unwrap().is_empty())
+        .map(|g| g["guardrail"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        changes,
+        ["no-privileged", "replica-ceiling", "resource-limits"],
+        "dev audits, staging warns: all three change"
+    );
+}
+
+#[test]
+fn exemptions_list_days_left_and_expired_ones() {
+    let (code, stdout, stderr) = run(&["exemptions", "examples/rollout"]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn build_drops_the_expired_exemption_with_a_warning() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(&[
+        "build",
+        "examples/rollout",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning[G0214]: this exemption expired on 2026-10-31"),
+        "{stderr}"
+    );
+    let policy =
+        std::fs::read_to_string(out.path().join("prod/vap/no-privileged.policy.yaml")).unwrap();
+    assert!(
+        policy.contains("monitoring"),
+        "the valid exemption is compiled"
+    );
+    assert!(!policy.contains("csi-node"), "the expired one is not");
+}
+
+#[test]
+fn check_reports_the_impact_of_prod_on_the_cluster_export() {
+    let (code, stdout, stderr) = run(&[
+        "check",
+        "--project",
+        "examples/rollout",
+        "--env",
+        "prod",
+        "examples/rollout/cluster-export.yaml",
+    ]);
+    assert_eq!(code, 1, "denied findings fail the gate: {stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn docs_write_markdown_and_a_self_contained_html_catalog() {
+    let (code, markdown, stderr) = run(&["docs", "examples/rollout"]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(markdown);
+    let (code, html, _) = run(&["docs", "examples/rollout", "--format", "html"]);
+    assert_eq!(code, 0);
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for external in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
+        assert!(
+            !html.contains(external),
+            "the page must not load `{external}`"
+        );
+    }
+    // Every element opened is closed: a cheap well-formedness check of our own markup.
+    for tag in [
+        "html", "head", "body", "table", "thead", "tbody", "section", "ul", "div", "h1", "h2",
+        "h3", "p", "li", "tr", "td", "th", "a", "code", "style", "title",
+    ] {
+        let opened =
+            html.matches(&format!("<{tag}>")).count() + html.matches(&format!("<{tag} ")).count();
+        let closed = html.matches(&format!("</{tag}>")).count();
+        assert_eq!(
+            opened, closed,
+            "<{tag}> opened {opened} times, closed {closed}"
+        );
+    }
+    assert!(
+        html.contains("expired 28 days ago"),
+        "the expired exemption stands out"
+    );
+}

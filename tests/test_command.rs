@@ -1,0 +1,323 @@
+//! `guardrailc test` as CI runs it: the quickstart passes, the reports are well formed, and
+//! the tester catches what it exists to catch (a changed artifact, a wrong expectation, a
+//! malformed fixture).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn guardrailc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_guardrailc"))
+        .args(args)
+        .env("GUARDRAILC_TODAY", "2026-11-28")
+        .output()
+        .expect("the binary runs")
+}
+
+fn quickstart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart")
+}
+
+/// A copy of the quickstart's sources, fixtures and golden files in a temporary folder.
+fn quickstart_copy() -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    for folder in ["guardrails", "tests", "snapshots"] {
+        copy_dir(&quickstart().join(folder), &copy.path().join(folder));
+    }
+    std::fs::copy(
+        quickstart().join("guardrails.toml"),
+        copy.path().join("guardrails.toml"),
+    )
+    .unwrap();
+    copy
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+fn text_of_bytes(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn last_line(output: &Output) -> String {
+    text_of_bytes(&output.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn the_quickstart_passes_every_case_and_snapshot() {
+    let output = guardrailc(&["test", quickstart().to_str().unwrap()]);
+    let stdout = text_of_bytes(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text_of_bytes(&output.stderr)
+    );
+    // 7 guardrails' fixture files; every case runs in the environments it selects.
+    assert!(stdout.contains("ok case: "), "{stdout}");
+    assert!(
+        stdout.contains("ok snapshot: 105 passed, 0 failed"),
+        "{stdout}"
+    );
+    let closing = last_line(&output);
+    let (passed, failed) = closing.split_once(" passed, ").expect("closing line");
+    assert_eq!(failed, "0 failed");
+    assert!(passed.parse::<usize>().unwrap() > 105, "{closing}");
+}
+
+#[test]
+fn json_and_junit_reports_count_the_same_tests() {
+    let junit_dir = tempfile::tempdir().unwrap();
+    let junit = junit_dir.path().join("report.xml");
+    let output = guardrailc(&[
+        "test",
+        quickstart().to_str().unwrap(),
+        "--format",
+        "json",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        text_of_bytes(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let tests = report["tests"].as_array().unwrap();
+    assert_eq!(report["failed"], 0);
+    assert_eq!(report["passed"].as_u64().unwrap() as usize, tests.len());
+    let case = tests.iter().find(|t| t["kind"] == "case").unwrap();
+    for field in [
+        "name",
+        "guardrail",
+        "env",
+        "file",
+        "line",
+        "passed",
+        "failures",
+    ] {
+        assert!(!case[field].is_null(), "a case has `{field}`: {case}");
+    }
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let document = roxmltree::Document::parse(&xml).expect("the JUnit report is XML");
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(root.attribute("tests").unwrap(), tests.len().to_string());
+    assert_eq!(root.attribute("failures").unwrap(), "0");
+    let testcases = root
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
+    assert_eq!(testcases, tests.len());
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    let per_suite: usize = suites
+        .iter()
+        .map(|s| s.attribute("tests").unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(per_suite, tests.len());
+    assert!(suites
+        .iter()
+        .any(|s| s.attribute("name") == Some("fixtures")));
+    assert!(suites
+        .iter()
+        .any(|s| s.attribute("name") == Some("snapshots")));
+}
+
+#[test]
+fn a_changed_golden_file_fails_with_a_unified_diff() {
+    let project = quickstart_copy();
+    let golden = project.path().join("snapshots/prod/opa/no-latest-tag.rego");
+    let original = std::fs::read_to_string(&golden).unwrap();
+    let planted = original.replace(
+        "endswith(c.image, \":latest\")",
+        "endswith(c.image, \":stable\")",
+    );
+    assert_ne!(planted, original, "the planted change applies");
+    std::fs::write(&golden, planted).unwrap();
+
+    let output = guardrailc(&["test", project.path().to_str().unwrap()]);
+    let stdout = text_of_bytes(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL snapshot snapshots/prod/opa/no-latest-tag.rego"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--- a/prod/opa/no-latest-tag.rego (golden)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-    endswith(c.image, \":stable\")"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+    endswith(c.image, \":latest\")"),
+        "{stdout}"
+    );
+    assert!(
+        last_line(&output).ends_with(" passed, 1 failed"),
+        "{stdout}"
+    );
+
+    // --update restores it, after which everything passes again.
+    let update = guardrailc(&["test", project.path().to_str().unwrap(), "--update"]);
+    assert_eq!(
+        update.status.code(),
+        Some(0),
+        "{}",
+        text_of_bytes(&update.stdout)
+    );
+    assert_eq!(std::fs::read_to_string(&golden).unwrap(), original);
+}
+
+#[test]
+fn a_wrong_expectation_fails_with_what_each_target_gave() {
+    let project = quickstart_copy();
+    let fixture = project.path().join("tests/no-host-ports.yaml");
+    let original = std::fs::read_to_string(&fixture).unwrap();
+    let wrong = original.replace(
+        "- \"container proxy binds host port 9000\"",
+        "- \"container proxy binds host port 9001\"",
+    );
+    assert_ne!(wrong, original);
+    std::fs::write(&fixture, wrong).unwrap();
+
+    let output = guardrailc(&["test", project.path().to_str().unwrap(), "--env", "prod"]);
+    let stdout = text_of_bytes(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL case tests/no-host-ports.yaml:"),
+        "{stdout}"
+    );
+    for target in ["vap", "gatekeeper", "opa"] {
+        assert!(
+            stdout.contains(&format!("`{target}`: messages differ; expected but not produced: \"container proxy binds host port 9001\"; produced but not expected: [\"container proxy binds host port 9000\"]")),
+            "{target}: {stdout}"
+        );
+    }
+    assert!(
+        last_line(&output).ends_with(" passed, 1 failed"),
+        "{stdout}"
+    );
+}
+
+fn write_fixture(project: &Path, text: &str) {
+    std::fs::write(project.join("tests/broken.yaml"), text).unwrap();
+}
+
+fn malformed(text: &str) -> String {
+    let project = quickstart_copy();
+    write_fixture(project.path(), text);
+    let output = guardrailc(&["test", project.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", text_of(&output));
+    text_of_bytes(&output.stderr)
+}
+
+fn text_of(output: &Output) -> String {
+    format!(
+        "{}{}",
+        text_of_bytes(&output.stdout),
+        text_of_bytes(&output.stderr)
+    )
+}
+
+#[test]
+fn malformed_fixtures_are_reported_at_their_line() {
+    let bad_yaml = malformed(
+        "guardrail: no-latest-tag\ncases:\n  - name: x\n    object: {a: [}\n    expect: allow\n",
+    );
+    assert!(
+        bad_yaml.starts_with("error: tests/broken.yaml:4: "),
+        "{bad_yaml}"
+    );
+
+    let unknown_guardrail = malformed("# a comment\nguardrail: no-latest-tags\ncases: []\n");
+    assert!(
+        unknown_guardrail.contains("error: tests/broken.yaml:2: unknown guardrail `no-latest-tags`; did you mean `no-latest-tag`?"),
+        "{unknown_guardrail}"
+    );
+
+    let unknown_field = malformed(
+        "guardrail: no-latest-tag\ncases:\n  - name: x\n    expect: allow\n    objekt: {}\n",
+    );
+    assert!(
+        unknown_field.contains("error: tests/broken.yaml:"),
+        "{unknown_field}"
+    );
+    assert!(
+        unknown_field.contains("unknown field `objekt`"),
+        "{unknown_field}"
+    );
+    let line: usize = unknown_field["error: tests/broken.yaml:".len()..]
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3..=5).contains(&line), "{unknown_field}");
+
+    let bad_case = malformed("guardrail: no-latest-tag\ncases:\n  - name: fine\n    object: {apiVersion: v1, kind: Pod, metadata: {name: p}}\n    expect: allow\n  - name: no object\n    expect: deny\n");
+    assert!(
+        bad_case.contains("error: tests/broken.yaml:6: case `no object`: the case has no `object`"),
+        "{bad_case}"
+    );
+
+    let bad_env = malformed("guardrail: no-latest-tag\nenv: production\ncases: []\n");
+    assert!(
+        bad_env.contains("error: tests/broken.yaml:2: unknown environment `production`; the project has dev, prod, staging"),
+        "{bad_env}"
+    );
+}
+
+#[test]
+fn guardrails_without_allowed_and_denied_cases_are_reported_and_can_fail_the_run() {
+    let project = quickstart_copy();
+    std::fs::remove_file(project.path().join("tests/no-host-ports.yaml")).unwrap();
+    let output = guardrailc(&["test", project.path().to_str().unwrap()]);
+    let stdout = text_of_bytes(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("coverage: guardrail `no-host-ports` has no passing case"),
+        "{stdout}"
+    );
+    // 6 of the 7 guardrails are covered: 85.7%.
+    assert!(stdout.contains("coverage: 86% of guardrails"), "{stdout}");
+
+    let strict = guardrailc(&[
+        "test",
+        project.path().to_str().unwrap(),
+        "--min-coverage",
+        "90",
+    ]);
+    let stdout = text_of_bytes(&strict.stdout);
+    assert_eq!(strict.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("85.7% of guardrails have both an allowed and a denied case, below 90%"),
+        "{stdout}"
+    );
+    let lenient = guardrailc(&[
+        "test",
+        project.path().to_str().unwrap(),
+        "--min-coverage",
+        "85",
+    ]);
+    assert_eq!(lenient.status.code(), Some(0));
+}
