@@ -111,7 +111,7 @@ pub fn display(literal: &Literal) -> String {
             Literal::Int(n) => (*n).into(),
             Literal::String(s) | Literal::Quantity(s) => s.clone().into(),
             Literal::List(items) => items.iter().map(json).collect(),
-            Literal::Map(entries) => entries
+            Literal::Map(entries) | Literal::Record(entries) => entries
                 .iter()
                 .map(|(k, v)| (k.clone(), json(v)))
                 .collect::<serde_json::Map<_, _>>()
