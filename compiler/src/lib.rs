@@ -15,6 +15,7 @@ pub mod emit;
 pub mod exemptions;
 pub mod ir;
 pub mod kube;
+pub mod library;
 pub mod plan;
 pub mod project;
 pub mod quantity;
