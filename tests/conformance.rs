@@ -250,6 +250,15 @@ fn gatekeeper_library_suites_agree_on_every_target() {
 }
 
 #[test]
+fn message_scoped_assertions_that_name_what_was_flagged_are_checked() {
+    let cases = gatekeeper::cases(&external().join("gatekeeper-library"));
+    let scoped: usize = cases.iter().map(|case| case.scoped.len()).sum();
+    // allowedrepos 8, disallowanonymous 6, imagedigests 5; the seccomp and
+    // read-only-root-filesystem assertions quote upstream sentences and are not hints.
+    assert_eq!(scoped, 19);
+}
+
+#[test]
 fn constraint_parameters_become_snake_case_params() {
     assert_eq!(
         gatekeeper::param_name("allowedCapabilities"),

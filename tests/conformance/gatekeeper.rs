@@ -82,6 +82,62 @@ pub struct Case {
     pub deny: bool,
     /// Exact violation counts the case asserts without a message pattern.
     pub counts: Vec<usize>,
+    /// Assertions scoped to a message pattern that names what was flagged rather than
+    /// upstream wording: a container list (`initContainer`) or a subject (`system:anonymous`).
+    pub scoped: Vec<Scoped>,
+}
+
+/// `violations: N matching /pattern/` where the pattern is a hint we can check.
+pub struct Scoped {
+    pub expected: Expected,
+    pub target: Flagged,
+}
+
+pub enum Expected {
+    AtLeastOne,
+    Exactly(usize),
+}
+
+pub enum Flagged {
+    /// Violations about the containers of one pod-spec list (`containers`, `initContainers`,
+    /// `ephemeralContainers`): counted on the object with only that list.
+    ContainerList(&'static str),
+    /// Violations whose message contains this text (a subject name).
+    Text(String),
+}
+
+impl Scoped {
+    fn parse(assertion: &str) -> Option<Scoped> {
+        let (count, pattern) = assertion
+            .strip_prefix("violations=")?
+            .split_once(" matching /")?;
+        let pattern = pattern.strip_suffix('/')?;
+        let expected = match count {
+            "yes" => Expected::AtLeastOne,
+            n => Expected::Exactly(n.parse().ok()?),
+        };
+        let target = match pattern {
+            "container" => Flagged::ContainerList("containers"),
+            "initContainer" => Flagged::ContainerList("initContainers"),
+            "ephemeralContainer" => Flagged::ContainerList("ephemeralContainers"),
+            // Upstream sentences (with spaces, quotes) are its own wording, not a hint.
+            text if text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ":-_".contains(c)) =>
+            {
+                Flagged::Text(text.to_string())
+            }
+            _ => return None,
+        };
+        Some(Scoped { expected, target })
+    }
+
+    fn holds(&self, count: usize) -> bool {
+        match self.expected {
+            Expected::AtLeastOne => count > 0,
+            Expected::Exactly(n) => count == n,
+        }
+    }
 }
 
 pub fn cases(gatekeeper: &Path) -> Vec<Case> {
@@ -97,7 +153,9 @@ pub fn cases(gatekeeper: &Path) -> Vec<Case> {
                 .filter_map(|assertion| assertion.strip_prefix("violations="))
                 .filter_map(|count| count.parse().ok())
                 .collect();
+            let scoped = columns[8].split("; ").filter_map(Scoped::parse).collect();
             Case {
+                scoped,
                 template_dir: columns[0].to_string(),
                 test: columns[1].to_string(),
                 constraint: columns[2].to_string(),
@@ -262,9 +320,10 @@ pub fn run(gatekeeper: &Path) -> Vec<(String, Tally)> {
             tally.record(&case_name, &[Some(allowed), Some(allowed), opa], None);
             continue;
         }
-        let admission = request(operation, object, old_object);
+        let admission = request(operation, object.clone(), old_object.clone());
         match policy.evaluate(&admission, plain_create) {
             Ok(verdicts) => {
+                let scoped = scoped_problems(policy, case, operation, &object, &old_object);
                 let judge = |outcome: &guardrailc_testkit::Outcome| {
                     outcome.violated == case.deny
                         && case.counts.iter().all(|n| *n == outcome.messages.len())
@@ -277,7 +336,7 @@ pub fn run(gatekeeper: &Path) -> Vec<(String, Tally)> {
                     Some(judge(&verdicts.gatekeeper)),
                     opa,
                 ];
-                let problem = verdicts.agreement().err();
+                let problem = verdicts.agreement().err().or(scoped);
                 tally.record(&case_name, &right, problem);
             }
             Err(error) => tally.record(&case_name, &[Some(false); TARGETS.len()], Some(error)),
@@ -287,4 +346,43 @@ pub fn run(gatekeeper: &Path) -> Vec<(String, Tally)> {
         .iter()
         .map(|(dir, _)| (dir.to_string(), tallies.remove(dir).unwrap_or_default()))
         .collect()
+}
+
+/// Checks the case's scoped assertions on the VAP outcome; the problem, if one fails.
+fn scoped_problems(
+    policy: &engines::Compiled,
+    case: &Case,
+    operation: Operation,
+    object: &Value,
+    old_object: &Option<Value>,
+) -> Option<String> {
+    for scoped in &case.scoped {
+        let (variant, what) = match &scoped.target {
+            Flagged::Text(text) => (object.clone(), text.clone()),
+            Flagged::ContainerList(list) => {
+                let mut only = object.clone();
+                if let Some(spec) = only["spec"].as_object_mut() {
+                    spec.retain(|field, _| !field.ends_with("ontainers") || field == list);
+                }
+                (only, format!("{list} only"))
+            }
+        };
+        let outcome = match policy.evaluate(&request(operation, variant, old_object.clone()), false)
+        {
+            Ok(verdicts) => verdicts.vap,
+            Err(error) => return Some(error),
+        };
+        let count = match &scoped.target {
+            Flagged::Text(text) => outcome
+                .messages
+                .iter()
+                .filter(|m| m.contains(text.as_str()))
+                .count(),
+            Flagged::ContainerList(_) => outcome.messages.len(),
+        };
+        if !scoped.holds(count) {
+            return Some(format!("{count} violations about {what}"));
+        }
+    }
+    None
 }
