@@ -166,7 +166,9 @@ lists; a map such as `object.metadata.labels` is indexed with `labels[\"key\"]` 
 `c.resources.limits[\"memory\"]`. Compare strings with strings and integers with integers.";
     InvalidRegex = "G0306", Error, "a regular expression does not compile",
 "`matches` takes an RE2 regular expression, the syntax both CEL and Rego use. Backslashes
-must be doubled inside the string: `\"^v\\\\d+$\"`.";
+must be doubled inside the string: `\"^v\\\\d+$\"`. The pattern is a string literal or comes
+from a param (an element of a list param, a field of a record param): a pattern read from the
+object under review is refused, since it could be any text.";
     PodOutsideWorkloads = "G0307", Error, "`pod` is used in a guardrail that matches kinds without a pod spec",
 "`pod` is the pod view of Pod and every pod controller. A guardrail that also matches, say,
 Services has no pod there. Match `workloads` (or only pod kinds), or read `object` instead.";
@@ -180,7 +182,9 @@ Services has no pod there. Match `workloads` (or only pod kinds), or read `objec
 Add `match operations [CREATE, UPDATE]` or drop the test.";
     NotInterpolatable = "G0311", Error, "a message placeholder holds a value that is not a string, integer or boolean",
 "Placeholders print scalar values the same way in CEL and Rego. Print a field of the
-object instead of the whole object or list.";
+object instead of the whole object or list. A map value read with a key that may itself be
+absent (`labels[l.key]` for an optional record field) cannot be printed either: print the
+key.";
     ConstantCondition = "G0312", Warning, "a rule condition is a constant",
 "A `when` or `that` that is always true or always false makes the rule deny everything or
 nothing. This is usually a leftover from testing.";
@@ -188,7 +192,8 @@ nothing. This is usually a leftover from testing.";
 "A param's default and every environment override must match its declared type, e.g.
 `param max_replicas: int = 10` or `param registries: list<string> = [\"r.example.com/\"]`.";
     UnknownType = "G0314", Error, "a type name is not known",
-"Param types are string, int, bool, quantity, list<string>, list<int> and map<string,string>.";
+"Param types are string, int, bool, quantity, list<T>, map<string, T> and records
+`{name: T, …}` with at least one field, each named once.";
     InvalidQuantity = "G0315", Error, "a quantity literal is not a valid Kubernetes quantity",
 "A quantity is a decimal number with an optional suffix (m, k, M, G, T, P, E, Ki, Mi, Gi,
 Ti, Pi, Ei) or exponent: `250m`, `1.5Gi`, `1e3`.";
