@@ -754,7 +754,7 @@ fn parse_param_type(ty: &ast::TypeExpr, diagnostics: &mut Vec<Diagnostic>) -> Op
                     ty.name.span,
                     format!("unknown type `{name}`"),
                 )
-                .with_help("types are string, int, bool, quantity, list<T> and map<string, T>");
+                .with_help("types are string, int, bool, quantity, list<T>, map<string, T> and records {name: T, …}");
                 if let Some(s) = suggestion {
                     d = d.with_edit(ty.name.span, s);
                 }
