@@ -291,6 +291,19 @@ fn restricted_copies_of_baseline_checks_are_identical() {
         shared, 8,
         "the restricted level keeps eight baseline checks as they are"
     );
+    for (name, _) in restricted
+        .iter()
+        .filter(|(n, _)| baseline.iter().any(|(b, _)| b == n))
+    {
+        let fixture = format!("tests/{}", name.replace(".guard", ".yaml"));
+        let read =
+            |level: &str| std::fs::read_to_string(library.join(level).join(&fixture)).unwrap();
+        assert_eq!(
+            read("restricted"),
+            read("baseline"),
+            "{fixture} differs between the levels"
+        );
+    }
 }
 
 #[test]
