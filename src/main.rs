@@ -27,6 +27,8 @@ enum Command {
     Test(cli::test::TestArgs),
     /// Evaluate a project's guardrails on manifests or a cluster export
     Check(cli::check::CheckArgs),
+    /// Start a project from a library set (--from) or a small starter
+    Init(cli::init::InitArgs),
     /// Show what changes when guardrails move from one environment to another
     Plan(cli::plan::PlanArgs),
     /// List exemptions with their owners, reasons and days left
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cli::explain::run(args),
         Command::Test(args) => cli::test::run(args),
         Command::Check(args) => cli::check::run(args),
+        Command::Init(args) => cli::init::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Exemptions(args) => cli::exemptions::run(args),
         Command::Docs(args) => cli::docs::run(args),

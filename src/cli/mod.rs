@@ -5,6 +5,8 @@ pub mod check;
 pub mod docs;
 pub mod exemptions;
 pub mod explain;
+pub mod init;
+pub mod library;
 pub mod output;
 pub mod plan;
 pub mod test;
