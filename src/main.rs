@@ -23,6 +23,10 @@ enum Command {
     Build(cli::build::BuildArgs),
     /// Explain a diagnostic code (e.g. G0301) or a guardrail of the project
     Explain(cli::explain::ExplainArgs),
+    /// Rewrite .guard files in the canonical layout
+    Fmt(cli::fmt::FmtArgs),
+    /// Run the language server on stdin/stdout (started by editors)
+    Lsp(cli::lsp::LspArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +35,8 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Build(args) => cli::build::run(args),
         Command::Explain(args) => cli::explain::run(args),
+        Command::Fmt(args) => cli::fmt::run(args),
+        Command::Lsp(args) => cli::lsp::run(args),
     };
     match result {
         Ok(code) => code,

@@ -11,6 +11,7 @@ pub mod config;
 pub mod cost;
 pub mod diagnostic;
 pub mod emit;
+pub mod format;
 pub mod ir;
 pub mod kube;
 pub mod project;

@@ -2,6 +2,8 @@
 
 pub mod build;
 pub mod explain;
+pub mod fmt;
+pub mod lsp;
 pub mod output;
 pub mod workspace;
 
