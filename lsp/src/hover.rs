@@ -19,34 +19,49 @@ pub struct Hover {
 
 pub fn hover(syntax: &FileSyntax, text: &str, schema: &Schema, offset: u32) -> Option<Hover> {
     let token = syntax.token_at(offset)?;
-    if token.kind != TokenKind::Ident {
-        return None;
-    }
-    let word = &text[token.span.range()];
-    let at = |markdown: String| {
-        Some(Hover {
-            markdown,
-            span: token.span,
-        })
+    let span = match token.kind {
+        TokenKind::Ident => token.span,
+        // Inside a string, a message placeholder may hold an expression.
+        TokenKind::Str => word_in_string(text, token.span, offset)?,
+        _ => return None,
     };
+    let word = &text[span.range()];
+    let at = |markdown: String| Some(Hover { markdown, span });
     let Some(guardrail) = syntax.guardrail_at(offset) else {
         return help::keyword(word).and_then(|h| at(h.to_string()));
     };
-    if guardrail.id.span == token.span {
+    if guardrail.id.span == span {
         return at(metadata(guardrail));
     }
     let types = Types::new(schema, guardrail);
-    if let Some(markdown) = expression_hover(guardrail, &types, token.span, word) {
+    if let Some(markdown) = expression_hover(guardrail, &types, span, word) {
         return at(markdown);
     }
-    if let Some(definition) = types.definitions.iter().find(|d| d.name.span == token.span) {
+    if token.kind == TokenKind::Str {
+        return None;
+    }
+    if let Some(definition) = types.definitions.iter().find(|d| d.name.span == span) {
         let ty = types.of_definition(definition, 0);
         return at(name_hover(definition.kind, word, ty.as_ref(), schema));
     }
-    if let Some(markdown) = kind_hover(guardrail, schema, token.span, word) {
+    if let Some(markdown) = kind_hover(guardrail, schema, span, word) {
         return at(markdown);
     }
     help::keyword(word).and_then(|h| at(h.to_string()))
+}
+
+/// The name under `offset` inside the string token `string`.
+fn word_in_string(text: &str, string: Span, offset: u32) -> Option<Span> {
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = text.as_bytes();
+    let (mut start, mut end) = (offset as usize, offset as usize);
+    while start > string.start as usize && is_word(bytes[start - 1]) {
+        start -= 1;
+    }
+    while end < string.end as usize && is_word(bytes[end]) {
+        end += 1;
+    }
+    (start < end).then(|| Span::new(string.source, start, end))
 }
 
 fn expression_hover(

@@ -162,6 +162,11 @@ impl Backend {
                 state.workspace.set_file(&name, text);
             }
         }
+        if let Some(uri) = Uri::from_file_path(root) {
+            state
+                .workspace
+                .set_root_prefix(&format!("{}/", uri.as_str().trim_end_matches('/')));
+        }
         state.root = Some(root.to_path_buf());
     }
 

@@ -32,13 +32,21 @@ impl FileSyntax {
             .find(|g| g.span.start <= offset && offset <= g.span.end)
     }
 
-    /// The token under `offset`, or ending at it (a cursor just after a word is on it).
+    /// The token under `offset`, or else the one ending at it (a cursor just after a word
+    /// is on it).
     pub fn token_at(&self, offset: u32) -> Option<Token> {
         let index = self.tokens.partition_point(|t| t.span.end < offset);
-        self.tokens
-            .get(index)
-            .filter(|t| t.kind != TokenKind::Eof && t.span.start <= offset)
-            .copied()
+        let candidates = self.tokens[index..]
+            .iter()
+            .take_while(|t| t.span.start <= offset && t.kind != TokenKind::Eof);
+        let mut ending_here = None;
+        for token in candidates {
+            if offset < token.span.end {
+                return Some(*token);
+            }
+            ending_here = Some(*token);
+        }
+        ending_here
     }
 
     /// The tokens that end at or before `offset`.

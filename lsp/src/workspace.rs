@@ -16,6 +16,9 @@ pub struct Workspace {
     /// `.guard` files by name (the editor's URI), in name order; `SourceId(i)` is the i-th.
     files: BTreeMap<String, Document>,
     today: (u16, u8, u8),
+    /// Stripped from file names in compiled output, so headers name `guardrails/x.guard`
+    /// as `guardrailc build` does, not the editor's URI.
+    root_prefix: String,
 }
 
 impl Workspace {
@@ -25,7 +28,13 @@ impl Workspace {
             config: Config::default(),
             files: BTreeMap::new(),
             today,
+            root_prefix: String::new(),
         }
+    }
+
+    /// Names the project folder: file names under it are shown relative to it.
+    pub fn set_root_prefix(&mut self, prefix: &str) {
+        self.root_prefix = prefix.to_string();
     }
 
     /// Reads guardrails.toml; a config with errors falls back to the defaults (its errors
@@ -70,7 +79,10 @@ impl Workspace {
         self.files
             .iter()
             .map(|(name, document)| SourceFile {
-                name: name.clone(),
+                name: name
+                    .strip_prefix(&self.root_prefix)
+                    .unwrap_or(name)
+                    .to_string(),
                 text: document.text().to_string(),
             })
             .collect()
@@ -87,8 +99,8 @@ impl Workspace {
             .map(|name| (name.clone(), Vec::new()))
             .collect();
         for diagnostic in diagnostics {
-            if let Some(source) = sources.get(diagnostic.span.source.0 as usize) {
-                if let Some(list) = by_file.get_mut(&source.name) {
+            if let Some(name) = self.file_of(diagnostic.span.source) {
+                if let Some(list) = by_file.get_mut(name) {
                     list.push(diagnostic);
                 }
             }
