@@ -26,7 +26,7 @@ enum Command {
     /// Rewrite .guard files in the canonical layout
     Fmt(cli::fmt::FmtArgs),
     /// Run the language server on stdin/stdout (started by editors)
-    Lsp(cli::lsp::LspArgs),
+    Lsp,
 }
 
 fn main() -> ExitCode {
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         Command::Build(args) => cli::build::run(args),
         Command::Explain(args) => cli::explain::run(args),
         Command::Fmt(args) => cli::fmt::run(args),
-        Command::Lsp(args) => cli::lsp::run(args),
+        Command::Lsp => cli::lsp::run(),
     };
     match result {
         Ok(code) => code,

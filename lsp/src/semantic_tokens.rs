@@ -61,6 +61,22 @@ impl TokenType {
     }
 }
 
+/// Words with a meaning only after another keyword: match targets, exemption fields, label
+/// tests. A word the tree knows as a field or name is classified as that first.
+const CONTEXT_KEYWORDS: &[&str] = &[
+    "workloads",
+    "kinds",
+    "operations",
+    "namespaces",
+    "namespace_labels",
+    "labels",
+    "names",
+    "reason",
+    "expires",
+    "exists",
+    "missing",
+];
+
 /// Classified spans in source order.
 pub fn classify(syntax: &FileSyntax, text: &str) -> Vec<(Span, TokenType)> {
     let mut roles: HashMap<u32, TokenType> = HashMap::new();
@@ -123,7 +139,8 @@ pub fn classify(syntax: &FileSyntax, text: &str) -> Vec<(Span, TokenType)> {
                 let keyword = word == "guardrail"
                     || ITEM_KEYWORDS.contains(&word)
                     || CLAUSE_KEYWORDS.contains(&word)
-                    || EXPRESSION_KEYWORDS.contains(&word);
+                    || EXPRESSION_KEYWORDS.contains(&word)
+                    || CONTEXT_KEYWORDS.contains(&word);
                 keyword.then_some(TokenType::Keyword)
             }),
             _ => None,

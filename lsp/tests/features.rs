@@ -4,6 +4,7 @@ use guardrailc_compiler::schema::Schema;
 use guardrailc_lsp::completion::complete;
 use guardrailc_lsp::hover::hover;
 use guardrailc_lsp::names;
+use guardrailc_lsp::semantic_tokens::TokenType;
 use guardrailc_lsp::syntax_index::FileSyntax;
 
 const SOURCE: &str = "guardrail g {
@@ -86,4 +87,32 @@ fn completion_follows_the_context() {
     let clause = labels(SOURCE, at_when);
     assert!(clause.contains(&"message".to_string()) && clause.contains(&"limit".to_string()));
     assert_eq!(labels("", 0), ["guardrail"]);
+}
+
+#[test]
+fn semantic_tokens_tell_keywords_from_fields_with_the_same_word() {
+    let text = "guardrail g {\n  match kinds [Pod]\n  deny when object.message == \"x\"\n    message \"m\"\n}\n";
+    let syntax = FileSyntax::parse(text);
+    let roles: Vec<(&str, TokenType)> = guardrailc_lsp::semantic_tokens::classify(&syntax, text)
+        .into_iter()
+        .map(|(span, role)| (&text[span.range()], role))
+        .collect();
+    use TokenType::*;
+    assert_eq!(
+        roles,
+        [
+            ("guardrail", Keyword),
+            ("g", Namespace),
+            ("match", Keyword),
+            ("kinds", Keyword),
+            ("Pod", Type),
+            ("deny", Keyword),
+            ("when", Keyword),
+            ("object", Variable),
+            ("message", Property),
+            ("\"x\"", String),
+            ("message", Keyword),
+            ("\"m\"", String),
+        ]
+    );
 }
