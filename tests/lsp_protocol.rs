@@ -301,6 +301,31 @@ fn an_editor_session_over_stdio() {
     );
     insta::assert_snapshot!("document_symbols", editor.redact(&symbols["result"]));
 
+    // A file created on disk joins the project: its guardrail id clashes with the open one,
+    // reported on the later file with the first definition as a related location.
+    let copy = root.join("copy.guard");
+    std::fs::write(&copy, "guardrail pinned-images {\n  title \"Copy\"\n}\n").unwrap();
+    let copy_uri = format!("{}/copy.guard", editor.root_uri);
+    editor.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": copy_uri, "type": 1 }] }),
+    );
+    let copy_diagnostics = editor.diagnostics_for(&copy_uri);
+    insta::assert_snapshot!("created_file_diagnostics", editor.redact(&copy_diagnostics));
+    let clash = editor.diagnostics_for(&uri);
+    insta::assert_snapshot!("duplicate_id_diagnostics", editor.redact(&clash));
+    std::fs::remove_file(&copy).unwrap();
+    editor.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": copy_uri, "type": 3 }] }),
+    );
+    assert_eq!(
+        editor.diagnostics_for(&copy_uri),
+        json!([]),
+        "a deleted file is cleared"
+    );
+    assert_eq!(editor.diagnostics_for(&uri), json!([]), "the clash is gone");
+
     let shutdown = editor.request("shutdown", json!(null));
     assert_eq!(shutdown["result"], json!(null));
     editor.notify("exit", json!(null));

@@ -12,7 +12,7 @@ use crate::syntax_index::FileSyntax;
 use crate::workspace::{self, Workspace, CONFIG_FILE};
 use guardrailc_compiler::schema::Schema;
 use guardrailc_compiler::{Diagnostic, Severity, Span};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -34,6 +34,10 @@ struct State {
     root: Option<PathBuf>,
     /// What each file last got, so unchanged files are not re-sent.
     published: BTreeMap<String, Vec<Diagnostic>>,
+    /// Files with an editor buffer, which wins over the file on disk.
+    open: BTreeSet<String>,
+    /// The client can be asked to watch files for us.
+    can_watch_files: bool,
 }
 
 struct Backend {
@@ -61,6 +65,8 @@ pub fn serve_stdio(today: (u16, u8, u8)) -> std::io::Result<()> {
                 workspace: Workspace::new(today),
                 root: None,
                 published: BTreeMap::new(),
+                open: BTreeSet::new(),
+                can_watch_files: false,
             })),
             generation: Arc::new(AtomicU64::new(0)),
         });
@@ -86,8 +92,15 @@ fn guarded<T>(what: &str, feature: impl FnOnce() -> Option<T>) -> Option<T> {
     })
 }
 
+/// The workspace name of a document: file URIs in one spelling, so a file loaded from disk
+/// and the same file opened by the client (which may percent-encode differently) are one.
 fn key(uri: &Uri) -> String {
-    uri.as_str().to_string()
+    uri.to_file_path()
+        .and_then(Uri::from_file_path)
+        .map_or_else(
+            || uri.as_str().to_string(),
+            |normal| normal.as_str().to_string(),
+        )
 }
 
 fn range(document: &Document, span: Span) -> Range {
@@ -168,6 +181,33 @@ impl Backend {
                 .set_root_prefix(&format!("{}/", uri.as_str().trim_end_matches('/')));
         }
         state.root = Some(root.to_path_buf());
+    }
+
+    /// Makes the file on disk the truth for `uri` again: re-reads it, or, when it is gone,
+    /// drops it from the project and clears its diagnostics.
+    async fn reload_from_disk(&self, uri: &Uri) {
+        let name = key(uri);
+        let text = uri
+            .to_file_path()
+            .and_then(|p| std::fs::read_to_string(p).ok());
+        let cleared = {
+            let mut state = self.state();
+            match text {
+                Some(text) => {
+                    state.workspace.set_file(&name, text);
+                    false
+                }
+                None => {
+                    state.workspace.remove_file(&name);
+                    state.published.remove(&name).is_some()
+                }
+            }
+        };
+        if cleared {
+            self.client
+                .publish_diagnostics(uri.clone(), Vec::new(), None)
+                .await;
+        }
     }
 
     /// Recomputes every file's diagnostics and sends those that changed.
@@ -258,6 +298,13 @@ impl LanguageServer for Backend {
         if let Some(root) = root_of(&params) {
             self.load_project(&root);
         }
+        self.state().can_watch_files = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|w| w.dynamic_registration)
+            .unwrap_or(false);
         let legend = SemanticTokensLegend {
             token_types: TokenType::LEGEND
                 .iter()
@@ -311,6 +358,27 @@ impl LanguageServer for Backend {
         })
     }
 
+    async fn initialized(&self, _: InitializedParams) {
+        if !self.state().can_watch_files {
+            return;
+        }
+        let watchers = ["**/*.guard", "**/guardrails.toml"]
+            .map(|glob| FileSystemWatcher {
+                glob_pattern: GlobPattern::String(glob.to_string()),
+                kind: None,
+            })
+            .to_vec();
+        let options = DidChangeWatchedFilesRegistrationOptions { watchers };
+        let registration = Registration {
+            id: "guardrailc-watched-files".to_string(),
+            method: "workspace/didChangeWatchedFiles".to_string(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        if let Err(error) = self.client.register_capability(vec![registration]).await {
+            eprintln!("guardrailc lsp: the client would not watch files: {error}");
+        }
+    }
+
     async fn shutdown(&self) -> Result<()> {
         Ok(())
     }
@@ -357,17 +425,21 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        let name = key(&uri);
-        // The file on disk is the truth again; a file that is not there leaves the project.
-        match uri
-            .to_file_path()
-            .and_then(|p| std::fs::read_to_string(p).ok())
-        {
-            Some(text) => self.state().workspace.set_file(&name, text),
-            None => {
-                let mut state = self.state();
-                state.workspace.remove_file(&name);
-                state.published.remove(&name);
+        self.state().open.remove(&key(&uri));
+        self.reload_from_disk(&uri).await;
+        self.schedule_diagnostics();
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        for change in params.changes {
+            let Some(path) = change.uri.to_file_path().map(|p| p.into_owned()) else {
+                continue;
+            };
+            if path.file_name().is_some_and(|n| n == CONFIG_FILE) {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                self.state().workspace.set_config(&text);
+            } else if !self.state().open.contains(&key(&change.uri)) {
+                self.reload_from_disk(&change.uri).await;
             }
         }
         self.schedule_diagnostics();
