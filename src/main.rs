@@ -35,6 +35,10 @@ enum Command {
     Exemptions(cli::exemptions::ExemptionsArgs),
     /// Write the catalog of guardrails (Markdown or HTML)
     Docs(cli::docs::DocsArgs),
+    /// Rewrite .guard files in the canonical layout
+    Fmt(cli::fmt::FmtArgs),
+    /// Run the language server on stdin/stdout (started by editors)
+    Lsp,
 }
 
 fn main() -> ExitCode {
@@ -49,6 +53,8 @@ fn main() -> ExitCode {
         Command::Plan(args) => cli::plan::run(args),
         Command::Exemptions(args) => cli::exemptions::run(args),
         Command::Docs(args) => cli::docs::run(args),
+        Command::Fmt(args) => cli::fmt::run(args),
+        Command::Lsp => cli::lsp::run(),
     };
     match result {
         Ok(code) => code,
