@@ -27,12 +27,18 @@ enum Command {
     Test(cli::test::TestArgs),
     /// Evaluate a project's guardrails on manifests or a cluster export
     Check(cli::check::CheckArgs),
+    /// Start a project from a library set (--from) or a small starter
+    Init(cli::init::InitArgs),
     /// Show what changes when guardrails move from one environment to another
     Plan(cli::plan::PlanArgs),
     /// List exemptions with their owners, reasons and days left
     Exemptions(cli::exemptions::ExemptionsArgs),
     /// Write the catalog of guardrails (Markdown or HTML)
     Docs(cli::docs::DocsArgs),
+    /// Rewrite .guard files in the canonical layout
+    Fmt(cli::fmt::FmtArgs),
+    /// Run the language server on stdin/stdout (started by editors)
+    Lsp,
 }
 
 fn main() -> ExitCode {
@@ -43,9 +49,12 @@ fn main() -> ExitCode {
         Command::Explain(args) => cli::explain::run(args),
         Command::Test(args) => cli::test::run(args),
         Command::Check(args) => cli::check::run(args),
+        Command::Init(args) => cli::init::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Exemptions(args) => cli::exemptions::run(args),
         Command::Docs(args) => cli::docs::run(args),
+        Command::Fmt(args) => cli::fmt::run(args),
+        Command::Lsp => cli::lsp::run(),
     };
     match result {
         Ok(code) => code,

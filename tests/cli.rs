@@ -294,3 +294,86 @@ fn custom_resources_are_checked_against_their_declared_schema() {
         "comparing a string with an int is a type error: {text}"
     );
 }
+
+#[test]
+fn init_starts_a_project_that_builds_and_tests_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    let output = guardrailc(&["init", project.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let test = guardrailc(&["test", project.to_str().unwrap()]);
+    assert!(
+        test.status.success(),
+        "{}",
+        String::from_utf8_lossy(&test.stdout)
+    );
+    std::fs::write(project.join("guardrails.toml"), "# mine\n").unwrap();
+    let again = guardrailc(&["init", project.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(project.join("guardrails.toml")).unwrap(),
+        "# mine\n"
+    );
+
+    let from_library = dir.path().join("tenancy");
+    let output = guardrailc(&[
+        "init",
+        from_library.to_str().unwrap(),
+        "--from",
+        "multi-tenancy",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let test = guardrailc(&["test", from_library.to_str().unwrap()]);
+    assert!(
+        test.status.success(),
+        "{}",
+        String::from_utf8_lossy(&test.stdout)
+    );
+    let unknown = guardrailc(&[
+        "init",
+        dir.path().join("x").to_str().unwrap(),
+        "--from",
+        "multi-tenant",
+    ]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("did you mean `multi-tenancy`?"));
+}
+
+#[test]
+fn library_sets_are_usable_as_sources() {
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("guardrails.toml"),
+        "sources = [\"*.guard\", \"@library/multi-tenancy\"]\ntargets = [\"vap\"]\n",
+    )
+    .unwrap();
+    std::fs::write(project.path().join("own.guard"), "guardrail own {\n  title \"o\"\n  match workloads\n  deny when pod.spec.hostPID == true message \"no\"\n}\n").unwrap();
+    let output = guardrailc(&["build", project.path().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for id in [
+        "own",
+        "workload-tenant-label",
+        "cluster-admin-platform-only",
+        "loadbalancer-namespaces",
+    ] {
+        assert!(
+            project
+                .path()
+                .join(format!("out/default/vap/{id}.policy.yaml"))
+                .exists(),
+            "{id}"
+        );
+    }
+    std::fs::write(
+        project.path().join("guardrails.toml"),
+        "sources = [\"@library/no-such-set\"]\n",
+    )
+    .unwrap();
+    let output = guardrailc(&["build", project.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("names no library set"),
+        "{}",
+        stderr(&output)
+    );
+}

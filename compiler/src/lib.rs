@@ -13,6 +13,7 @@ pub mod cost;
 pub mod diagnostic;
 pub mod emit;
 pub mod exemptions;
+pub mod format;
 pub mod ir;
 pub mod kube;
 pub mod library;

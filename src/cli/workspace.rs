@@ -1,6 +1,6 @@
 //! Reading a project from disk: guardrails.toml, the sources it names, CRD schemas.
 
-use crate::cli::CliError;
+use crate::cli::{library, CliError};
 use guardrailc_compiler::config::{self, Config};
 use guardrailc_compiler::project::SourceFile;
 use guardrailc_compiler::render::SourceFiles;
@@ -113,10 +113,46 @@ fn read(path: &Path) -> Result<String, CliError> {
 }
 
 /// The `.guard` files matching the config's source patterns, sorted by path, skipping the
-/// output directory and hidden directories.
+/// output directory and hidden directories; then the library sets named `@library/SET`,
+/// from the copy embedded in the binary.
 fn read_sources(root: &Path, config: &Config) -> Result<Vec<SourceFile>, CliError> {
+    let (library_sets, patterns): (Vec<&String>, Vec<&String>) = config
+        .sources
+        .iter()
+        .partition(|p| p.starts_with(library::PREFIX));
+    let mut sources = read_local_sources(root, config, &patterns)?;
+    for entry in library_sets {
+        let set = &entry[library::PREFIX.len()..];
+        let files: Vec<(&str, &str)> = library::files_of(set)
+            .into_iter()
+            .filter(|(path, _)| path.ends_with(".guard"))
+            .collect();
+        if files.is_empty() {
+            let sets = library::sets().join(", ");
+            return Err(CliError::User(format!(
+                "{CONFIG_FILE}: `{entry}` names no library set\nhelp: library sets are {sets}"
+            )));
+        }
+        for (path, text) in files {
+            sources.push(SourceFile {
+                name: format!("{entry}/{path}"),
+                text: text.to_string(),
+            });
+        }
+    }
+    Ok(sources)
+}
+
+fn read_local_sources(
+    root: &Path,
+    config: &Config,
+    patterns: &[&String],
+) -> Result<Vec<SourceFile>, CliError> {
+    if patterns.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut builder = globset::GlobSetBuilder::new();
-    for pattern in &config.sources {
+    for pattern in patterns {
         let glob = globset::Glob::new(pattern).map_err(|e| {
             CliError::User(format!(
                 "{CONFIG_FILE}: bad source pattern `{pattern}`: {e}"

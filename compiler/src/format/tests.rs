@@ -1,0 +1,72 @@
+use super::{format, FormatError};
+
+fn formatted(text: &str) -> String {
+    match format(text) {
+        Ok(out) => out,
+        Err(error) => panic!("format failed: {error}"),
+    }
+}
+
+#[test]
+fn lays_out_items_rules_and_metadata() {
+    let input = "guardrail   x{title \"T\" severity high\nmatch workloads param p : list < string > =[\"a\"]\n\n\n\
+                 deny for c in pod.all_containers let i=c.image when i.ends_with( \":latest\" )or exists(c . ports [ 0 ]) message \"m {c.name}\" fix \"f\"}";
+    let expected = "guardrail x {\n  title    \"T\"\n  severity high\n  match workloads\n  param p: list<string> = [\"a\"]\n\n  deny for c in pod.all_containers\n    let i = c.image\n    when i.ends_with(\":latest\") or exists(c.ports[0])\n    message \"m {c.name}\"\n    fix \"f\"\n}\n";
+    assert_eq!(formatted(input), expected);
+}
+
+#[test]
+fn keeps_the_first_condition_on_the_rule_line_without_bindings() {
+    let input = "guardrail x {\n  title \"T\"\n  require\n that a.b\n message \"m\"\n  deny when not (x.y == 1) message \"n\"\n}\n";
+    let expected = "guardrail x {\n  title    \"T\"\n  require that a.b\n    message \"m\"\n  deny when not (x.y == 1)\n    message \"n\"\n}\n";
+    assert_eq!(formatted(input), expected);
+}
+
+#[test]
+fn breaks_before_and_or_where_the_source_broke_the_line() {
+    let input = "guardrail x {\n  deny when a.b and\n c.d or e.f\n    message \"m\"\n}\n";
+    let expected = "guardrail x {\n  deny when a.b\n      and c.d or e.f\n    message \"m\"\n}\n";
+    assert_eq!(formatted(input), expected);
+}
+
+#[test]
+fn keeps_every_comment_in_place() {
+    let input = "# file header\n\nguardrail x { # after the brace\n  # before title\n  title \"T\" # trailing\n  deny when a.b # inside\n and c.d\n    message \"m\"\n  exempt { reason \"r\" # why\n expires 2027-01-01 }\n  # last in block\n}\n# at the end\n";
+    let expected = "# file header\n\nguardrail x {  # after the brace\n  # before title\n  title    \"T\"  # trailing\n  deny when a.b  # inside\n      and c.d\n    message \"m\"\n  exempt {\n    reason \"r\"  # why\n    expires 2027-01-01\n  }\n  # last in block\n}\n# at the end\n";
+    assert_eq!(formatted(input), expected);
+    assert_eq!(formatted(expected), expected);
+}
+
+#[test]
+fn separates_guardrails_by_one_blank_line() {
+    let input = "guardrail a { title \"A\" }\n\n\n\nguardrail b { title \"B\" }";
+    let expected = "guardrail a {\n  title    \"A\"\n}\n\nguardrail b {\n  title    \"B\"\n}\n";
+    assert_eq!(formatted(input), expected);
+}
+
+#[test]
+fn leaves_files_with_syntax_errors_alone() {
+    let error = format("guardrail x { deny when message }").expect_err("the rule has no condition");
+    assert!(matches!(error, FormatError::Syntax(_)));
+}
+
+#[test]
+fn the_quickstart_examples_are_already_canonical() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/quickstart/guardrails"
+    );
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("the quickstart example exists") {
+        let path = entry.expect("a readable directory entry").path();
+        let text = std::fs::read_to_string(&path).expect("a readable example");
+        assert_eq!(
+            formatted(&text),
+            text,
+            "{} is not canonical",
+            path.display()
+        );
+        seen += 1;
+    }
+    assert!(seen > 0);
+}

@@ -1,0 +1,750 @@
+//! The protocol side: the only module that knows LSP types. Each handler converts positions
+//! to offsets, asks a feature module, and converts the answer back.
+
+use crate::compiled::{self, Language};
+use crate::completion::{self, CompletionKind};
+use crate::document::Document;
+use crate::hover;
+use crate::names;
+use crate::semantic_tokens::{self, TokenType};
+use crate::symbols::{self, SymbolKind as OutlineKind};
+use crate::syntax_index::FileSyntax;
+use crate::workspace::{self, Workspace, CONFIG_FILE};
+use guardrailc_compiler::schema::Schema;
+use guardrailc_compiler::{Diagnostic, Severity, Span};
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::{self as lsp, *};
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+pub const SHOW_CEL: &str = "guardrailc.showCel";
+pub const SHOW_REGO: &str = "guardrailc.showRego";
+
+/// How long typing must pause before diagnostics are recomputed.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+struct State {
+    workspace: Workspace,
+    root: Option<PathBuf>,
+    /// What each file last got, so unchanged files are not re-sent.
+    published: BTreeMap<String, Vec<Diagnostic>>,
+    /// Files with an editor buffer, which wins over the file on disk.
+    open: BTreeSet<String>,
+    /// The client can be asked to watch files for us.
+    can_watch_files: bool,
+}
+
+struct Backend {
+    client: Client,
+    state: Arc<Mutex<State>>,
+    /// Bumped by every edit; a debounced diagnostics run only proceeds if it is still current.
+    generation: Arc<AtomicU64>,
+}
+
+/// Runs the server on stdin/stdout until the client exits. `today` decides which exemptions
+/// have expired in compiled output.
+pub fn serve_stdio(today: (u16, u8, u8)) -> std::io::Result<()> {
+    // The command line's panic hook exits the process; a server logs and keeps serving.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("guardrailc lsp: internal error (the request was dropped): {info}");
+    }));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (service, socket) = LspService::new(|client| Backend {
+            client,
+            state: Arc::new(Mutex::new(State {
+                workspace: Workspace::new(today),
+                root: None,
+                published: BTreeMap::new(),
+                open: BTreeSet::new(),
+                can_watch_files: false,
+            })),
+            generation: Arc::new(AtomicU64::new(0)),
+        });
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
+    });
+    Ok(())
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    // A panic inside a handler leaves the state consistent (edits are applied whole).
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs a feature; a panic is logged and answered with nothing instead of killing the server.
+fn guarded<T>(what: &str, feature: impl FnOnce() -> Option<T>) -> Option<T> {
+    catch_unwind(AssertUnwindSafe(feature)).unwrap_or_else(|_| {
+        eprintln!("guardrailc lsp: {what} failed; answered with no result");
+        None
+    })
+}
+
+/// The workspace name of a document: file URIs in one spelling, so a file loaded from disk
+/// and the same file opened by the client (which may percent-encode differently) are one.
+fn key(uri: &Uri) -> String {
+    uri.to_file_path()
+        .and_then(Uri::from_file_path)
+        .map_or_else(
+            || uri.as_str().to_string(),
+            |normal| normal.as_str().to_string(),
+        )
+}
+
+fn range(document: &Document, span: Span) -> Range {
+    let (start_line, start_col) = document.position(span.start as usize);
+    let (end_line, end_col) = document.position(span.end as usize);
+    Range::new(
+        Position::new(start_line, start_col),
+        Position::new(end_line, end_col),
+    )
+}
+
+fn offset(document: &Document, position: Position) -> usize {
+    document.offset((position.line, position.character))
+}
+
+fn to_lsp_diagnostic(
+    workspace: &Workspace,
+    document: &Document,
+    d: &Diagnostic,
+) -> lsp::Diagnostic {
+    let mut message = d.message.clone();
+    if let Some(help) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    let related: Vec<DiagnosticRelatedInformation> = d
+        .labels
+        .iter()
+        .filter_map(|label| {
+            let name = workspace.file_of(label.span.source)?;
+            let other = workspace.document(name)?;
+            Some(DiagnosticRelatedInformation {
+                location: Location::new(Uri::from_str(name).ok()?, range(other, label.span)),
+                message: label.message.clone(),
+            })
+        })
+        .collect();
+    lsp::Diagnostic {
+        range: range(document, d.span),
+        severity: Some(match d.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+            Severity::Note => DiagnosticSeverity::INFORMATION,
+        }),
+        code: Some(NumberOrString::String(d.code.as_str().to_string())),
+        source: Some("guardrailc".to_string()),
+        message,
+        related_information: (!related.is_empty()).then_some(related),
+        ..Default::default()
+    }
+}
+
+impl Backend {
+    fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    /// Loads guardrails.toml and every `.guard` file of the project at `root`.
+    fn load_project(&self, root: &Path) {
+        let mut state = self.state();
+        if let Ok(text) = std::fs::read_to_string(root.join(CONFIG_FILE)) {
+            state.workspace.set_config(&text);
+        }
+        for path in workspace::guard_files_under(root) {
+            let (Some(uri), Ok(text)) =
+                (Uri::from_file_path(&path), std::fs::read_to_string(&path))
+            else {
+                continue;
+            };
+            let name = key(&uri);
+            if state.workspace.document(&name).is_none() {
+                state.workspace.set_file(&name, text);
+            }
+        }
+        if let Some(uri) = Uri::from_file_path(root) {
+            state
+                .workspace
+                .set_root_prefix(&format!("{}/", uri.as_str().trim_end_matches('/')));
+        }
+        state.root = Some(root.to_path_buf());
+    }
+
+    /// Makes the file on disk the truth for `uri` again: re-reads it, or, when it is gone,
+    /// drops it from the project and clears its diagnostics.
+    async fn reload_from_disk(&self, uri: &Uri) {
+        let name = key(uri);
+        let text = uri
+            .to_file_path()
+            .and_then(|p| std::fs::read_to_string(p).ok());
+        let cleared = {
+            let mut state = self.state();
+            match text {
+                Some(text) => {
+                    state.workspace.set_file(&name, text);
+                    false
+                }
+                None => {
+                    state.workspace.remove_file(&name);
+                    state.published.remove(&name).is_some()
+                }
+            }
+        };
+        if cleared {
+            self.client
+                .publish_diagnostics(uri.clone(), Vec::new(), None)
+                .await;
+        }
+    }
+
+    /// Recomputes every file's diagnostics and sends those that changed.
+    async fn publish_diagnostics(&self) {
+        let updates = {
+            let mut state = self.state();
+            let Some(all) = guarded("diagnostics", || Some(state.workspace.diagnostics())) else {
+                return;
+            };
+            let mut updates: Vec<(String, Vec<lsp::Diagnostic>)> = Vec::new();
+            for (name, diagnostics) in all {
+                if state.published.get(&name) == Some(&diagnostics) {
+                    continue;
+                }
+                let Some(document) = state.workspace.document(&name) else {
+                    continue;
+                };
+                let converted: Vec<lsp::Diagnostic> = diagnostics
+                    .iter()
+                    .map(|d| to_lsp_diagnostic(&state.workspace, document, d))
+                    .collect();
+                updates.push((name.clone(), converted));
+                state.published.insert(name, diagnostics);
+            }
+            updates
+        };
+        for (name, diagnostics) in updates {
+            if let Ok(uri) = Uri::from_str(&name) {
+                self.client
+                    .publish_diagnostics(uri, diagnostics, None)
+                    .await;
+            }
+        }
+    }
+
+    fn schedule_diagnostics(&self) {
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let backend = Backend {
+            client: self.client.clone(),
+            state: Arc::clone(&self.state),
+            generation: Arc::clone(&self.generation),
+        };
+        tokio::spawn(async move {
+            tokio::time::sleep(DEBOUNCE).await;
+            if backend.generation.load(Ordering::SeqCst) == generation {
+                backend.publish_diagnostics().await;
+            }
+        });
+    }
+
+    /// Runs `feature` on the document's text and syntax.
+    fn with_syntax<T>(
+        &self,
+        uri: &Uri,
+        what: &str,
+        feature: impl FnOnce(&Workspace, &Document, &FileSyntax) -> Option<T>,
+    ) -> Option<T> {
+        let state = self.state();
+        let document = state.workspace.document(&key(uri))?;
+        guarded(what, || {
+            let syntax = FileSyntax::parse(document.text());
+            feature(&state.workspace, document, &syntax)
+        })
+    }
+}
+
+fn root_of(params: &InitializeParams) -> Option<PathBuf> {
+    let folder = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|folders| folders.first())
+        .map(|f| f.uri.clone());
+    #[allow(deprecated)] // older clients send only rootUri
+    let uri = folder.or_else(|| params.root_uri.clone())?;
+    let path = uri.to_file_path()?.into_owned();
+    Some(workspace::project_root(&path).unwrap_or(path))
+}
+
+fn command_arguments(uri: &Uri, position: Position) -> Vec<serde_json::Value> {
+    vec![
+        serde_json::Value::String(uri.as_str().to_string()),
+        serde_json::json!({ "line": position.line, "character": position.character }),
+    ]
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        if let Some(root) = root_of(&params) {
+            self.load_project(&root);
+        }
+        self.state().can_watch_files = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|w| w.dynamic_registration)
+            .unwrap_or(false);
+        let legend = SemanticTokensLegend {
+            token_types: TokenType::LEGEND
+                .iter()
+                .map(|t| SemanticTokenType::new(t.name()))
+                .collect(),
+            token_modifiers: Vec::new(),
+        };
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "guardrailc".to_string(),
+                version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            }),
+            capabilities: ServerCapabilities {
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                        ..Default::default()
+                    },
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![".".to_string()]),
+                    ..Default::default()
+                }),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                document_formatting_provider: Some(OneOf::Left(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+                code_lens_provider: Some(CodeLensOptions {
+                    resolve_provider: Some(false),
+                }),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![SHOW_CEL.to_string(), SHOW_REGO.to_string()],
+                    ..Default::default()
+                }),
+                semantic_tokens_provider: Some(
+                    SemanticTokensServerCapabilities::SemanticTokensOptions(
+                        SemanticTokensOptions {
+                            legend,
+                            full: Some(SemanticTokensFullOptions::Bool(true)),
+                            ..Default::default()
+                        },
+                    ),
+                ),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        if !self.state().can_watch_files {
+            return;
+        }
+        let watchers = ["**/*.guard", "**/guardrails.toml"]
+            .map(|glob| FileSystemWatcher {
+                glob_pattern: GlobPattern::String(glob.to_string()),
+                kind: None,
+            })
+            .to_vec();
+        let options = DidChangeWatchedFilesRegistrationOptions { watchers };
+        let registration = Registration {
+            id: "guardrailc-watched-files".to_string(),
+            method: "workspace/didChangeWatchedFiles".to_string(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        if let Err(error) = self.client.register_capability(vec![registration]).await {
+            eprintln!("guardrailc lsp: the client would not watch files: {error}");
+        }
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let needs_root = self.state().root.is_none();
+        if needs_root {
+            if let Some(dir) = uri
+                .to_file_path()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+            {
+                self.load_project(&workspace::project_root(&dir).unwrap_or(dir));
+            }
+        }
+        self.state()
+            .workspace
+            .set_file(&key(&uri), params.text_document.text);
+        self.publish_diagnostics().await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        {
+            let mut state = self.state();
+            let name = key(&params.text_document.uri);
+            for change in params.content_changes {
+                let range = change.range.map(|r| {
+                    (
+                        (r.start.line, r.start.character),
+                        (r.end.line, r.end.character),
+                    )
+                });
+                if !state.workspace.edit_file(&name, range, &change.text) {
+                    state.workspace.set_file(&name, change.text);
+                }
+            }
+        }
+        self.schedule_diagnostics();
+    }
+
+    async fn did_save(&self, _: DidSaveTextDocumentParams) {
+        self.schedule_diagnostics();
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        self.state().open.remove(&key(&uri));
+        self.reload_from_disk(&uri).await;
+        self.schedule_diagnostics();
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        for change in params.changes {
+            let Some(path) = change.uri.to_file_path().map(|p| p.into_owned()) else {
+                continue;
+            };
+            if path.file_name().is_some_and(|n| n == CONFIG_FILE) {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                self.state().workspace.set_config(&text);
+            } else if !self.state().open.contains(&key(&change.uri)) {
+                self.reload_from_disk(&change.uri).await;
+            }
+        }
+        self.schedule_diagnostics();
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let p = params.text_document_position_params;
+        Ok(
+            self.with_syntax(&p.text_document.uri, "hover", |_, document, syntax| {
+                let at = offset(document, p.position) as u32;
+                let found = hover::hover(syntax, document.text(), Schema::builtin(), at)?;
+                Some(Hover {
+                    contents: HoverContents::Markup(MarkupContent {
+                        kind: MarkupKind::Markdown,
+                        value: found.markdown,
+                    }),
+                    range: Some(range(document, found.span)),
+                })
+            }),
+        )
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let p = params.text_document_position;
+        Ok(
+            self.with_syntax(&p.text_document.uri, "completion", |_, document, syntax| {
+                let at = offset(document, p.position);
+                let items = completion::complete(syntax, document.text(), Schema::builtin(), at)
+                    .into_iter()
+                    .map(|c| CompletionItem {
+                        label: c.label,
+                        kind: Some(match c.kind {
+                            CompletionKind::Keyword => CompletionItemKind::KEYWORD,
+                            CompletionKind::Field => CompletionItemKind::FIELD,
+                            CompletionKind::Method => CompletionItemKind::METHOD,
+                            CompletionKind::Function => CompletionItemKind::FUNCTION,
+                            CompletionKind::Kind => CompletionItemKind::CLASS,
+                            CompletionKind::Variable => CompletionItemKind::VARIABLE,
+                            CompletionKind::Value => CompletionItemKind::ENUM_MEMBER,
+                            CompletionKind::Type => CompletionItemKind::TYPE_PARAMETER,
+                        }),
+                        detail: c.detail,
+                        documentation: c.documentation.map(|value| {
+                            Documentation::MarkupContent(MarkupContent {
+                                kind: MarkupKind::Markdown,
+                                value,
+                            })
+                        }),
+                        ..Default::default()
+                    })
+                    .collect();
+                Some(CompletionResponse::Array(items))
+            }),
+        )
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let p = params.text_document_position_params;
+        let uri = p.text_document.uri.clone();
+        Ok(self.with_syntax(&uri, "definition", |_, document, syntax| {
+            let at = offset(document, p.position) as u32;
+            let target = names::definition_at(syntax.guardrail_at(at)?, at)?;
+            Some(GotoDefinitionResponse::Scalar(Location::new(
+                uri.clone(),
+                range(document, target),
+            )))
+        }))
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let p = params.text_document_position;
+        let uri = p.text_document.uri.clone();
+        let include_declaration = params.context.include_declaration;
+        Ok(self.with_syntax(&uri, "references", |_, document, syntax| {
+            let at = offset(document, p.position) as u32;
+            let (definition, uses) = names::references_at(syntax.guardrail_at(at)?, at)?;
+            let spans = include_declaration
+                .then_some(definition)
+                .into_iter()
+                .chain(uses);
+            Some(
+                spans
+                    .map(|s| Location::new(uri.clone(), range(document, s)))
+                    .collect(),
+            )
+        }))
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        Ok(self.with_syntax(
+            &params.text_document.uri,
+            "document symbols",
+            |_, document, syntax| {
+                #[allow(deprecated)] // `deprecated` is a required field of the struct
+                fn convert(document: &Document, symbol: symbols::Symbol) -> DocumentSymbol {
+                    DocumentSymbol {
+                        name: symbol.name,
+                        detail: None,
+                        kind: match symbol.kind {
+                            OutlineKind::Guardrail => SymbolKind::MODULE,
+                            OutlineKind::Param => SymbolKind::PROPERTY,
+                            OutlineKind::Let => SymbolKind::VARIABLE,
+                            OutlineKind::Rule => SymbolKind::FUNCTION,
+                            OutlineKind::Exemption => SymbolKind::OBJECT,
+                        },
+                        tags: None,
+                        deprecated: None,
+                        range: range(document, symbol.span),
+                        selection_range: range(document, symbol.selection),
+                        children: Some(
+                            symbol
+                                .children
+                                .into_iter()
+                                .map(|c| convert(document, c))
+                                .collect(),
+                        ),
+                    }
+                }
+                let outline = symbols::symbols(syntax)
+                    .into_iter()
+                    .map(|s| convert(document, s))
+                    .collect();
+                Some(DocumentSymbolResponse::Nested(outline))
+            },
+        ))
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        let state = self.state();
+        let Some(document) = state.workspace.document(&key(&params.text_document.uri)) else {
+            return Ok(None);
+        };
+        Ok(guarded("formatting", || {
+            let formatted = guardrailc_compiler::format::format(document.text()).ok()?;
+            if formatted == document.text() {
+                return Some(Vec::new());
+            }
+            let whole = Span::new(guardrailc_compiler::SourceId(0), 0, document.text().len());
+            Some(vec![TextEdit::new(range(document, whole), formatted)])
+        }))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let uri = params.text_document.uri;
+        let name = key(&uri);
+        let state = self.state();
+        let Some(document) = state.workspace.document(&name) else {
+            return Ok(None);
+        };
+        let wanted = params.range;
+        Ok(guarded("code actions", || {
+            let diagnostics = state
+                .workspace
+                .diagnostics()
+                .remove(&name)
+                .unwrap_or_default();
+            let actions = diagnostics
+                .iter()
+                .filter_map(|d| {
+                    let edit = d.edit.as_ref()?;
+                    let at = range(document, d.span);
+                    let overlaps = at.start <= wanted.end && wanted.start <= at.end;
+                    if !overlaps {
+                        return None;
+                    }
+                    let title = if edit.replacement.is_empty() {
+                        format!("remove `{}`", &document.text()[edit.span.range()])
+                    } else {
+                        format!("replace with `{}`", edit.replacement)
+                    };
+                    let changes = [(
+                        uri.clone(),
+                        vec![TextEdit::new(
+                            range(document, edit.span),
+                            edit.replacement.clone(),
+                        )],
+                    )];
+                    Some(CodeActionOrCommand::CodeAction(CodeAction {
+                        title,
+                        kind: Some(CodeActionKind::QUICKFIX),
+                        diagnostics: Some(vec![to_lsp_diagnostic(&state.workspace, document, d)]),
+                        edit: Some(WorkspaceEdit {
+                            changes: Some(changes.into_iter().collect()),
+                            ..Default::default()
+                        }),
+                        is_preferred: Some(true),
+                        ..Default::default()
+                    }))
+                })
+                .collect();
+            Some(actions)
+        }))
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let uri = params.text_document.uri.clone();
+        Ok(
+            self.with_syntax(&uri, "code lenses", |_, document, syntax| {
+                let mut lenses = Vec::new();
+                for guardrail in syntax
+                    .file
+                    .guardrails
+                    .iter()
+                    .filter(|g| !g.id.name.is_empty())
+                {
+                    let at = range(document, guardrail.id.span);
+                    for (title, command) in [("Show CEL", SHOW_CEL), ("Show Rego", SHOW_REGO)] {
+                        lenses.push(CodeLens {
+                            range: at,
+                            command: Some(Command::new(
+                                title.to_string(),
+                                command.to_string(),
+                                Some(command_arguments(&uri, at.start)),
+                            )),
+                            data: None,
+                        });
+                    }
+                }
+                Some(lenses)
+            }),
+        )
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        let language = match params.command.as_str() {
+            SHOW_CEL => Language::Cel,
+            SHOW_REGO => Language::Rego,
+            other => return Err(Error::invalid_params(format!("unknown command `{other}`"))),
+        };
+        let (uri, position) = match params.arguments.as_slice() {
+            [uri, position] => (
+                uri.as_str().and_then(|u| Uri::from_str(u).ok()),
+                serde_json::from_value::<Position>(position.clone()).ok(),
+            ),
+            _ => (None, None),
+        };
+        let (Some(uri), Some(position)) = (uri, position) else {
+            return Err(Error::invalid_params(
+                "expected the arguments [uri, position]",
+            ));
+        };
+        let state = self.state();
+        let name = key(&uri);
+        let Some(document) = state.workspace.document(&name) else {
+            return Err(Error::invalid_params(format!("`{name}` is not open")));
+        };
+        let at = offset(document, position) as u32;
+        let result = guarded("compiled output", || {
+            let id = compiled::guardrail_id_at(&state.workspace, &name, at)?;
+            Some(compiled::compiled(&state.workspace, &id, language))
+        });
+        match result {
+            Some(Ok(text)) => Ok(Some(LSPAny::String(text))),
+            Some(Err(message)) => Err(Error::invalid_params(message)),
+            None => Err(Error::invalid_params("no guardrail at this position")),
+        }
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        Ok(self.with_syntax(
+            &params.text_document.uri,
+            "semantic tokens",
+            |_, document, syntax| {
+                let mut data = Vec::new();
+                let (mut line, mut column) = (0u32, 0u32);
+                for (span, role) in semantic_tokens::classify(syntax, document.text()) {
+                    let (start_line, start_column) = document.position(span.start as usize);
+                    let (end_line, end_column) = document.position(span.end as usize);
+                    // A token spanning lines (a string with a line break) is marked on its first line.
+                    let length = if end_line == start_line {
+                        end_column - start_column
+                    } else {
+                        let line_end = document.text()[span.start as usize..]
+                            .find('\n')
+                            .map_or(span.end as usize, |i| span.start as usize + i);
+                        document.position(line_end).1 - start_column
+                    };
+                    data.push(SemanticToken {
+                        delta_line: start_line - line,
+                        delta_start: if start_line == line {
+                            start_column - column
+                        } else {
+                            start_column
+                        },
+                        length,
+                        token_type: role.index(),
+                        token_modifiers_bitset: 0,
+                    });
+                    line = start_line;
+                    column = start_column;
+                }
+                Some(SemanticTokensResult::Tokens(SemanticTokens {
+                    result_id: None,
+                    data,
+                }))
+            },
+        ))
+    }
+}

@@ -1,0 +1,334 @@
+//! `guardrailc lsp` as an editor runs it: a process speaking LSP over stdio. Each reply is
+//! an insta snapshot, with the temporary project folder written as `ROOT`.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Editor {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: i64,
+    root_uri: String,
+}
+
+impl Editor {
+    fn start(root: &std::path::Path) -> Editor {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_guardrailc"))
+            .arg("lsp")
+            .env("GUARDRAILC_TODAY", "2026-11-28")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary starts");
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (sender, messages) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(value) = line.strip_prefix("Content-Length: ") {
+                        length = value.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("every message has a Content-Length")];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let message = serde_json::from_slice(&body).expect("a JSON message");
+                if sender.send(message).is_err() {
+                    return;
+                }
+            }
+        });
+        let root_uri = format!("file://{}", root.display());
+        Editor {
+            child,
+            stdin,
+            messages,
+            next_id: 1,
+            root_uri,
+        }
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len())
+            .expect("the server reads");
+        self.stdin.flush().expect("flush");
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    /// Sends a request and returns its reply, skipping notifications.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        loop {
+            let message = self
+                .messages
+                .recv_timeout(TIMEOUT)
+                .expect("a reply in time");
+            if message.get("id") == Some(&json!(id)) {
+                return message;
+            }
+        }
+    }
+
+    /// The next `publishDiagnostics` for `uri`.
+    fn diagnostics_for(&mut self, uri: &str) -> Value {
+        loop {
+            let message = self
+                .messages
+                .recv_timeout(TIMEOUT)
+                .expect("diagnostics in time");
+            if message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == uri
+            {
+                return message["params"]["diagnostics"].clone();
+            }
+        }
+    }
+
+    /// A reply with the project folder written as `ROOT`.
+    fn redact(&self, value: &Value) -> String {
+        serde_json::to_string_pretty(value)
+            .expect("JSON prints")
+            .replace(&self.root_uri, "file:///ROOT")
+    }
+}
+
+const SOURCE: &str = "# Images are pinned.
+guardrail pinned-images {
+  title    \"Images are pinned\"
+  severity high
+  match workloads
+  param allowed: list<string> = [\"registry.example.com/\"]
+
+  deny for c in pod.all_containers
+    let img = c.imagee
+    when img.ends_with(\":latest\") and not any r in params.allowed: img.starts_with(r)
+    message \"container {c.name} uses {img} — not pinned\"
+}
+";
+
+fn position(text: &str, needle: &str, nth: usize) -> Value {
+    let offset = text
+        .match_indices(needle)
+        .nth(nth)
+        .expect("the needle occurs")
+        .0;
+    let line = text[..offset].matches('\n').count();
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let character: usize = text[line_start..offset].chars().map(char::len_utf16).sum();
+    json!({ "line": line, "character": character })
+}
+
+#[test]
+fn an_editor_session_over_stdio() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = dir.path().canonicalize().expect("a real path");
+    std::fs::write(
+        root.join("guardrails.toml"),
+        "sources = [\"*.guard\"]\ntargets = [\"vap\", \"opa\"]\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("images.guard"), SOURCE).unwrap();
+    let mut editor = Editor::start(&root);
+    let uri = format!("{}/images.guard", editor.root_uri);
+    let doc = json!({ "uri": uri });
+
+    let init = editor.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": editor.root_uri, "capabilities": {} }),
+    );
+    insta::assert_snapshot!("initialize", editor.redact(&init["result"]["capabilities"]));
+    editor.notify("initialized", json!({}));
+
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "guard", "version": 1, "text": SOURCE } }));
+    let diagnostics = editor.diagnostics_for(&uri);
+    insta::assert_snapshot!("did_open_diagnostics", editor.redact(&diagnostics));
+
+    let action = editor.request("textDocument/codeAction", json!({
+        "textDocument": doc,
+        "range": { "start": position(SOURCE, "imagee", 0), "end": position(SOURCE, "imagee", 0) },
+        "context": { "diagnostics": [] }
+    }));
+    insta::assert_snapshot!("code_action", editor.redact(&action["result"]));
+
+    // Fix the typo with an incremental edit: delete the second `e` of `imagee`.
+    let typo_end = position(SOURCE, "imagee", 0);
+    let (line, character) = (
+        typo_end["line"].as_u64().unwrap(),
+        typo_end["character"].as_u64().unwrap() + 5,
+    );
+    editor.notify("textDocument/didChange", json!({
+        "textDocument": { "uri": uri, "version": 2 },
+        "contentChanges": [{ "range": { "start": { "line": line, "character": character }, "end": { "line": line, "character": character + 1 } }, "text": "" }]
+    }));
+    let fixed = SOURCE.replace("imagee", "image");
+    assert_eq!(
+        editor.diagnostics_for(&uri),
+        json!([]),
+        "the fix leaves no diagnostic"
+    );
+
+    let hover = editor.request(
+        "textDocument/hover",
+        json!({ "textDocument": doc, "position": position(&fixed, "mage\n", 0) }),
+    );
+    insta::assert_snapshot!("hover_field", editor.redact(&hover["result"]));
+    let hover = editor.request(
+        "textDocument/hover",
+        json!({ "textDocument": doc, "position": position(&fixed, "pinned-images", 0) }),
+    );
+    insta::assert_snapshot!("hover_guardrail", editor.redact(&hover["result"]));
+
+    // Type `c.` on a new clause line and ask for completion after the dot.
+    let insert_at = position(&fixed, "    message", 0);
+    editor.notify("textDocument/didChange", json!({
+        "textDocument": { "uri": uri, "version": 3 },
+        "contentChanges": [{ "range": { "start": insert_at, "end": insert_at }, "text": "    and c.\n" }]
+    }));
+    let after_dot = json!({ "line": insert_at["line"], "character": 10 });
+    let completion = editor.request(
+        "textDocument/completion",
+        json!({ "textDocument": doc, "position": after_dot }),
+    );
+    let labels: Vec<String> = completion["result"]
+        .as_array()
+        .expect("a list of items")
+        .iter()
+        .map(|item| {
+            format!(
+                "{} ({})",
+                item["label"].as_str().unwrap(),
+                item["detail"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    insta::assert_snapshot!("completion_after_dot", labels.join("\n"));
+    editor.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri, "version": 4 },
+            "contentChanges": [{ "text": fixed }]
+        }),
+    );
+
+    let definition = editor.request(
+        "textDocument/definition",
+        json!({ "textDocument": doc, "position": position(&fixed, "img", 1) }),
+    );
+    insta::assert_snapshot!("definition_of_let", editor.redact(&definition["result"]));
+    let references = editor.request("textDocument/references", json!({
+        "textDocument": doc, "position": position(&fixed, "allowed", 0), "context": { "includeDeclaration": true }
+    }));
+    insta::assert_snapshot!("references_of_param", editor.redact(&references["result"]));
+
+    let messy = fixed
+        .replace("  match workloads\n", "  match   workloads ")
+        .replace("    message", "  message");
+    editor.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri, "version": 5 },
+            "contentChanges": [{ "text": messy }]
+        }),
+    );
+    let formatting = editor.request(
+        "textDocument/formatting",
+        json!({ "textDocument": doc, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    assert_eq!(
+        formatting["result"][0]["newText"],
+        json!(fixed),
+        "formatting restores the canonical layout"
+    );
+    insta::assert_snapshot!(
+        "formatting_range",
+        editor.redact(&formatting["result"][0]["range"])
+    );
+    editor.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri, "version": 6 },
+            "contentChanges": [{ "text": fixed }]
+        }),
+    );
+
+    let lenses = editor.request("textDocument/codeLens", json!({ "textDocument": doc }));
+    insta::assert_snapshot!("code_lens", editor.redact(&lenses["result"]));
+    let lens = &lenses["result"][0]["command"];
+    let cel = editor.request(
+        "workspace/executeCommand",
+        json!({ "command": lens["command"], "arguments": lens["arguments"] }),
+    );
+    insta::assert_snapshot!("show_cel", cel["result"].as_str().expect("the CEL as text"));
+    let rego = editor.request(
+        "workspace/executeCommand",
+        json!({
+            "command": "guardrailc.showRego", "arguments": [uri, position(&fixed, "deny", 0)]
+        }),
+    );
+    insta::assert_snapshot!(
+        "show_rego",
+        rego["result"].as_str().expect("the Rego as text")
+    );
+
+    let symbols = editor.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": doc }),
+    );
+    insta::assert_snapshot!("document_symbols", editor.redact(&symbols["result"]));
+
+    // A file created on disk joins the project: its guardrail id clashes with the open one,
+    // reported on the later file with the first definition as a related location.
+    let copy = root.join("copy.guard");
+    std::fs::write(&copy, "guardrail pinned-images {\n  title \"Copy\"\n}\n").unwrap();
+    let copy_uri = format!("{}/copy.guard", editor.root_uri);
+    editor.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": copy_uri, "type": 1 }] }),
+    );
+    let copy_diagnostics = editor.diagnostics_for(&copy_uri);
+    insta::assert_snapshot!("created_file_diagnostics", editor.redact(&copy_diagnostics));
+    let clash = editor.diagnostics_for(&uri);
+    insta::assert_snapshot!("duplicate_id_diagnostics", editor.redact(&clash));
+    std::fs::remove_file(&copy).unwrap();
+    editor.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": copy_uri, "type": 3 }] }),
+    );
+    assert_eq!(
+        editor.diagnostics_for(&copy_uri),
+        json!([]),
+        "a deleted file is cleared"
+    );
+    assert_eq!(editor.diagnostics_for(&uri), json!([]), "the clash is gone");
+
+    let shutdown = editor.request("shutdown", json!(null));
+    assert_eq!(shutdown["result"], json!(null));
+    editor.notify("exit", json!(null));
+    let status = editor.child.wait().expect("the server exits");
+    assert!(status.success());
+}
