@@ -16,7 +16,6 @@ pub mod exemptions;
 pub mod format;
 pub mod ir;
 pub mod kube;
-pub mod library;
 pub mod plan;
 pub mod project;
 pub mod quantity;
