@@ -494,3 +494,50 @@ fn update_rules_read_the_old_object_the_user_and_the_namespace() {
         "prod only warns for this guardrail"
     );
 }
+
+const IMAGE_EXEMPTION: &str = r#"
+guardrail no-privileged {
+  title "no privileged containers"
+  match kinds [Pod]
+  deny for c in pod.all_containers
+    when c.securityContext.privileged == true
+    message "container {c.name} is privileged"
+  deny when pod.spec.hostPID == true
+    message "host PID"
+  exempt {
+    namespaces ["tools"]
+    images ["registry.example.com/debug:*", "busybox:1.36"]
+    reason "debug sidecars are being phased out"
+    expires 2027-01-31
+  }
+}
+"#;
+
+#[test]
+fn image_exemptions_drop_only_the_violations_of_matching_containers() {
+    let artifacts = compile(&[("exempt.guard", IMAGE_EXEMPTION)], "");
+    let policy = load(&artifacts, "default", "no-privileged");
+    let privileged = |name: &str, image: &str| json!({"name": name, "image": image, "securityContext": {"privileged": true}});
+    let make = |namespace: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": namespace}, "spec": {
+            "hostPID": true,
+            "containers": [privileged("app", "registry.example.com/app:1"), privileged("debug", "registry.example.com/debug:2")],
+            "initContainers": [privileged("init", "busybox:1.36")]
+        }})
+    };
+    let outcome = policy.run(&create(make("tools")), true);
+    let mut messages = outcome.messages.clone();
+    messages.sort();
+    assert_eq!(
+        messages,
+        vec!["container app is privileged", "host PID"],
+        "the debug and busybox containers are exempt in tools; the pod-level rule is not a container's"
+    );
+    let outcome = policy.run(&create(make("shop")), true);
+    assert_eq!(
+        outcome.messages.len(),
+        4,
+        "outside tools nothing is exempt: {:?}",
+        outcome.messages
+    );
+}

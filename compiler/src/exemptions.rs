@@ -76,6 +76,9 @@ fn describe_targets(exempt: &ast::Exempt) -> String {
     if !exempt.names.is_empty() {
         parts.push(format!("names {}", strings(&exempt.names)));
     }
+    if !exempt.images.is_empty() {
+        parts.push(format!("images {}", strings(&exempt.images)));
+    }
     if !exempt.labels.is_empty() {
         let terms: Vec<String> = exempt
             .labels

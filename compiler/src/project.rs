@@ -360,6 +360,7 @@ fn lower_policy(
         }
     }
     let mut exemptions = Vec::new();
+    let mut image_exemptions = Vec::new();
     for exemption in &guardrail.exemptions {
         let e = exemption.expires;
         if (e.year, e.month, e.day) < today {
@@ -371,8 +372,10 @@ fn lower_policy(
                 )
                 .with_help("renew it with a new date and reason, or delete it"),
             );
-        } else {
+        } else if exemption.images.is_empty() {
             exemptions.push(exemption.exemption.clone());
+        } else {
+            image_exemptions.push(exemption);
         }
     }
     if !complete {
@@ -381,6 +384,9 @@ fn lower_policy(
     let mut rules = guardrail.rules.clone();
     for rule in &mut rules {
         check_param_regexes(&rule.condition, &params, rule.span, diagnostics);
+        for exemption in &image_exemptions {
+            exempt_images(rule, exemption);
+        }
     }
     Some(ir::Policy {
         id: guardrail.id.clone(),
@@ -396,6 +402,65 @@ fn lower_policy(
         exemptions,
         reads: guardrail.reads,
     })
+}
+
+/// Narrows a rule so that no violation is bound to a container whose image an exemption
+/// covers: for each loop variable over containers, the condition gains
+/// `not (object targets and image matches)`. Rules that do not iterate containers are untouched.
+fn exempt_images(rule: &mut ir::Rule, exemption: &check::CheckedExemption) {
+    use ir::{Access, Expr, Root, Step};
+    let container_lists = ["containers", "initContainers", "ephemeralContainers"];
+    let vars: Vec<String> = rule
+        .generators
+        .iter()
+        .filter(|g| match &g.list {
+            Expr::Value(Access { root: Root::AllContainers, steps }) => steps.is_empty(),
+            Expr::ValueOr { access: Access { root: Root::PodSpec, steps }, .. } => {
+                matches!(steps.as_slice(), [Step::Field(f)] if container_lists.contains(&f.as_str()))
+            }
+            _ => false,
+        })
+        .map(|g| g.var.clone())
+        .collect();
+    for var in vars {
+        let image = Access {
+            root: Root::Var(var),
+            steps: vec![Step::Field("image".into())],
+        };
+        let matches: Vec<Expr> = exemption
+            .images
+            .iter()
+            .map(|pattern| {
+                let value = Box::new(Expr::Value(image.clone()));
+                let test = match pattern.strip_suffix('*') {
+                    Some(prefix) => Expr::StringTest {
+                        op: ir::StringOp::StartsWith,
+                        subject: value,
+                        arg: Box::new(Expr::Literal(ir::Literal::String(prefix.to_string()))),
+                    },
+                    None => Expr::Compare {
+                        op: ir::CompareOp::Eq,
+                        domain: ir::Domain::String,
+                        lhs: value,
+                        rhs: Box::new(Expr::Literal(ir::Literal::String(pattern.clone()))),
+                    },
+                };
+                Expr::And(vec![Expr::Present(image.clone()), test])
+            })
+            .collect();
+        let image_matches = if matches.len() == 1 {
+            matches.into_iter().next().expect("one pattern")
+        } else {
+            Expr::Or(matches)
+        };
+        let exempt = match &exemption.exemption.condition {
+            Expr::Literal(ir::Literal::Bool(true)) => image_matches,
+            object => Expr::And(vec![object.clone(), image_matches]),
+        };
+        let condition =
+            std::mem::replace(&mut rule.condition, Expr::Literal(ir::Literal::Bool(false)));
+        rule.condition = Expr::And(vec![condition, Expr::Not(Box::new(exempt))]);
+    }
 }
 
 /// A regex that comes from a param is checked once its value is known.

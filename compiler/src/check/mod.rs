@@ -53,7 +53,12 @@ pub struct CheckedParam {
 
 #[derive(Clone, Debug)]
 pub struct CheckedExemption {
+    /// Its `condition` covers the object-level targets (namespaces, names, labels); true when
+    /// the exemption has only images.
     pub exemption: ir::Exemption,
+    /// Container image patterns (`registry/legacy/*`): when present, the exemption drops only
+    /// violations bound to a matching container, in objects the condition covers.
+    pub images: Vec<String>,
     pub expires: ast::Date,
     pub span: Span,
 }
@@ -1026,8 +1031,12 @@ fn check_exemption(exempt: &ast::Exempt, checker: &mut Checker) -> Option<Checke
     if exempt.expires.is_none() {
         missing.push("`expires YYYY-MM-DD`");
     }
-    if exempt.namespaces.is_empty() && exempt.names.is_empty() && exempt.labels.is_empty() {
-        missing.push("a target (`namespaces`, `names` or `labels`)");
+    if exempt.namespaces.is_empty()
+        && exempt.names.is_empty()
+        && exempt.labels.is_empty()
+        && exempt.images.is_empty()
+    {
+        missing.push("a target (`namespaces`, `names`, `labels` or `images`)");
     }
     if !missing.is_empty() {
         checker.diagnostics.push(
@@ -1116,8 +1125,13 @@ fn check_exemption(exempt: &ast::Exempt, checker: &mut Checker) -> Option<Checke
                 .unwrap_or_default(),
             owner: exempt.owner.as_ref().map(|o| o.value.clone()),
             expires: expires.to_string(),
-            condition: expr::and(conditions),
+            condition: if conditions.is_empty() {
+                Expr::Literal(Literal::Bool(true))
+            } else {
+                expr::and(conditions)
+            },
         },
+        images: exempt.images.iter().map(|i| i.value.clone()).collect(),
         expires,
         span: exempt.span,
     })

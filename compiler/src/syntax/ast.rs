@@ -192,11 +192,14 @@ pub struct EnforceEntry {
     pub action: Ident,
 }
 
-/// `exempt { namespaces [...] names [...] labels {...} reason "…" owner "…" expires 2027-01-31 }`.
+/// `exempt { namespaces [...] names [...] labels {...} images [...] reason "…" owner "…" expires 2027-01-31 }`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Exempt {
     pub namespaces: Vec<StrLit>,
     pub names: Vec<StrLit>,
+    /// Container images (a trailing `*` matches any suffix): only violations bound to such a
+    /// container are exempt.
+    pub images: Vec<StrLit>,
     pub labels: Vec<SelectorTerm>,
     pub reason: Option<StrLit>,
     pub owner: Option<StrLit>,

@@ -766,6 +766,7 @@ impl<'a> Parser<'a> {
         let mut exempt = Exempt {
             namespaces: Vec::new(),
             names: Vec::new(),
+            images: Vec::new(),
             labels: Vec::new(),
             reason: None,
             owner: None,
@@ -777,11 +778,13 @@ impl<'a> Parser<'a> {
                 exempt.span = keyword.span.to(close.span);
                 return Ok(exempt);
             }
-            let key =
-                self.ident("`namespaces`, `names`, `labels`, `reason`, `owner` or `expires`")?;
+            let key = self.ident(
+                "`namespaces`, `names`, `labels`, `images`, `reason`, `owner` or `expires`",
+            )?;
             match key.name.as_str() {
                 "namespaces" => exempt.namespaces.extend(self.string_list()?.0),
                 "names" => exempt.names.extend(self.string_list()?.0),
+                "images" => exempt.images.extend(self.string_list()?.0),
                 "labels" => exempt.labels.extend(self.selector()?.0),
                 "reason" => exempt.reason = Some(self.string_lit()?),
                 "owner" => exempt.owner = Some(self.string_lit()?),
@@ -791,6 +794,7 @@ impl<'a> Parser<'a> {
                         "namespaces",
                         "names",
                         "labels",
+                        "images",
                         "reason",
                         "owner",
                         "expires",
@@ -804,7 +808,7 @@ impl<'a> Parser<'a> {
                         )
                         .with_help(match suggestion {
                             Some(s) => format!("did you mean `{s}`?"),
-                            None => "exemption fields are namespaces, names, labels, reason, owner and expires".to_string(),
+                            None => "exemption fields are namespaces, names, labels, images, reason, owner and expires".to_string(),
                         }),
                     );
                     return Err(Failed);
