@@ -10,6 +10,7 @@ use guardrailc_compiler::{render, Code};
 use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
 use guardrailc_testkit::coverage;
 use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
+use guardrailc_testkit::property::{self, run_property, PropertyConfig, PropertyResult};
 use guardrailc_testkit::reports::{self, TestKind, TestRecord};
 use guardrailc_testkit::runner::{run_case, CaseResult};
 use guardrailc_testkit::snapshots::compare_snapshots;
@@ -46,6 +47,12 @@ pub struct TestArgs {
     /// passing denied case
     #[arg(long, value_name = "PERCENT")]
     pub min_coverage: Option<f64>,
+    /// Generated requests per guardrail and environment in property mode (0: no property run)
+    #[arg(long, value_name = "N", default_value_t = property::DEFAULT_OBJECTS)]
+    pub fuzz: u32,
+    /// Seed of the property run's random stream (default: a fresh one, printed in the report)
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
 }
 
 pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
@@ -126,12 +133,26 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
     }
     progress.finish();
 
+    let seed = args.seed.unwrap_or_else(fresh_seed);
+    let mut properties = Vec::new();
+    if args.fuzz > 0 {
+        for guardrail in compiled.iter().filter(|c| selected(c)) {
+            properties.push(run_property(
+                guardrail,
+                &workspace.schema,
+                &catalog,
+                PropertyConfig {
+                    objects: args.fuzz,
+                    seed,
+                },
+            ));
+        }
+    }
+
     let mut records: Vec<TestRecord> = cases.iter().map(case_record).collect();
+    records.extend(properties.iter().map(property_record));
     records.extend(snapshot_records(&args, &artifacts)?);
-    let mut guardrails: Vec<String> = compiled.iter().map(|c| c.policy.id.clone()).collect();
-    guardrails.sort();
-    guardrails.dedup();
-    let coverage = coverage::coverage(&guardrails, &cases);
+    let coverage = coverage::coverage(&compiled, &cases);
     let percent = coverage::covered_percent(&coverage);
     if let Some(minimum) = args.min_coverage {
         records.push(TestRecord {
@@ -164,13 +185,37 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
                     uncovered.guardrail
                 );
             }
+            for guardrail in &coverage {
+                for rule in guardrail.unfired_rules() {
+                    println!(
+                        "coverage: rule {} (line {}) of `{}` fired in no case",
+                        rule.index, rule.line, guardrail.guardrail
+                    );
+                }
+            }
             println!(
                 "coverage: {percent:.0}% of guardrails have both an allowed and a denied case"
             );
+            if args.fuzz > 0 {
+                println!(
+                    "property: {} generated requests per guardrail and environment, seed {seed}",
+                    args.fuzz
+                );
+            }
             print_human(&records, color, started.elapsed())
         }
         Format::Json => {
             let details = serde_json::json!({
+                "property": {
+                    "objects": args.fuzz,
+                    "seed": seed,
+                    "runs": properties.iter().map(|p| serde_json::json!({
+                        "guardrail": p.guardrail,
+                        "env": p.env,
+                        "evaluated": p.evaluated,
+                        "violating": p.violating,
+                    })).collect::<Vec<_>>(),
+                },
                 "coverage": {
                     "percent": percent,
                     "guardrails": coverage.iter().map(|c| serde_json::json!({
@@ -178,6 +223,11 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
                         "allowed": c.allowed,
                         "denied": c.denied,
                         "covered": c.is_covered(),
+                        "rules": c.rules.iter().map(|r| serde_json::json!({
+                            "rule": r.index,
+                            "line": r.line,
+                            "fired": r.fired,
+                        })).collect::<Vec<_>>(),
                     })).collect::<Vec<_>>(),
                 }
             });
@@ -283,6 +333,25 @@ fn count_runs(
                 .count()
         })
         .sum()
+}
+
+/// A seed for a run that was given none: the clock's nanoseconds, enough to vary runs.
+fn fresh_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos() as u64)
+}
+
+fn property_record(result: &PropertyResult) -> TestRecord {
+    TestRecord {
+        kind: TestKind::Property,
+        name: format!("{} generated requests", result.evaluated),
+        guardrail: Some(result.guardrail.clone()),
+        env: Some(result.env.clone()),
+        file: None,
+        line: None,
+        failures: result.failures.clone(),
+    }
 }
 
 fn case_record(result: &CaseResult) -> TestRecord {

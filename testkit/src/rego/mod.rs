@@ -69,5 +69,6 @@ fn failed(error: String) -> Outcome {
         violated: false,
         messages: Vec::new(),
         errors: vec![error],
+        rules: Vec::new(),
     }
 }

@@ -48,6 +48,9 @@ struct Validation {
     /// Set when the expression is `size(variables.NAME) == 0`: the violation messages are
     /// the strings of that variable's list.
     messages_from: Option<String>,
+    /// The guardrail rule the validation checks, when its message list is a `rule_N`
+    /// variable (guardrailc names them so).
+    rule: Option<usize>,
 }
 
 impl VapPolicy {
@@ -120,6 +123,7 @@ impl VapPolicy {
             return Ok(Outcome::allowed());
         }
         let mut messages = Vec::new();
+        let mut rules = Vec::new();
         let mut violated = false;
         if errors.is_empty() {
             for validation in &self.validations {
@@ -127,6 +131,7 @@ impl VapPolicy {
                     Ok(true) => {}
                     Ok(false) => {
                         violated = true;
+                        rules.extend(validation.rule);
                         match validation.messages(&activation) {
                             Ok(found) => messages.extend(found),
                             Err(e) => {
@@ -148,6 +153,7 @@ impl VapPolicy {
             violated,
             messages,
             errors,
+            rules,
         })
     }
     /// Whether the request reaches the validations: the policy's and the binding's match
@@ -336,6 +342,9 @@ fn validations(env: &Env, spec: &Json) -> Result<Vec<Validation>, String> {
                     .map(str::to_string),
                 message_expression,
                 messages_from: message_list_variable(source).map(str::to_string),
+                rule: message_list_variable(source)
+                    .and_then(|name| name.strip_prefix("rule_"))
+                    .and_then(|n| n.parse().ok()),
             })
         })
         .collect()
