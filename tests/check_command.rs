@@ -218,7 +218,13 @@ fn namespace_labels_come_from_the_export_and_findings_group_by_owner() {
 #[test]
 fn the_human_report_groups_by_namespace_and_the_chosen_label() {
     let output = check(
-        &["--env", "prod", "--group-by-label", "network.example.com/edge", "-"],
+        &[
+            "--env",
+            "prod",
+            "--group-by-label",
+            "network.example.com/edge",
+            "-",
+        ],
         Some(NAMESPACED_EXPORT),
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -234,5 +240,9 @@ fn the_human_report_groups_by_namespace_and_the_chosen_label() {
         .expect("a label section");
     // No finding's object or namespace carries that label.
     assert!(label_section.starts_with("  (no label) "), "{stdout}");
-    assert!(stdout.lines().last().unwrap().starts_with("checked 5 objects"));
+    assert!(stdout
+        .lines()
+        .last()
+        .unwrap()
+        .starts_with("checked 5 objects"));
 }

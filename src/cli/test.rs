@@ -15,6 +15,8 @@ use guardrailc_testkit::reports::{self, TestKind, TestRecord};
 use guardrailc_testkit::runner::{run_case, CaseResult};
 use guardrailc_testkit::snapshots::compare_snapshots;
 use guardrailc_testkit::SchemaCatalog;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -117,7 +119,16 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
         }
     };
 
-    let mut progress = Progress::new(count_runs(&fixtures, &compiled, &selected), color);
+    let property_runs = if args.fuzz > 0 {
+        compiled.iter().filter(|c| selected(c)).count()
+    } else {
+        0
+    };
+    let progress = Progress::new(
+        count_runs(&fixtures, &compiled, &selected) + property_runs * args.fuzz as usize,
+        color,
+    );
+    progress.stage("cases");
     let mut cases = Vec::new();
     for file in &fixtures {
         for case in &file.cases {
@@ -131,11 +142,11 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
             }
         }
     }
-    progress.finish();
 
     let seed = args.seed.unwrap_or_else(fresh_seed);
     let mut properties = Vec::new();
     if args.fuzz > 0 {
+        progress.stage("generated requests");
         for guardrail in compiled.iter().filter(|c| selected(c)) {
             properties.push(run_property(
                 guardrail,
@@ -145,9 +156,11 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
                     objects: args.fuzz,
                     seed,
                 },
+                &|| progress.advance(),
             ));
         }
     }
+    progress.finish();
 
     let mut records: Vec<TestRecord> = cases.iter().map(case_record).collect();
     records.extend(properties.iter().map(property_record));
@@ -496,47 +509,44 @@ fn print_human(records: &[TestRecord], color: bool, elapsed: Duration) {
     let _ = writeln!(stdout, "{}", reports::summary_line(records));
 }
 
-/// A progress line on standard error, shown only on a terminal and only once a run has
-/// taken more than a second (short runs stay quiet).
+/// A progress bar on standard error (indicatif), drawn only on a terminal and only once a
+/// run has taken more than a second (short runs stay quiet). One step is a case run or a
+/// generated request.
 struct Progress {
-    total: usize,
-    done: usize,
+    bar: ProgressBar,
     started: Instant,
-    enabled: bool,
-    shown: bool,
+    terminal: bool,
+    shown: Cell<bool>,
 }
 
 impl Progress {
     fn new(total: usize, terminal: bool) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
+        if let Ok(style) = ProgressStyle::with_template("[{bar:30}] {pos}/{len} {msg} ({eta})") {
+            bar.set_style(style.progress_chars("#>-"));
+        }
         Progress {
-            total,
-            done: 0,
+            bar,
             started: Instant::now(),
-            enabled: terminal,
-            shown: false,
+            terminal,
+            shown: Cell::new(false),
         }
     }
 
-    fn advance(&mut self) {
-        self.done += 1;
-        if !self.enabled || self.started.elapsed() < Duration::from_secs(1) {
-            return;
-        }
-        const WIDTH: usize = 30;
-        let filled = (self.done * WIDTH).checked_div(self.total).unwrap_or(WIDTH);
-        eprint!(
-            "\r[{}{}] {}/{} cases",
-            "#".repeat(filled),
-            " ".repeat(WIDTH - filled.min(WIDTH)),
-            self.done,
-            self.total
-        );
-        self.shown = true;
+    /// What the steps are now: `cases`, then `generated requests`.
+    fn stage(&self, what: &'static str) {
+        self.bar.set_message(what);
     }
 
-    fn finish(&mut self) {
-        if self.shown {
-            eprint!("\r{}\r", " ".repeat(60));
+    fn advance(&self) {
+        self.bar.inc(1);
+        if self.terminal && !self.shown.get() && self.started.elapsed() >= Duration::from_secs(1) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown.set(true);
         }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
     }
 }

@@ -150,6 +150,7 @@ fn property_run(
         Schema::builtin(),
         &catalog,
         PropertyConfig { objects, seed: 7 },
+        &|| {},
     )
 }
 
@@ -167,6 +168,7 @@ fn property_mode_passes_on_every_unaltered_quickstart_guardrail() {
                 objects: 64,
                 seed: 11,
             },
+            &|| {},
         );
         assert!(
             result.passed(),

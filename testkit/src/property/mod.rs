@@ -52,12 +52,14 @@ impl PropertyResult {
     }
 }
 
-/// Runs property mode on one compiled guardrail.
+/// Runs property mode on one compiled guardrail. `on_request` is called after each of the
+/// first `config.objects` requests (not for shrinking), for progress reports.
 pub fn run_property(
     guardrail: &CompiledGuardrail,
     schema: &Schema,
     catalog: &dyn ResourceCatalog,
     config: PropertyConfig,
+    on_request: &dyn Fn(),
 ) -> PropertyResult {
     let policy = &guardrail.policy;
     let mut result = PropertyResult {
@@ -84,6 +86,9 @@ pub fn run_property(
     );
     let outcome = runner.run(&strategy, |case| {
         evaluated.set(evaluated.get() + 1);
+        if evaluated.get() <= config.objects {
+            on_request();
+        }
         let violated = check_request(guardrail, &case, catalog).map_err(TestCaseError::fail)?;
         violating.set(violating.get() + u32::from(violated));
         Ok(())
