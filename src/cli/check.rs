@@ -11,14 +11,13 @@ use guardrailc_compiler::project::{self, BuildInput, BuildOptions};
 use guardrailc_compiler::render;
 use guardrailc_testkit::compiled::load_compiled;
 use guardrailc_testkit::manifest_check::{
-    check_object, group_findings, json_finding, json_groups, sarif_report, Finding, Namespaces,
+    check_manifests, group_findings, json_finding, json_groups, read_namespaces, sarif_report,
+    CheckRun,
 };
-use guardrailc_testkit::manifests::{ObjectText, ObjectTexts};
 use guardrailc_testkit::{SchemaCatalog, Verdict};
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::mpsc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckFormat {
@@ -43,19 +42,6 @@ pub struct CheckArgs {
     /// Group findings by this label of the object (or of its namespace), besides by namespace
     #[arg(long, value_name = "KEY", default_value = "team")]
     pub group_by_label: String,
-}
-
-/// Objects waiting for a worker; bounds memory whatever the input size.
-const QUEUE: usize = 256;
-
-/// What the workers send back.
-enum Checked {
-    Object {
-        findings: Vec<Finding>,
-        skipped: bool,
-        errors: Vec<String>,
-    },
-    Malformed(String),
 }
 
 pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
@@ -88,104 +74,35 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError::Internal(format!("an engine refused an emitted artifact: {e}")))?;
     let catalog = SchemaCatalog(&workspace.schema);
     // Kept alive until the end: standard input spooled for the two passes.
-    let mut spooled = None;
+    let mut spooled = Vec::new();
     let mut inputs: Vec<(String, PathBuf)> = Vec::new();
     for name in &args.manifests {
         if name == "-" {
             let spool = spool_stdin()?;
             inputs.push(("<stdin>".to_string(), spool.path().to_path_buf()));
-            spooled = Some(spool);
+            spooled.push(spool);
         } else {
             inputs.push((name.clone(), PathBuf::from(name)));
         }
     }
-    let namespaces = read_namespaces(&inputs)?;
+    let namespaces = read_namespaces(&inputs).map_err(CliError::User)?;
     let group_by_label = args.group_by_label.as_str();
 
-    let (texts_in, texts_out) = mpsc::sync_channel::<(String, ObjectText)>(QUEUE);
-    let texts_out = std::sync::Mutex::new(texts_out);
-    let (results_in, results_out) = mpsc::channel::<Checked>();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut objects = 0usize;
-    let mut skipped = 0usize;
-    let mut findings = Vec::new();
-    let mut problems = Vec::new();
-    std::thread::scope(|scope| -> Result<(), CliError> {
-        for _ in 0..workers {
-            let results_in = results_in.clone();
-            let (texts_out, compiled, catalog, namespaces) =
-                (&texts_out, &compiled, &catalog, &namespaces);
-            scope.spawn(move || loop {
-                let next = texts_out
-                    .lock()
-                    .map_err(|_| ())
-                    .and_then(|receiver| receiver.recv().map_err(|_| ()));
-                let Ok((file, text)) = next else { break };
-                let checked = match text.parse() {
-                    Ok(values) => {
-                        let mut found = Vec::new();
-                        let mut any_skipped = false;
-                        let mut errors = Vec::new();
-                        for value in values {
-                            let check = check_object(
-                                compiled,
-                                value,
-                                (&file, text.line),
-                                namespaces,
-                                group_by_label,
-                                catalog,
-                            );
-                            found.extend(check.findings);
-                            any_skipped |= check.skipped;
-                            errors.extend(check.errors);
-                        }
-                        Checked::Object {
-                            findings: found,
-                            skipped: any_skipped,
-                            errors,
-                        }
-                    }
-                    Err(error) => Checked::Malformed(format!("{file}: {error}")),
-                };
-                if results_in.send(checked).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(results_in);
-        let inputs = &inputs;
-        let reader = scope.spawn(move || -> Result<(), CliError> {
-            for (shown, path) in inputs {
-                let file = std::fs::File::open(path)
-                    .map_err(|e| CliError::User(format!("cannot read `{shown}`: {e}")))?;
-                for text in ObjectTexts::new(BufReader::new(file)) {
-                    let text = text.map_err(|e| CliError::User(format!("{shown}: {e}")))?;
-                    if texts_in.send((shown.clone(), text)).is_err() {
-                        return Ok(());
-                    }
-                }
-            }
-            Ok(())
-        });
-        for checked in results_out {
-            match checked {
-                Checked::Object {
-                    findings: found,
-                    skipped: was_skipped,
-                    errors,
-                } => {
-                    objects += 1;
-                    skipped += usize::from(was_skipped);
-                    findings.extend(found);
-                    problems.extend(errors);
-                }
-                Checked::Malformed(error) => problems.push(error),
-            }
-        }
-        reader
-            .join()
-            .map_err(|_| CliError::Internal("the manifest reader panicked".into()))?
-    })?;
+    let CheckRun {
+        objects,
+        skipped,
+        mut findings,
+        problems,
+    } = check_manifests(
+        &inputs,
+        &compiled,
+        &namespaces,
+        &args.group_by_label,
+        &catalog,
+        workers,
+    )
+    .map_err(CliError::User)?;
     findings.sort_by(|a, b| {
         (&a.file, a.line, &a.env, &a.guardrail, &a.message).cmp(&(
             &b.file,
@@ -303,23 +220,4 @@ fn spool_stdin() -> Result<tempfile::NamedTempFile, CliError> {
     std::io::copy(&mut std::io::stdin().lock(), &mut spool)
         .map_err(|e| CliError::User(format!("cannot read standard input: {e}")))?;
     Ok(spool)
-}
-
-/// The first pass: the Namespace objects of every input. Texts that cannot hold one are not
-/// parsed, and problems are left to the second pass to report.
-fn read_namespaces(inputs: &[(String, PathBuf)]) -> Result<Namespaces, CliError> {
-    let mut namespaces = Namespaces::default();
-    for (shown, path) in inputs {
-        let file = std::fs::File::open(path)
-            .map_err(|e| CliError::User(format!("cannot read `{shown}`: {e}")))?;
-        for text in ObjectTexts::new(BufReader::new(file)).map_while(Result::ok) {
-            if !Namespaces::may_hold_namespace(&text.text) {
-                continue;
-            }
-            for object in text.parse().into_iter().flatten() {
-                namespaces.add(&object);
-            }
-        }
-    }
-    Ok(namespaces)
 }

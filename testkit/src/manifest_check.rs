@@ -8,10 +8,17 @@
 use crate::case::{AdmissionCase, Operation, ResourceCatalog, UserInfo};
 use crate::compiled::CompiledGuardrail;
 use crate::fixtures::namespace_kubernetes_creates;
+use crate::manifests::{ObjectText, ObjectTexts};
 use crate::outcome::Verdict;
 use guardrailc_compiler::emit::Target;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::sync::{mpsc, Mutex};
+
+/// Object texts waiting for a worker; bounds memory whatever the input size.
+const QUEUE: usize = 256;
 
 /// One violation of one guardrail by one object in one environment, with the targets that
 /// found it (all of them unless the targets disagree).
@@ -183,6 +190,125 @@ pub fn check_object(
             }));
     }
     check
+}
+
+/// What checking a set of manifest files found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckRun {
+    /// Object texts read (a `List` document's items each count once).
+    pub objects: usize,
+    /// Objects of kinds the catalog does not know.
+    pub skipped: usize,
+    /// Unsorted: in the order the workers finished.
+    pub findings: Vec<Finding>,
+    /// Malformed objects and evaluation errors, with their place.
+    pub problems: Vec<String>,
+}
+
+/// What a worker sends back for one object text.
+enum Checked {
+    Object(ObjectCheck),
+    Malformed(String),
+}
+
+/// The first pass: the Namespace objects of every input (`(shown name, path)`). Texts that
+/// cannot hold one are not parsed, and problems are left to the second pass to report.
+pub fn read_namespaces(inputs: &[(String, PathBuf)]) -> Result<Namespaces, String> {
+    let mut namespaces = Namespaces::default();
+    for (shown, path) in inputs {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+        for text in ObjectTexts::new(BufReader::new(file)).map_while(Result::ok) {
+            if !Namespaces::may_hold_namespace(&text.text) {
+                continue;
+            }
+            for object in text.parse().into_iter().flatten() {
+                namespaces.add(&object);
+            }
+        }
+    }
+    Ok(namespaces)
+}
+
+/// The second pass: every object of `inputs`, streamed from the files line by line through
+/// a bounded queue to `workers` threads that parse and check it. Only the findings are
+/// kept, so memory does not grow with the input. The error is an unreadable input.
+pub fn check_manifests(
+    inputs: &[(String, PathBuf)],
+    compiled: &[CompiledGuardrail],
+    namespaces: &Namespaces,
+    group_by_label: &str,
+    catalog: &(dyn ResourceCatalog + Sync),
+    workers: usize,
+) -> Result<CheckRun, String> {
+    let (texts_in, texts_out) = mpsc::sync_channel::<(&str, ObjectText)>(QUEUE);
+    let texts_out = Mutex::new(texts_out);
+    let (results_in, results_out) = mpsc::channel::<Checked>();
+    let mut run = CheckRun::default();
+    std::thread::scope(|scope| -> Result<(), String> {
+        for _ in 0..workers.max(1) {
+            let results_in = results_in.clone();
+            let texts_out = &texts_out;
+            scope.spawn(move || loop {
+                let next = texts_out
+                    .lock()
+                    .map_err(|_| ())
+                    .and_then(|receiver| receiver.recv().map_err(|_| ()));
+                let Ok((file, text)) = next else { break };
+                let checked = match text.parse() {
+                    Ok(values) => {
+                        let mut merged = ObjectCheck::default();
+                        for value in values {
+                            let check = check_object(
+                                compiled,
+                                value,
+                                (file, text.line),
+                                namespaces,
+                                group_by_label,
+                                catalog,
+                            );
+                            merged.findings.extend(check.findings);
+                            merged.skipped |= check.skipped;
+                            merged.errors.extend(check.errors);
+                        }
+                        Checked::Object(merged)
+                    }
+                    Err(error) => Checked::Malformed(format!("{file}: {error}")),
+                };
+                if results_in.send(checked).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(results_in);
+        let reader = scope.spawn(move || -> Result<(), String> {
+            for (shown, path) in inputs {
+                let file =
+                    std::fs::File::open(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+                for text in ObjectTexts::new(BufReader::new(file)) {
+                    let text = text.map_err(|e| format!("{shown}: {e}"))?;
+                    if texts_in.send((shown.as_str(), text)).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(())
+        });
+        for checked in results_out {
+            match checked {
+                Checked::Object(check) => {
+                    run.objects += 1;
+                    run.skipped += usize::from(check.skipped);
+                    run.findings.extend(check.findings);
+                    run.problems.extend(check.errors);
+                }
+                Checked::Malformed(error) => run.problems.push(error),
+            }
+        }
+        reader
+            .join()
+            .map_err(|_| "the manifest reader panicked".to_string())?
+    })?;
+    Ok(run)
 }
 
 /// Findings counted by a key: total and denied, sorted by key (`None`, the findings
