@@ -112,15 +112,28 @@ impl VapPolicy {
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
     ) -> Result<Outcome, CaseError> {
+        self.evaluate_in_scope(case, catalog)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// Runs the admission chain on one request, and says whether the request reached the
+    /// validations: the policy's and the binding's match resources match and no match
+    /// condition is false. A failing match condition counts as in scope, since the failure
+    /// policy then decides. One pass, for callers that need both.
+    pub fn evaluate_in_scope(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+    ) -> Result<(Outcome, bool), CaseError> {
         let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
         if !self.resources_match(case, &facts)? {
-            return Ok(Outcome::allowed());
+            return Ok((Outcome::allowed(), false));
         }
         let bindings = Bindings::of(case, &facts);
         let activation = Activation::new(Arc::clone(&self.env), &bindings, &self.variables);
         let mut errors = Vec::new();
         if self.excluded_by_conditions(&activation, &mut errors) {
-            return Ok(Outcome::allowed());
+            return Ok((Outcome::allowed(), false));
         }
         let mut messages = Vec::new();
         let mut rules = Vec::new();
@@ -144,7 +157,7 @@ impl VapPolicy {
             }
         }
         let failed = !errors.is_empty() && self.failure_policy == FailurePolicy::Fail;
-        Ok(Outcome {
+        let outcome = Outcome {
             verdict: if violated || failed {
                 self.enforcement
             } else {
@@ -154,23 +167,8 @@ impl VapPolicy {
             messages,
             errors,
             rules,
-        })
-    }
-    /// Whether the request reaches the validations: the policy's and the binding's match
-    /// resources match and no match condition is false. A failing match condition counts
-    /// as in scope, since the failure policy then decides.
-    pub fn in_scope(
-        &self,
-        case: &AdmissionCase,
-        catalog: &dyn ResourceCatalog,
-    ) -> Result<bool, CaseError> {
-        let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
-        if !self.resources_match(case, &facts)? {
-            return Ok(false);
-        }
-        let bindings = Bindings::of(case, &facts);
-        let activation = Activation::new(Arc::clone(&self.env), &bindings, &self.variables);
-        Ok(!self.excluded_by_conditions(&activation, &mut Vec::new()))
+        };
+        Ok((outcome, true))
     }
 
     fn resources_match(
