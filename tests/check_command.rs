@@ -142,3 +142,107 @@ fn malformed_manifests_name_the_line() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("error: <stdin>: line "), "{stderr}");
 }
+
+/// Two LoadBalancer Services, one in an edge namespace, with the Namespaces after them (so
+/// only a first pass can know their labels), and a Pod labelled with its own team.
+const NAMESPACED_EXPORT: &str = "\
+apiVersion: v1
+kind: Service
+metadata: {name: lb, namespace: edge}
+spec: {type: LoadBalancer}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb, namespace: shop}
+spec: {type: LoadBalancer}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: shop, labels: {team: web}}
+spec:
+  containers: [{name: app, image: registry.example.com/app:latest}]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: edge, labels: {network.example.com/edge: \"true\", team: net}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {team: payments}}
+";
+
+#[test]
+fn namespace_labels_come_from_the_export_and_findings_group_by_owner() {
+    let output = check(
+        &["--env", "prod", "--format", "json", "-"],
+        Some(NAMESPACED_EXPORT),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["namespaces"], 2);
+    let findings = report["findings"].as_array().unwrap();
+    let services: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["guardrail"] == "no-loadbalancer-outside-edge")
+        .collect();
+    // The edge namespace's label excludes its Service; the shop Service is found.
+    assert_eq!(services.len(), 1, "{findings:#?}");
+    assert_eq!(services[0]["object"], "Service shop/lb");
+    assert_eq!(services[0]["owner"], "payments", "the namespace's team");
+    // Found by every target the quickstart builds that has the request in scope.
+    assert_eq!(
+        services[0]["targets"],
+        serde_json::json!(["vap", "gatekeeper", "opa"])
+    );
+    let latest = findings
+        .iter()
+        .find(|f| f["guardrail"] == "no-latest-tag")
+        .expect("the :latest Pod is found");
+    assert_eq!(latest["owner"], "web", "the object's own label wins");
+    assert_eq!(latest["namespace"], "shop");
+
+    let groups = &report["groups"];
+    let by_namespace = groups["namespace"].as_array().unwrap();
+    assert_eq!(by_namespace.len(), 1, "{groups}");
+    assert_eq!(by_namespace[0]["namespace"], "shop");
+    assert_eq!(by_namespace[0]["findings"], findings.len());
+    assert_eq!(groups["label"]["key"], "team");
+    let teams: Vec<&str> = groups["label"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(teams, vec!["payments", "web"]);
+}
+
+#[test]
+fn the_human_report_groups_by_namespace_and_the_chosen_label() {
+    let output = check(
+        &[
+            "--env",
+            "prod",
+            "--group-by-label",
+            "network.example.com/edge",
+            "-",
+        ],
+        Some(NAMESPACED_EXPORT),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let namespace_section = stdout
+        .split("findings by namespace:\n")
+        .nth(1)
+        .expect("a namespace section");
+    assert!(namespace_section.starts_with("  shop "), "{stdout}");
+    let label_section = stdout
+        .split("findings by network.example.com/edge:\n")
+        .nth(1)
+        .expect("a label section");
+    // No finding's object or namespace carries that label.
+    assert!(label_section.starts_with("  (no label) "), "{stdout}");
+    assert!(stdout
+        .lines()
+        .last()
+        .unwrap()
+        .starts_with("checked 5 objects"));
+}

@@ -57,8 +57,9 @@ fn last_line(output: &Output) -> String {
 }
 
 #[test]
-fn the_quickstart_passes_every_case_and_snapshot() {
-    let output = guardrailc(&["test", quickstart().to_str().unwrap()]);
+fn the_quickstart_passes_every_case_snapshot_and_property_run() {
+    // The default property run: 256 requests per guardrail and environment.
+    let output = guardrailc(&["test", quickstart().to_str().unwrap(), "--seed", "42"]);
     let stdout = text_of_bytes(&output.stdout);
     assert_eq!(
         output.status.code(),
@@ -70,6 +71,15 @@ fn the_quickstart_passes_every_case_and_snapshot() {
     assert!(stdout.contains("ok case: "), "{stdout}");
     assert!(
         stdout.contains("ok snapshot: 105 passed, 0 failed"),
+        "{stdout}"
+    );
+    // 7 guardrails × 3 environments.
+    assert!(
+        stdout.contains("ok property: 21 passed, 0 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("property: 256 generated requests per guardrail and environment, seed 42"),
         "{stdout}"
     );
     let closing = last_line(&output);
@@ -89,6 +99,10 @@ fn json_and_junit_reports_count_the_same_tests() {
         "json",
         "--junit",
         junit.to_str().unwrap(),
+        "--fuzz",
+        "16",
+        "--seed",
+        "3",
     ]);
     assert_eq!(
         output.status.code(),
@@ -139,6 +153,21 @@ fn json_and_junit_reports_count_the_same_tests() {
     assert!(suites
         .iter()
         .any(|s| s.attribute("name") == Some("snapshots")));
+    let property = suites
+        .iter()
+        .find(|s| s.attribute("name") == Some("property"))
+        .expect("a property suite");
+    assert_eq!(property.attribute("tests"), Some("21"));
+
+    let details = &report["details"]["property"];
+    assert_eq!(details["seed"], 3);
+    assert_eq!(details["objects"], 16);
+    let runs = details["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 21);
+    assert!(runs.iter().all(|r| r["evaluated"] == 16), "{runs:#?}");
+    let rules = &report["details"]["coverage"]["guardrails"][0]["rules"];
+    assert_eq!(rules[0]["rule"], 1, "{rules}");
+    assert!(rules[0]["fired"].as_u64().unwrap() > 0, "{rules}");
 }
 
 #[test]
@@ -153,7 +182,7 @@ fn a_changed_golden_file_fails_with_a_unified_diff() {
     assert_ne!(planted, original, "the planted change applies");
     std::fs::write(&golden, planted).unwrap();
 
-    let output = guardrailc(&["test", project.path().to_str().unwrap()]);
+    let output = guardrailc(&["test", "--fuzz", "0", project.path().to_str().unwrap()]);
     let stdout = text_of_bytes(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(
@@ -178,7 +207,13 @@ fn a_changed_golden_file_fails_with_a_unified_diff() {
     );
 
     // --update restores it, after which everything passes again.
-    let update = guardrailc(&["test", project.path().to_str().unwrap(), "--update"]);
+    let update = guardrailc(&[
+        "test",
+        "--fuzz",
+        "0",
+        project.path().to_str().unwrap(),
+        "--update",
+    ]);
     assert_eq!(
         update.status.code(),
         Some(0),
@@ -200,7 +235,14 @@ fn a_wrong_expectation_fails_with_what_each_target_gave() {
     assert_ne!(wrong, original);
     std::fs::write(&fixture, wrong).unwrap();
 
-    let output = guardrailc(&["test", project.path().to_str().unwrap(), "--env", "prod"]);
+    let output = guardrailc(&[
+        "test",
+        "--fuzz",
+        "0",
+        project.path().to_str().unwrap(),
+        "--env",
+        "prod",
+    ]);
     let stdout = text_of_bytes(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(
@@ -226,7 +268,7 @@ fn write_fixture(project: &Path, text: &str) {
 fn malformed(text: &str) -> String {
     let project = quickstart_copy();
     write_fixture(project.path(), text);
-    let output = guardrailc(&["test", project.path().to_str().unwrap()]);
+    let output = guardrailc(&["test", "--fuzz", "0", project.path().to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", text_of(&output));
     text_of_bytes(&output.stderr)
 }
@@ -291,7 +333,7 @@ fn malformed_fixtures_are_reported_at_their_line() {
 fn guardrails_without_allowed_and_denied_cases_are_reported_and_can_fail_the_run() {
     let project = quickstart_copy();
     std::fs::remove_file(project.path().join("tests/no-host-ports.yaml")).unwrap();
-    let output = guardrailc(&["test", project.path().to_str().unwrap()]);
+    let output = guardrailc(&["test", "--fuzz", "0", project.path().to_str().unwrap()]);
     let stdout = text_of_bytes(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(
@@ -303,6 +345,8 @@ fn guardrails_without_allowed_and_denied_cases_are_reported_and_can_fail_the_run
 
     let strict = guardrailc(&[
         "test",
+        "--fuzz",
+        "0",
         project.path().to_str().unwrap(),
         "--min-coverage",
         "90",
@@ -315,6 +359,8 @@ fn guardrails_without_allowed_and_denied_cases_are_reported_and_can_fail_the_run
     );
     let lenient = guardrailc(&[
         "test",
+        "--fuzz",
+        "0",
         project.path().to_str().unwrap(),
         "--min-coverage",
         "85",

@@ -1,19 +1,23 @@
 //! `guardrailc check`: a project's guardrails on existing manifests (detective mode, a CI
-//! gate for application teams). Objects stream from the files through a bounded channel to
-//! one worker per core, so a 100,000-object export is never held in memory at once.
+//! gate for application teams). A first pass keeps the Namespace objects (names and labels
+//! only); then objects stream from the files through a bounded channel to one worker per
+//! core, so a 100,000-object export is never held in memory at once. Standard input is
+//! spooled to a temporary file so that it can be read twice.
 
 use crate::cli::{workspace, CliError, EXIT_USER};
 use guardrailc_compiler::diagnostic::has_errors;
+use guardrailc_compiler::emit::Target;
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions};
 use guardrailc_compiler::render;
 use guardrailc_testkit::compiled::load_compiled;
-use guardrailc_testkit::manifest_check::{check_object, json_finding, sarif_report, Finding};
-use guardrailc_testkit::manifests::{ObjectText, ObjectTexts};
+use guardrailc_testkit::manifest_check::{
+    check_manifests, group_findings, json_finding, json_groups, read_namespaces, sarif_report,
+    CheckRun,
+};
 use guardrailc_testkit::{SchemaCatalog, Verdict};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::mpsc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckFormat {
@@ -35,19 +39,9 @@ pub struct CheckArgs {
     pub envs: Vec<String>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: CheckFormat,
-}
-
-/// Objects waiting for a worker; bounds memory whatever the input size.
-const QUEUE: usize = 256;
-
-/// What the workers send back.
-enum Checked {
-    Object {
-        findings: Vec<Finding>,
-        skipped: bool,
-        errors: Vec<String>,
-    },
-    Malformed(String),
+    /// Group findings by this label of the object (or of its namespace), besides by namespace
+    #[arg(long, value_name = "KEY", default_value = "team")]
+    pub group_by_label: String,
 }
 
 pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
@@ -62,7 +56,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             today: workspace::today()?,
             options: &BuildOptions {
                 environments: (!args.envs.is_empty()).then(|| args.envs.clone()),
-                targets: Some(vec![guardrailc_compiler::emit::Target::Vap]),
+                targets: None,
                 kube_version: None,
             },
         });
@@ -79,92 +73,36 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     let compiled = load_compiled(policies, &artifacts)
         .map_err(|e| CliError::Internal(format!("an engine refused an emitted artifact: {e}")))?;
     let catalog = SchemaCatalog(&workspace.schema);
+    // Kept alive until the end: standard input spooled for the two passes.
+    let mut spooled = Vec::new();
+    let mut inputs: Vec<(String, PathBuf)> = Vec::new();
+    for name in &args.manifests {
+        if name == "-" {
+            let spool = spool_stdin()?;
+            inputs.push(("<stdin>".to_string(), spool.path().to_path_buf()));
+            spooled.push(spool);
+        } else {
+            inputs.push((name.clone(), PathBuf::from(name)));
+        }
+    }
+    let namespaces = read_namespaces(&inputs).map_err(CliError::User)?;
+    let group_by_label = args.group_by_label.as_str();
 
-    let (texts_in, texts_out) = mpsc::sync_channel::<(String, ObjectText)>(QUEUE);
-    let texts_out = std::sync::Mutex::new(texts_out);
-    let (results_in, results_out) = mpsc::channel::<Checked>();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut objects = 0usize;
-    let mut skipped = 0usize;
-    let mut findings = Vec::new();
-    let mut problems = Vec::new();
-    std::thread::scope(|scope| -> Result<(), CliError> {
-        for _ in 0..workers {
-            let results_in = results_in.clone();
-            let (texts_out, compiled, catalog) = (&texts_out, &compiled, &catalog);
-            scope.spawn(move || loop {
-                let next = texts_out
-                    .lock()
-                    .map_err(|_| ())
-                    .and_then(|receiver| receiver.recv().map_err(|_| ()));
-                let Ok((file, text)) = next else { break };
-                let checked = match text.parse() {
-                    Ok(values) => {
-                        let mut found = Vec::new();
-                        let mut any_skipped = false;
-                        let mut errors = Vec::new();
-                        for value in values {
-                            let check = check_object(compiled, value, &file, text.line, catalog);
-                            found.extend(check.findings);
-                            any_skipped |= check.skipped;
-                            errors.extend(check.errors);
-                        }
-                        Checked::Object {
-                            findings: found,
-                            skipped: any_skipped,
-                            errors,
-                        }
-                    }
-                    Err(error) => Checked::Malformed(format!("{file}: {error}")),
-                };
-                if results_in.send(checked).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(results_in);
-        let reader = scope.spawn(move || -> Result<(), CliError> {
-            for name in &args.manifests {
-                let input: Box<dyn BufRead> = if name == "-" {
-                    Box::new(BufReader::new(std::io::stdin()))
-                } else {
-                    let file = std::fs::File::open(name)
-                        .map_err(|e| CliError::User(format!("cannot read `{name}`: {e}")))?;
-                    Box::new(BufReader::new(file))
-                };
-                let shown = if name == "-" {
-                    "<stdin>"
-                } else {
-                    name.as_str()
-                };
-                for text in ObjectTexts::new(input) {
-                    let text = text.map_err(|e| CliError::User(format!("{shown}: {e}")))?;
-                    if texts_in.send((shown.to_string(), text)).is_err() {
-                        return Ok(());
-                    }
-                }
-            }
-            Ok(())
-        });
-        for checked in results_out {
-            match checked {
-                Checked::Object {
-                    findings: found,
-                    skipped: was_skipped,
-                    errors,
-                } => {
-                    objects += 1;
-                    skipped += usize::from(was_skipped);
-                    findings.extend(found);
-                    problems.extend(errors);
-                }
-                Checked::Malformed(error) => problems.push(error),
-            }
-        }
-        reader
-            .join()
-            .map_err(|_| CliError::Internal("the manifest reader panicked".into()))?
-    })?;
+    let CheckRun {
+        objects,
+        skipped,
+        mut findings,
+        problems,
+    } = check_manifests(
+        &inputs,
+        &compiled,
+        &namespaces,
+        &args.group_by_label,
+        &catalog,
+        workers,
+    )
+    .map_err(CliError::User)?;
     findings.sort_by(|a, b| {
         (&a.file, a.line, &a.env, &a.guardrail, &a.message).cmp(&(
             &b.file,
@@ -175,14 +113,35 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         ))
     });
 
+    drop(spooled);
+    let by_namespace = group_findings(&findings, |f| f.namespace.as_deref());
+    let by_label = group_findings(&findings, |f| f.owner.as_deref());
+    // The admission targets of the build: a finding missing one of them is a disagreement
+    // worth showing.
+    let mut admission_targets: Vec<Target> = compiled
+        .iter()
+        .flat_map(|c| c.targets())
+        .filter(|t| *t != Target::Opa)
+        .collect();
+    admission_targets.sort_by_key(|t| t.as_str());
+    admission_targets.dedup();
     let mut stdout = std::io::stdout().lock();
     let write_error = |e: std::io::Error| CliError::Internal(format!("cannot write: {e}"));
     match args.format {
         CheckFormat::Human => {
             for finding in &findings {
+                let partial = admission_targets
+                    .iter()
+                    .any(|t| !finding.targets.contains(t));
+                let only = if partial {
+                    let names: Vec<&str> = finding.targets.iter().map(|t| t.as_str()).collect();
+                    format!(" (only on {})", names.join(", "))
+                } else {
+                    String::new()
+                };
                 writeln!(
                     stdout,
-                    "{:<6} {:<10} {:<30} {}:{} {}: {}",
+                    "{:<6} {:<10} {:<30} {}:{} {}: {}{only}",
                     finding.verdict.as_str(),
                     finding.env,
                     finding.guardrail,
@@ -192,6 +151,24 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                     finding.message
                 )
                 .map_err(write_error)?;
+            }
+            if !findings.is_empty() {
+                for (title, groups, none) in [
+                    ("namespace", &by_namespace, "(cluster-scoped)"),
+                    (group_by_label, &by_label, "(no label)"),
+                ] {
+                    writeln!(stdout, "findings by {title}:").map_err(write_error)?;
+                    for (key, group) in groups {
+                        writeln!(
+                            stdout,
+                            "  {:<30} {} findings, {} denied",
+                            key.as_deref().unwrap_or(none),
+                            group.findings,
+                            group.denied
+                        )
+                        .map_err(write_error)?;
+                    }
+                }
             }
             let denied = findings
                 .iter()
@@ -208,6 +185,14 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             let report = serde_json::json!({
                 "objects": objects,
                 "skipped": skipped,
+                "namespaces": namespaces.len(),
+                "groups": {
+                    "namespace": json_groups(&by_namespace, "namespace"),
+                    "label": {
+                        "key": group_by_label,
+                        "groups": json_groups(&by_label, "value"),
+                    },
+                },
                 "findings": findings.iter().map(json_finding).collect::<Vec<_>>(),
                 "errors": problems,
             });
@@ -226,4 +211,13 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Copies standard input to a temporary file, which lives as long as the handle.
+fn spool_stdin() -> Result<tempfile::NamedTempFile, CliError> {
+    let mut spool = tempfile::NamedTempFile::new()
+        .map_err(|e| CliError::Internal(format!("cannot create a temporary file: {e}")))?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut spool)
+        .map_err(|e| CliError::User(format!("cannot read standard input: {e}")))?;
+    Ok(spool)
 }

@@ -10,10 +10,13 @@ use guardrailc_compiler::{render, Code};
 use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
 use guardrailc_testkit::coverage;
 use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
+use guardrailc_testkit::property::{self, run_property, PropertyConfig, PropertyResult};
 use guardrailc_testkit::reports::{self, TestKind, TestRecord};
 use guardrailc_testkit::runner::{run_case, CaseResult};
 use guardrailc_testkit::snapshots::compare_snapshots;
 use guardrailc_testkit::SchemaCatalog;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -46,6 +49,12 @@ pub struct TestArgs {
     /// passing denied case
     #[arg(long, value_name = "PERCENT")]
     pub min_coverage: Option<f64>,
+    /// Generated requests per guardrail and environment in property mode (0: no property run)
+    #[arg(long, value_name = "N", default_value_t = property::DEFAULT_OBJECTS)]
+    pub fuzz: u32,
+    /// Seed of the property run's random stream (default: a fresh one, printed in the report)
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
 }
 
 pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
@@ -110,7 +119,16 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
         }
     };
 
-    let mut progress = Progress::new(count_runs(&fixtures, &compiled, &selected), color);
+    let property_runs = if args.fuzz > 0 {
+        compiled.iter().filter(|c| selected(c)).count()
+    } else {
+        0
+    };
+    let progress = Progress::new(
+        count_runs(&fixtures, &compiled, &selected) + property_runs * args.fuzz as usize,
+        color,
+    );
+    progress.stage("cases");
     let mut cases = Vec::new();
     for file in &fixtures {
         for case in &file.cases {
@@ -124,14 +142,30 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
             }
         }
     }
+
+    let seed = args.seed.unwrap_or_else(fresh_seed);
+    let mut properties = Vec::new();
+    if args.fuzz > 0 {
+        progress.stage("generated requests");
+        for guardrail in compiled.iter().filter(|c| selected(c)) {
+            properties.push(run_property(
+                guardrail,
+                &workspace.schema,
+                &catalog,
+                PropertyConfig {
+                    objects: args.fuzz,
+                    seed,
+                },
+                &|| progress.advance(),
+            ));
+        }
+    }
     progress.finish();
 
     let mut records: Vec<TestRecord> = cases.iter().map(case_record).collect();
+    records.extend(properties.iter().map(property_record));
     records.extend(snapshot_records(&args, &artifacts)?);
-    let mut guardrails: Vec<String> = compiled.iter().map(|c| c.policy.id.clone()).collect();
-    guardrails.sort();
-    guardrails.dedup();
-    let coverage = coverage::coverage(&guardrails, &cases);
+    let coverage = coverage::coverage(&compiled, &cases);
     let percent = coverage::covered_percent(&coverage);
     if let Some(minimum) = args.min_coverage {
         records.push(TestRecord {
@@ -164,13 +198,37 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
                     uncovered.guardrail
                 );
             }
+            for guardrail in &coverage {
+                for rule in guardrail.unfired_rules() {
+                    println!(
+                        "coverage: rule {} (line {}) of `{}` fired in no case",
+                        rule.index, rule.line, guardrail.guardrail
+                    );
+                }
+            }
             println!(
                 "coverage: {percent:.0}% of guardrails have both an allowed and a denied case"
             );
+            if args.fuzz > 0 {
+                println!(
+                    "property: {} generated requests per guardrail and environment, seed {seed}",
+                    args.fuzz
+                );
+            }
             print_human(&records, color, started.elapsed())
         }
         Format::Json => {
             let details = serde_json::json!({
+                "property": {
+                    "objects": args.fuzz,
+                    "seed": seed,
+                    "runs": properties.iter().map(|p| serde_json::json!({
+                        "guardrail": p.guardrail,
+                        "env": p.env,
+                        "evaluated": p.evaluated,
+                        "violating": p.violating,
+                    })).collect::<Vec<_>>(),
+                },
                 "coverage": {
                     "percent": percent,
                     "guardrails": coverage.iter().map(|c| serde_json::json!({
@@ -178,6 +236,11 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
                         "allowed": c.allowed,
                         "denied": c.denied,
                         "covered": c.is_covered(),
+                        "rules": c.rules.iter().map(|r| serde_json::json!({
+                            "rule": r.index,
+                            "line": r.line,
+                            "fired": r.fired,
+                        })).collect::<Vec<_>>(),
                     })).collect::<Vec<_>>(),
                 }
             });
@@ -283,6 +346,25 @@ fn count_runs(
                 .count()
         })
         .sum()
+}
+
+/// A seed for a run that was given none: the clock's nanoseconds, enough to vary runs.
+fn fresh_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos() as u64)
+}
+
+fn property_record(result: &PropertyResult) -> TestRecord {
+    TestRecord {
+        kind: TestKind::Property,
+        name: format!("{} generated requests", result.evaluated),
+        guardrail: Some(result.guardrail.clone()),
+        env: Some(result.env.clone()),
+        file: None,
+        line: None,
+        failures: result.failures.clone(),
+    }
 }
 
 fn case_record(result: &CaseResult) -> TestRecord {
@@ -427,47 +509,44 @@ fn print_human(records: &[TestRecord], color: bool, elapsed: Duration) {
     let _ = writeln!(stdout, "{}", reports::summary_line(records));
 }
 
-/// A progress line on standard error, shown only on a terminal and only once a run has
-/// taken more than a second (short runs stay quiet).
+/// A progress bar on standard error (indicatif), drawn only on a terminal and only once a
+/// run has taken more than a second (short runs stay quiet). One step is a case run or a
+/// generated request.
 struct Progress {
-    total: usize,
-    done: usize,
+    bar: ProgressBar,
     started: Instant,
-    enabled: bool,
-    shown: bool,
+    terminal: bool,
+    shown: Cell<bool>,
 }
 
 impl Progress {
     fn new(total: usize, terminal: bool) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
+        if let Ok(style) = ProgressStyle::with_template("[{bar:30}] {pos}/{len} {msg} ({eta})") {
+            bar.set_style(style.progress_chars("#>-"));
+        }
         Progress {
-            total,
-            done: 0,
+            bar,
             started: Instant::now(),
-            enabled: terminal,
-            shown: false,
+            terminal,
+            shown: Cell::new(false),
         }
     }
 
-    fn advance(&mut self) {
-        self.done += 1;
-        if !self.enabled || self.started.elapsed() < Duration::from_secs(1) {
-            return;
-        }
-        const WIDTH: usize = 30;
-        let filled = (self.done * WIDTH).checked_div(self.total).unwrap_or(WIDTH);
-        eprint!(
-            "\r[{}{}] {}/{} cases",
-            "#".repeat(filled),
-            " ".repeat(WIDTH - filled.min(WIDTH)),
-            self.done,
-            self.total
-        );
-        self.shown = true;
+    /// What the steps are now: `cases`, then `generated requests`.
+    fn stage(&self, what: &'static str) {
+        self.bar.set_message(what);
     }
 
-    fn finish(&mut self) {
-        if self.shown {
-            eprint!("\r{}\r", " ".repeat(60));
+    fn advance(&self) {
+        self.bar.inc(1);
+        if self.terminal && !self.shown.get() && self.started.elapsed() >= Duration::from_secs(1) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown.set(true);
         }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
     }
 }

@@ -35,6 +35,7 @@ mod tests {
             violated: true,
             messages: vec![message.to_string()],
             errors: Vec::new(),
+            rules: Vec::new(),
         }
     }
 

@@ -15,7 +15,8 @@ pub struct CompiledGuardrail {
     pub opa: Option<OpaPolicy>,
 }
 
-/// The outcomes of one case on every target, in `Target::ALL` order.
+/// The outcomes of one case on every target, in `Target::ALL` order; the plain OPA target
+/// only where it is comparable.
 #[derive(Clone, Debug)]
 pub struct Evaluation {
     pub outcomes: Vec<(Target, Outcome)>,
@@ -58,7 +59,7 @@ impl CompiledGuardrail {
         targets
     }
 
-    /// Evaluates `case` on every target.
+    /// Evaluates `case` on every target (the plain OPA package only where comparable).
     pub fn evaluate(
         &self,
         case: &AdmissionCase,
@@ -67,15 +68,18 @@ impl CompiledGuardrail {
         let mut outcomes = Vec::with_capacity(3);
         let mut opa_comparable = false;
         if let Some(vap) = &self.vap {
-            outcomes.push((Target::Vap, vap.evaluate(case, catalog)?));
+            let (outcome, in_scope) = vap.evaluate_in_scope(case, catalog)?;
+            outcomes.push((Target::Vap, outcome));
             let reads = self.policy.reads;
-            opa_comparable = !(reads.old_object || reads.namespace || reads.request)
-                && vap.in_scope(case, catalog)?;
+            opa_comparable = !(reads.old_object || reads.namespace || reads.request) && in_scope;
         }
         if let Some(gatekeeper) = &self.gatekeeper {
             outcomes.push((Target::Gatekeeper, gatekeeper.evaluate(case, catalog)?));
         }
-        if let Some(opa) = &self.opa {
+        // The plain OPA package is evaluated only where it is compared: elsewhere its
+        // outcome says nothing about the admission targets, and skipping it saves the most
+        // expensive evaluation on every request out of scope.
+        if let Some(opa) = self.opa.as_ref().filter(|_| opa_comparable) {
             outcomes.push((Target::Opa, opa.evaluate(case)?));
         }
         Ok(Evaluation {

@@ -12,6 +12,7 @@ pub mod label_selector;
 pub mod manifest_check;
 pub mod manifests;
 pub mod outcome;
+pub mod property;
 pub mod rego;
 pub mod reports;
 pub mod runner;

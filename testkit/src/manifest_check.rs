@@ -1,24 +1,43 @@
 //! Detective mode: a project's compiled guardrails evaluated on existing manifests, each
-//! object as if it were being created, with the VAP engine (what the API server would
-//! decide). Findings render as JSON or SARIF 2.1.0.
+//! object as if it were being created, on every target the project builds (the admission
+//! targets apply their match; plain OPA joins where it is comparable, as in fixtures).
+//! Namespaced objects are checked in their Namespace from the same manifests when there is
+//! one, so namespace selectors and rules see its labels. Findings render as JSON or SARIF
+//! 2.1.0 and group by namespace and by an owner label.
 
 use crate::case::{AdmissionCase, Operation, ResourceCatalog, UserInfo};
 use crate::compiled::CompiledGuardrail;
 use crate::fixtures::namespace_kubernetes_creates;
+use crate::manifests::{ObjectText, ObjectTexts};
 use crate::outcome::Verdict;
-use serde_json::{json, Value};
+use guardrailc_compiler::emit::Target;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::sync::{mpsc, Mutex};
 
-/// One violation of one guardrail by one object in one environment.
+/// Object texts waiting for a worker; bounds memory whatever the input size.
+const QUEUE: usize = 256;
+
+/// One violation of one guardrail by one object in one environment, with the targets that
+/// found it (all of them unless the targets disagree).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub file: String,
     pub line: usize,
     /// `Kind namespace/name` or `Kind name`.
     pub object: String,
+    /// The object's namespace; `None` for cluster-scoped objects.
+    pub namespace: Option<String>,
+    /// The value of the grouping label on the object, or else on its namespace.
+    pub owner: Option<String>,
     pub guardrail: String,
     pub env: String,
+    /// The environment's enforcement of the guardrail.
     pub verdict: Verdict,
     pub message: String,
+    pub targets: Vec<Target>,
 }
 
 /// What checking one object found.
@@ -31,18 +50,87 @@ pub struct ObjectCheck {
     pub errors: Vec<String>,
 }
 
-/// Evaluates every compiled guardrail on `object`, as a CREATE of it into a namespace
-/// that carries only the label Kubernetes gives every namespace.
+/// The Namespace objects of the manifests, by name, reduced to what policies read of them
+/// (name and labels), so an export of many namespaces stays small.
+#[derive(Clone, Debug, Default)]
+pub struct Namespaces {
+    by_name: HashMap<String, Value>,
+}
+
+impl Namespaces {
+    /// Keeps `object` if it is a Namespace.
+    pub fn add(&mut self, object: &Value) {
+        let is_namespace = object.get("kind").and_then(Value::as_str) == Some("Namespace")
+            && object.get("apiVersion").and_then(Value::as_str) == Some("v1");
+        let Some(name) = object.pointer("/metadata/name").and_then(Value::as_str) else {
+            return;
+        };
+        if !is_namespace {
+            return;
+        }
+        let mut labels = object
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        // The API server sets this label on every namespace.
+        labels.insert("kubernetes.io/metadata.name".into(), json!(name));
+        self.by_name.insert(
+            name.to_string(),
+            json!({
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": name, "labels": labels},
+            }),
+        );
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// Whether `text` may hold a Namespace, so a first pass parses only those texts.
+    pub fn may_hold_namespace(text: &str) -> bool {
+        text.contains("Namespace")
+    }
+}
+
+/// Evaluates every compiled guardrail on `object`, as a CREATE of it into its namespace: the
+/// Namespace of the manifests when they have one, else the namespace Kubernetes creates
+/// (with only its name label). `group_by_label` names the owner label of findings.
 pub fn check_object(
     compiled: &[CompiledGuardrail],
     object: Value,
-    file: &str,
-    line: usize,
+    place: (&str, usize),
+    namespaces: &Namespaces,
+    group_by_label: &str,
     catalog: &dyn ResourceCatalog,
 ) -> ObjectCheck {
+    let (file, line) = place;
     let mut check = ObjectCheck::default();
     let described = describe(&object);
-    let namespace_object = namespace_kubernetes_creates(Some(&object), catalog);
+    let created = namespace_kubernetes_creates(Some(&object), catalog);
+    let namespace_name = created
+        .as_ref()
+        .and_then(|ns| ns.pointer("/metadata/name"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let namespace_object = match &namespace_name {
+        Some(name) => namespaces.by_name.get(name).cloned().or(created),
+        None => None,
+    };
+    let label = |value: Option<&Value>| {
+        value
+            .and_then(|v| v.pointer("/metadata/labels"))
+            .and_then(|labels| labels.get(group_by_label))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let owner = label(Some(&object)).or_else(|| label(namespace_object.as_ref()));
     let case = AdmissionCase {
         operation: Operation::Create,
         object: Some(object),
@@ -54,35 +142,217 @@ pub fn check_object(
         },
     };
     for guardrail in compiled {
-        let Some(vap) = &guardrail.vap else { continue };
-        match vap.evaluate(&case, catalog) {
-            Ok(outcome) => {
-                check.errors.extend(outcome.errors.iter().map(|e| {
-                    format!(
-                        "{file}:{line}: `{}` in `{}`: {e}",
-                        guardrail.policy.id, guardrail.policy.env
-                    )
-                }));
-                check
-                    .findings
-                    .extend(outcome.messages.into_iter().map(|message| Finding {
-                        file: file.to_string(),
-                        line,
-                        object: described.clone(),
-                        guardrail: guardrail.policy.id.clone(),
-                        env: guardrail.policy.env.clone(),
-                        verdict: outcome.verdict,
-                        message,
-                    }));
-            }
+        let evaluation = match guardrail.evaluate(&case, catalog) {
+            Ok(evaluation) => evaluation,
             Err(_) => {
                 // Every guardrail sees the same kind: unknown to one is unknown to all.
                 check.skipped = true;
                 return check;
             }
+        };
+        // Message → targets that yielded it, in message order of first appearance.
+        let mut found: Vec<(String, Vec<Target>)> = Vec::new();
+        for (target, outcome) in &evaluation.outcomes {
+            if *target == Target::Opa && !evaluation.opa_comparable {
+                continue;
+            }
+            check.errors.extend(outcome.errors.iter().map(|e| {
+                format!(
+                    "{file}:{line}: `{}` in `{}` on `{}`: {e}",
+                    guardrail.policy.id,
+                    guardrail.policy.env,
+                    target.as_str()
+                )
+            }));
+            let mut messages = outcome.messages.clone();
+            messages.dedup();
+            for message in messages {
+                match found.iter_mut().find(|(m, _)| *m == message) {
+                    Some((_, targets)) if !targets.contains(target) => targets.push(*target),
+                    Some(_) => {}
+                    None => found.push((message, vec![*target])),
+                }
+            }
         }
+        check
+            .findings
+            .extend(found.into_iter().map(|(message, targets)| Finding {
+                file: file.to_string(),
+                line,
+                object: described.clone(),
+                namespace: namespace_name.clone(),
+                owner: owner.clone(),
+                guardrail: guardrail.policy.id.clone(),
+                env: guardrail.policy.env.clone(),
+                verdict: guardrail.enforcement(),
+                message,
+                targets,
+            }));
     }
     check
+}
+
+/// What checking a set of manifest files found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckRun {
+    /// Object texts read (a `List` document's items each count once).
+    pub objects: usize,
+    /// Objects of kinds the catalog does not know.
+    pub skipped: usize,
+    /// Unsorted: in the order the workers finished.
+    pub findings: Vec<Finding>,
+    /// Malformed objects and evaluation errors, with their place.
+    pub problems: Vec<String>,
+}
+
+/// What a worker sends back for one object text.
+enum Checked {
+    Object(ObjectCheck),
+    Malformed(String),
+}
+
+/// The first pass: the Namespace objects of every input (`(shown name, path)`). Texts that
+/// cannot hold one are not parsed, and problems are left to the second pass to report.
+pub fn read_namespaces(inputs: &[(String, PathBuf)]) -> Result<Namespaces, String> {
+    let mut namespaces = Namespaces::default();
+    for (shown, path) in inputs {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+        for text in ObjectTexts::new(BufReader::new(file)).map_while(Result::ok) {
+            if !Namespaces::may_hold_namespace(&text.text) {
+                continue;
+            }
+            for object in text.parse().into_iter().flatten() {
+                namespaces.add(&object);
+            }
+        }
+    }
+    Ok(namespaces)
+}
+
+/// The second pass: every object of `inputs`, streamed from the files line by line through
+/// a bounded queue to `workers` threads that parse and check it. Only the findings are
+/// kept, so memory does not grow with the input. The error is an unreadable input.
+pub fn check_manifests(
+    inputs: &[(String, PathBuf)],
+    compiled: &[CompiledGuardrail],
+    namespaces: &Namespaces,
+    group_by_label: &str,
+    catalog: &(dyn ResourceCatalog + Sync),
+    workers: usize,
+) -> Result<CheckRun, String> {
+    let (texts_in, texts_out) = mpsc::sync_channel::<(&str, ObjectText)>(QUEUE);
+    let texts_out = Mutex::new(texts_out);
+    let (results_in, results_out) = mpsc::channel::<Checked>();
+    let mut run = CheckRun::default();
+    std::thread::scope(|scope| -> Result<(), String> {
+        for _ in 0..workers.max(1) {
+            let results_in = results_in.clone();
+            let texts_out = &texts_out;
+            scope.spawn(move || loop {
+                let next = texts_out
+                    .lock()
+                    .map_err(|_| ())
+                    .and_then(|receiver| receiver.recv().map_err(|_| ()));
+                let Ok((file, text)) = next else { break };
+                let checked = match text.parse() {
+                    Ok(values) => {
+                        let mut merged = ObjectCheck::default();
+                        for value in values {
+                            let check = check_object(
+                                compiled,
+                                value,
+                                (file, text.line),
+                                namespaces,
+                                group_by_label,
+                                catalog,
+                            );
+                            merged.findings.extend(check.findings);
+                            merged.skipped |= check.skipped;
+                            merged.errors.extend(check.errors);
+                        }
+                        Checked::Object(merged)
+                    }
+                    Err(error) => Checked::Malformed(format!("{file}: {error}")),
+                };
+                if results_in.send(checked).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(results_in);
+        let reader = scope.spawn(move || -> Result<(), String> {
+            for (shown, path) in inputs {
+                let file =
+                    std::fs::File::open(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+                for text in ObjectTexts::new(BufReader::new(file)) {
+                    let text = text.map_err(|e| format!("{shown}: {e}"))?;
+                    if texts_in.send((shown.as_str(), text)).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(())
+        });
+        for checked in results_out {
+            match checked {
+                Checked::Object(check) => {
+                    run.objects += 1;
+                    run.skipped += usize::from(check.skipped);
+                    run.findings.extend(check.findings);
+                    run.problems.extend(check.errors);
+                }
+                Checked::Malformed(error) => run.problems.push(error),
+            }
+        }
+        reader
+            .join()
+            .map_err(|_| "the manifest reader panicked".to_string())?
+    })?;
+    Ok(run)
+}
+
+/// Findings counted by a key: total and denied, sorted by key (`None`, the findings
+/// without one, last).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Group {
+    pub findings: usize,
+    pub denied: usize,
+}
+
+/// Counts `findings` by the key `key_of` gives.
+pub fn group_findings(
+    findings: &[Finding],
+    key_of: impl Fn(&Finding) -> Option<&str>,
+) -> Vec<(Option<String>, Group)> {
+    let mut groups: BTreeMap<(bool, String), Group> = BTreeMap::new();
+    for finding in findings {
+        let key = key_of(finding);
+        let group = groups
+            .entry((key.is_none(), key.unwrap_or_default().to_string()))
+            .or_default();
+        group.findings += 1;
+        group.denied += usize::from(finding.verdict == Verdict::Deny);
+    }
+    groups
+        .into_iter()
+        .map(|((none, key), group)| ((!none).then_some(key), group))
+        .collect()
+}
+
+/// The groups as JSON: `[{KEY_NAME, findings, denied}]`, `null` for findings without a key.
+pub fn json_groups(groups: &[(Option<String>, Group)], key_name: &str) -> Value {
+    Value::Array(
+        groups
+            .iter()
+            .map(|(key, group)| {
+                let mut entry = Map::new();
+                entry.insert(key_name.to_string(), json!(key));
+                entry.insert("findings".into(), json!(group.findings));
+                entry.insert("denied".into(), json!(group.denied));
+                Value::Object(entry)
+            })
+            .collect(),
+    )
 }
 
 fn describe(object: &Value) -> String {
@@ -129,7 +399,12 @@ pub fn sarif_report(findings: &[Finding], compiled: &[CompiledGuardrail]) -> Val
                     "artifactLocation": {"uri": f.file},
                     "region": {"startLine": f.line},
                 }}],
-                "properties": {"environment": f.env, "verdict": f.verdict.as_str(), "object": f.object},
+                "properties": {
+                    "environment": f.env,
+                    "verdict": f.verdict.as_str(),
+                    "object": f.object,
+                    "targets": f.targets.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                },
             })).collect::<Vec<_>>(),
         }],
     })
@@ -145,5 +420,8 @@ pub fn json_finding(finding: &Finding) -> Value {
         "env": finding.env,
         "verdict": finding.verdict.as_str(),
         "message": finding.message,
+        "namespace": finding.namespace,
+        "owner": finding.owner,
+        "targets": finding.targets.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
     })
 }

@@ -43,6 +43,10 @@ pub struct Outcome {
     /// Evaluation errors. They never count as violations; the verdict says what the failure
     /// policy made of them.
     pub errors: Vec<String>,
+    /// The guardrail rules (`ir::Rule::index`, 1-based) that yielded a violation, sorted, when
+    /// the target says: VAP by its `rule_N` variables, Gatekeeper by `details.rule`. Plain
+    /// OPA does not. Coverage reads it; the comparison does not.
+    pub rules: Vec<usize>,
 }
 
 impl Outcome {
@@ -53,6 +57,7 @@ impl Outcome {
             violated: false,
             messages: Vec::new(),
             errors: Vec::new(),
+            rules: Vec::new(),
         }
     }
 }
@@ -160,6 +165,7 @@ mod tests {
             violated,
             messages: messages.iter().map(|m| m.to_string()).collect(),
             errors: Vec::new(),
+            rules: Vec::new(),
         }
     }
 

@@ -197,9 +197,10 @@ fn object_selector_skips_labelled_objects() {
 }
 
 #[test]
-fn vap_object_selector_also_matches_the_old_object() {
+fn object_and_label_selectors_also_match_the_old_object() {
     // Adding the skip label in an UPDATE: the old object still matches the selector, so the
-    // API server evaluates the policy; Gatekeeper's labelSelector reads only the new object.
+    // API server evaluates the policy; so does Gatekeeper, whose matcher tries the object and
+    // then the old object (open-policy-agent/gatekeeper, pkg/target/matcher.go, `matchAny`).
     let containers = json!([{"name": "app", "image": "nginx"}]);
     let mut case = create(
         pod(
@@ -216,7 +217,18 @@ fn vap_object_selector_also_matches_the_old_object() {
     let gatekeeper_outcome = gatekeeper("no-latest-tag")
         .evaluate(&case, &catalog)
         .unwrap();
-    assert_eq!(gatekeeper_outcome, Outcome::allowed());
+    assert_eq!(gatekeeper_outcome.verdict, Verdict::Deny);
+    assert_eq!(gatekeeper_outcome.messages, vap_outcome.messages);
+    // Neither object matching is out of scope for both.
+    case.old_object = case.object.clone();
+    assert_eq!(
+        vap("no-latest-tag").evaluate(&case, &catalog),
+        Ok(Outcome::allowed())
+    );
+    assert_eq!(
+        gatekeeper("no-latest-tag").evaluate(&case, &catalog),
+        Ok(Outcome::allowed())
+    );
 }
 
 #[test]

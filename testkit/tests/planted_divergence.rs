@@ -9,6 +9,7 @@ use guardrailc_compiler::schema::Schema;
 use guardrailc_compiler::SourceId;
 use guardrailc_testkit::compiled::load_compiled;
 use guardrailc_testkit::fixtures::{parse_fixture, ProjectFacts};
+use guardrailc_testkit::property::{run_property, PropertyConfig, PropertyResult};
 use guardrailc_testkit::runner::run_fixtures;
 use guardrailc_testkit::SchemaCatalog;
 use std::path::{Path, PathBuf};
@@ -129,4 +130,105 @@ fn an_altered_cel_condition_is_a_disagreement() {
             .any(|f| f.starts_with("`vap`: messages differ")),
         "{failures:#?}"
     );
+}
+
+fn property_run(
+    policies: Vec<ir::Policy>,
+    artifacts: &[Artifact],
+    env: &str,
+    guardrail: &str,
+    objects: u32,
+) -> PropertyResult {
+    let compiled = load_compiled(policies, artifacts).unwrap();
+    let guardrail = compiled
+        .iter()
+        .find(|c| c.policy.id == guardrail && c.policy.env == env)
+        .unwrap();
+    let catalog = SchemaCatalog(Schema::builtin());
+    run_property(
+        guardrail,
+        Schema::builtin(),
+        &catalog,
+        PropertyConfig { objects, seed: 7 },
+        &|| {},
+    )
+}
+
+#[test]
+fn property_mode_passes_on_every_unaltered_quickstart_guardrail() {
+    let (policies, artifacts) = build_quickstart();
+    let compiled = load_compiled(policies, &artifacts).unwrap();
+    let catalog = SchemaCatalog(Schema::builtin());
+    for guardrail in &compiled {
+        let result = run_property(
+            guardrail,
+            Schema::builtin(),
+            &catalog,
+            PropertyConfig {
+                objects: 64,
+                seed: 11,
+            },
+            &|| {},
+        );
+        assert!(
+            result.passed(),
+            "{} [{}]: {:#?}",
+            result.guardrail,
+            result.env,
+            result.failures
+        );
+        assert!(result.evaluated >= 64, "{result:?}");
+    }
+}
+
+#[test]
+fn property_mode_finds_an_altered_cel_condition_and_shrinks_it() {
+    let (policies, mut artifacts) = build_quickstart();
+    let policy = artifacts
+        .iter_mut()
+        .find(|a| a.path == "prod/vap/no-host-ports.policy.yaml")
+        .unwrap();
+    let altered = policy
+        .contents
+        .replace("p.hostPort > 0", "p.hostPort > 8080");
+    assert_ne!(altered, policy.contents, "the planted change applies");
+    policy.contents = altered;
+
+    let result = property_run(policies, &artifacts, "prod", "no-host-ports", 256);
+    assert!(!result.passed(), "the divergence went unnoticed");
+    let report = &result.failures[0];
+    assert!(
+        report.contains("`vap` and `gatekeeper` disagree"),
+        "{report}"
+    );
+    assert!(report.contains("reproduce with `--seed 7`"), "{report}");
+    // Shrunk: one port in all the containers, with the smallest host port the two sides
+    // judge differently (the pool tries 0 first, which both allow).
+    let case = result
+        .counterexample
+        .expect("a failing run keeps its request");
+    let subject = case.object.as_ref().or(case.old_object.as_ref()).unwrap();
+    let text = subject.to_string();
+    assert_eq!(text.matches("hostPort").count(), 1, "{text}");
+    assert!(text.contains("\"hostPort\":1"), "{text}");
+    assert!(report.contains("hostPort: 1"), "{report}");
+}
+
+#[test]
+fn property_mode_finds_an_altered_rego_message() {
+    let (policies, mut artifacts) = build_quickstart();
+    let template = artifacts
+        .iter_mut()
+        .find(|a| a.path == "dev/gatekeeper/no-latest-tag.template.yaml")
+        .unwrap();
+    let altered = template
+        .contents
+        .replace("which is not pinned", "which is unpinned");
+    assert_ne!(altered, template.contents, "the planted change applies");
+    template.contents = altered;
+
+    let result = property_run(policies, &artifacts, "dev", "no-latest-tag", 256);
+    let report = result.failures.first().expect("the divergence is found");
+    assert!(report.contains("which is unpinned"), "{report}");
+    assert!(report.contains("minimal request (seed 7"), "{report}");
 }

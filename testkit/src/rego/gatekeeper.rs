@@ -87,10 +87,23 @@ impl GatekeeperPolicy {
             .as_ref()
             .or(case.old_object.as_ref())
             .ok_or_else(|| CaseError("the case has neither an object nor an old object".into()))?;
-        let in_scope = self
-            .matcher
-            .matches(object, &facts, case.namespace_object.as_ref())
-            .map_err(CaseError)?;
+        // Gatekeeper's matcher tries the object, then the old object, and the constraint
+        // applies when either matches (pkg/target/matcher.go, `matchAny`): an UPDATE that
+        // adds an excluding label is still reviewed, as VAP's objectSelector does.
+        let mut in_scope = false;
+        for candidate in [Some(object), case.old_object.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if self
+                .matcher
+                .matches(candidate, &facts, case.namespace_object.as_ref())
+                .map_err(CaseError)?
+            {
+                in_scope = true;
+                break;
+            }
+        }
         if !in_scope {
             return Ok(Outcome::allowed());
         }
@@ -106,17 +119,26 @@ impl GatekeeperPolicy {
             Err(error) => return Ok(failed(error)),
         };
         let mut messages = Vec::new();
+        let mut rules = Vec::new();
         for violation in &violations {
-            let message = violation
-                .as_object()
-                .ok()
+            let fields = violation.as_object().ok();
+            let message = fields
                 .and_then(|fields| fields.get(&regorus::Value::from("msg")))
                 .and_then(|msg| msg.as_string().ok());
             match message {
                 Some(msg) => messages.push(msg.to_string()),
                 None => return Ok(failed("a violation has no string `msg`".to_string())),
             }
+            // guardrailc's templates say which rule yielded the violation; others may not.
+            let rule = fields
+                .and_then(|fields| fields.get(&regorus::Value::from("details")))
+                .and_then(|details| details.as_object().ok())
+                .and_then(|details| details.get(&regorus::Value::from("rule")))
+                .and_then(|rule| rule.as_u64().ok());
+            rules.extend(rule.and_then(|rule| usize::try_from(rule).ok()));
         }
+        rules.sort_unstable();
+        rules.dedup();
         Ok(Outcome {
             verdict: if messages.is_empty() {
                 Verdict::Allow
@@ -126,6 +148,7 @@ impl GatekeeperPolicy {
             violated: !messages.is_empty(),
             messages,
             errors: Vec::new(),
+            rules,
         })
     }
 }

@@ -43,6 +43,7 @@ impl OpaPolicy {
             violated: !messages.is_empty(),
             messages,
             errors: Vec::new(),
+            rules: Vec::new(),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The names a VAP expression sees, bound as the API server binds them: `object`,
-//! `oldObject`, `request`, `namespaceObject`, `params`, and `variables`, each variable
-//! evaluated lazily and at most once per request.
+//! `oldObject`, `request`, `namespaceObject`, `params`, and `variables`. Each binding is
+//! converted to a CEL value, and each variable evaluated, lazily and at most once per
+//! request: most requests read only some of them.
 
 use super::json_to_cel::{cel_value_of, object_value};
 use cel::common::traits::Indexer;
@@ -28,11 +29,12 @@ pub(crate) struct Bindings {
 
 pub(crate) struct Activation<'p> {
     env: Arc<Env>,
-    object: Box<dyn Val>,
-    old_object: Box<dyn Val>,
-    request: Box<dyn Val>,
-    namespace_object: Box<dyn Val>,
-    params: Box<dyn Val>,
+    bindings: &'p Bindings,
+    object: OnceLock<Box<dyn Val>>,
+    old_object: OnceLock<Box<dyn Val>>,
+    request: OnceLock<Box<dyn Val>>,
+    namespace_object: OnceLock<Box<dyn Val>>,
+    params: OnceLock<Box<dyn Val>>,
     variables: &'p [CompiledVariable],
     /// One cell per variable, filled on first use; an error is kept like a value.
     evaluated: Vec<OnceLock<Result<Box<dyn Val>, ExecutionError>>>,
@@ -41,22 +43,15 @@ pub(crate) struct Activation<'p> {
 }
 
 impl<'p> Activation<'p> {
-    pub fn new(env: Arc<Env>, bindings: &Bindings, variables: &'p [CompiledVariable]) -> Self {
-        let boxed = |value: Value| -> Box<dyn Val> {
-            value
-                .try_into()
-                .expect("values converted from JSON are all built-in CEL values")
-        };
-        let object = |json: &serde_json::Value| boxed(object_value(json, Schema::builtin()));
-        let plain = |json: &serde_json::Value| boxed(cel_value_of(json));
+    pub fn new(env: Arc<Env>, bindings: &'p Bindings, variables: &'p [CompiledVariable]) -> Self {
         Activation {
             env,
-            object: object(&bindings.object),
-            old_object: object(&bindings.old_object),
-            request: plain(&bindings.request),
-            namespace_object: object(&bindings.namespace_object),
-            // paramKind is not supported: params are inlined by the compiler.
-            params: plain(&serde_json::Value::Null),
+            bindings,
+            object: OnceLock::new(),
+            old_object: OnceLock::new(),
+            request: OnceLock::new(),
+            namespace_object: OnceLock::new(),
+            params: OnceLock::new(),
             variables,
             evaluated: variables.iter().map(|_| OnceLock::new()).collect(),
             in_progress: variables.iter().map(|_| AtomicBool::new(false)).collect(),
@@ -103,12 +98,23 @@ impl<'p> Activation<'p> {
 
 impl VariableResolver for Activation<'_> {
     fn resolve<'b>(&'b self, name: &str) -> Option<CowVal<'b, 'b>> {
+        let boxed = |value: Value| -> Box<dyn Val> {
+            value
+                .try_into()
+                .expect("values converted from JSON are all built-in CEL values")
+        };
+        let object = |json: &serde_json::Value| boxed(object_value(json, Schema::builtin()));
+        let plain = |json: &serde_json::Value| boxed(cel_value_of(json));
+        let bindings = self.bindings;
         let bound = match name {
-            "object" => &self.object,
-            "oldObject" => &self.old_object,
-            "request" => &self.request,
-            "namespaceObject" => &self.namespace_object,
-            "params" => &self.params,
+            "object" => self.object.get_or_init(|| object(&bindings.object)),
+            "oldObject" => self.old_object.get_or_init(|| object(&bindings.old_object)),
+            "request" => self.request.get_or_init(|| plain(&bindings.request)),
+            "namespaceObject" => self
+                .namespace_object
+                .get_or_init(|| object(&bindings.namespace_object)),
+            // paramKind is not supported: params are inlined by the compiler.
+            "params" => self.params.get_or_init(|| plain(&serde_json::Value::Null)),
             "variables" => return Some(CowVal::owned(Variables { activation: self })),
             _ => return None,
         };

@@ -48,6 +48,9 @@ struct Validation {
     /// Set when the expression is `size(variables.NAME) == 0`: the violation messages are
     /// the strings of that variable's list.
     messages_from: Option<String>,
+    /// The guardrail rule the validation checks, when its message list is a `rule_N`
+    /// variable (guardrailc names them so).
+    rule: Option<usize>,
 }
 
 impl VapPolicy {
@@ -109,17 +112,31 @@ impl VapPolicy {
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
     ) -> Result<Outcome, CaseError> {
+        self.evaluate_in_scope(case, catalog)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// Runs the admission chain on one request, and says whether the request reached the
+    /// validations: the policy's and the binding's match resources match and no match
+    /// condition is false. A failing match condition counts as in scope, since the failure
+    /// policy then decides. One pass, for callers that need both.
+    pub fn evaluate_in_scope(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+    ) -> Result<(Outcome, bool), CaseError> {
         let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
         if !self.resources_match(case, &facts)? {
-            return Ok(Outcome::allowed());
+            return Ok((Outcome::allowed(), false));
         }
         let bindings = Bindings::of(case, &facts);
         let activation = Activation::new(Arc::clone(&self.env), &bindings, &self.variables);
         let mut errors = Vec::new();
         if self.excluded_by_conditions(&activation, &mut errors) {
-            return Ok(Outcome::allowed());
+            return Ok((Outcome::allowed(), false));
         }
         let mut messages = Vec::new();
+        let mut rules = Vec::new();
         let mut violated = false;
         if errors.is_empty() {
             for validation in &self.validations {
@@ -127,6 +144,7 @@ impl VapPolicy {
                     Ok(true) => {}
                     Ok(false) => {
                         violated = true;
+                        rules.extend(validation.rule);
                         match validation.messages(&activation) {
                             Ok(found) => messages.extend(found),
                             Err(e) => {
@@ -139,7 +157,7 @@ impl VapPolicy {
             }
         }
         let failed = !errors.is_empty() && self.failure_policy == FailurePolicy::Fail;
-        Ok(Outcome {
+        let outcome = Outcome {
             verdict: if violated || failed {
                 self.enforcement
             } else {
@@ -148,23 +166,9 @@ impl VapPolicy {
             violated,
             messages,
             errors,
-        })
-    }
-    /// Whether the request reaches the validations: the policy's and the binding's match
-    /// resources match and no match condition is false. A failing match condition counts
-    /// as in scope, since the failure policy then decides.
-    pub fn in_scope(
-        &self,
-        case: &AdmissionCase,
-        catalog: &dyn ResourceCatalog,
-    ) -> Result<bool, CaseError> {
-        let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
-        if !self.resources_match(case, &facts)? {
-            return Ok(false);
-        }
-        let bindings = Bindings::of(case, &facts);
-        let activation = Activation::new(Arc::clone(&self.env), &bindings, &self.variables);
-        Ok(!self.excluded_by_conditions(&activation, &mut Vec::new()))
+            rules,
+        };
+        Ok((outcome, true))
     }
 
     fn resources_match(
@@ -336,6 +340,9 @@ fn validations(env: &Env, spec: &Json) -> Result<Vec<Validation>, String> {
                     .map(str::to_string),
                 message_expression,
                 messages_from: message_list_variable(source).map(str::to_string),
+                rule: message_list_variable(source)
+                    .and_then(|name| name.strip_prefix("rule_"))
+                    .and_then(|n| n.parse().ok()),
             })
         })
         .collect()

@@ -1,0 +1,267 @@
+//! Throughput of the tester on the quickstart (docs/testing.md, "Numbers"):
+//! - `fixtures/harness` runs every fixture case the way `guardrailc test` does (expectations,
+//!   agreement); `fixtures/raw` evaluates the same requests on the engines directly. The
+//!   harness overhead is their difference; the target is at most 25%.
+//! - `property/GUARDRAIL` is property mode on one guardrail (prod), every target evaluated
+//!   for every request; the target is 20,000 requests per second on one core.
+//! - Before those, `check` streams a generated export of 100,000 objects (set
+//!   `GUARDRAILC_BENCH_EXPORT_OBJECTS` to change it, 0 to skip) through every core once, and prints
+//!   objects per second and the process's peak resident memory (`VmHWM`).
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use guardrailc_compiler::config;
+use guardrailc_compiler::emit::Artifact;
+use guardrailc_compiler::ir;
+use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
+use guardrailc_compiler::schema::Schema;
+use guardrailc_compiler::SourceId;
+use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
+use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
+use guardrailc_testkit::manifest_check::{check_manifests, read_namespaces};
+use guardrailc_testkit::property::{run_property, PropertyConfig};
+use guardrailc_testkit::runner::run_fixtures;
+use guardrailc_testkit::{AdmissionCase, SchemaCatalog};
+use std::hint::black_box;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Requests per property-mode iteration.
+const PROPERTY_OBJECTS: u32 = 2_000;
+
+fn quickstart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart")
+}
+
+fn build_quickstart() -> (Vec<ir::Policy>, Vec<Artifact>) {
+    let mut sources: Vec<SourceFile> = std::fs::read_dir(quickstart().join("guardrails"))
+        .expect("the quickstart has guardrails")
+        .map(|entry| {
+            let path = entry.expect("a readable entry").path();
+            SourceFile {
+                name: format!("guardrails/{}", path.file_name().unwrap().to_string_lossy()),
+                text: std::fs::read_to_string(&path).expect("a readable guardrail"),
+            }
+        })
+        .collect();
+    sources.sort_by(|a, b| a.name.cmp(&b.name));
+    let config_source = SourceId(sources.len() as u32);
+    let text = std::fs::read_to_string(quickstart().join("guardrails.toml")).unwrap();
+    let config = config::parse(config_source, &text).expect("the quickstart config parses");
+    let output = project::build(&BuildInput {
+        sources: &sources,
+        config: &config,
+        config_source,
+        schema: Schema::builtin(),
+        today: (2026, 11, 28),
+        options: &BuildOptions::default(),
+    });
+    assert!(output.diagnostics.iter().all(|d| !d.is_error()));
+    (output.policies, output.artifacts)
+}
+
+fn load_fixtures(compiled: &[CompiledGuardrail], catalog: &SchemaCatalog) -> Vec<FixtureFile> {
+    let mut guardrails: Vec<String> = compiled.iter().map(|c| c.policy.id.clone()).collect();
+    guardrails.dedup();
+    let mut environments: Vec<String> = compiled.iter().map(|c| c.policy.env.clone()).collect();
+    environments.sort();
+    environments.dedup();
+    let facts = ProjectFacts {
+        guardrails: &guardrails,
+        environments: &environments,
+        catalog,
+    };
+    let folder = quickstart().join("tests");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    let read = |path: &str| std::fs::read_to_string(folder.join(path)).map_err(|e| e.to_string());
+    paths
+        .iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            is_fixture(&text).then(|| parse_fixture(&name, &text, &facts, &read).unwrap())
+        })
+        .collect()
+}
+
+/// The requests `run_fixtures` evaluates, with the guardrail each runs on.
+fn fixture_requests<'a>(
+    fixtures: &'a [FixtureFile],
+    compiled: &'a [CompiledGuardrail],
+) -> Vec<(&'a CompiledGuardrail, &'a AdmissionCase)> {
+    let mut requests = Vec::new();
+    for file in fixtures {
+        for case in &file.cases {
+            for guardrail in compiled.iter().filter(|c| {
+                c.policy.id == file.guardrail
+                    && (case.envs.is_empty() || case.envs.contains(&c.policy.env))
+            }) {
+                requests.push((guardrail, &case.case));
+            }
+        }
+    }
+    requests
+}
+
+fn fixtures(criterion: &mut Criterion, compiled: &[CompiledGuardrail]) {
+    let catalog = SchemaCatalog(Schema::builtin());
+    let fixtures = load_fixtures(compiled, &catalog);
+    let requests = fixture_requests(&fixtures, compiled);
+    let mut group = criterion.benchmark_group("fixtures");
+    group.throughput(Throughput::Elements(requests.len() as u64));
+    group.bench_function("harness", |b| {
+        b.iter(|| black_box(run_fixtures(&fixtures, compiled, &catalog)))
+    });
+    group.bench_function("raw", |b| {
+        b.iter(|| {
+            for (guardrail, case) in &requests {
+                // The same engine calls the harness makes: OPA only where it is compared.
+                let mut in_scope = false;
+                if let Some(vap) = &guardrail.vap {
+                    let evaluated = vap.evaluate_in_scope(case, &catalog).ok();
+                    in_scope = evaluated.as_ref().is_some_and(|(_, scoped)| *scoped);
+                    black_box(evaluated);
+                }
+                if let Some(gatekeeper) = &guardrail.gatekeeper {
+                    black_box(gatekeeper.evaluate(case, &catalog).ok());
+                }
+                let reads = guardrail.policy.reads;
+                let comparable =
+                    in_scope && !(reads.old_object || reads.namespace || reads.request);
+                if let Some(opa) = guardrail.opa.as_ref().filter(|_| comparable) {
+                    black_box(opa.evaluate(case).ok());
+                }
+            }
+        })
+    });
+    group.finish();
+}
+
+fn property(criterion: &mut Criterion, compiled: &[CompiledGuardrail]) {
+    let catalog = SchemaCatalog(Schema::builtin());
+    let mut group = criterion.benchmark_group("property");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(u64::from(PROPERTY_OBJECTS)));
+    for guardrail in compiled.iter().filter(|c| c.policy.env == "prod") {
+        group.bench_with_input(
+            BenchmarkId::from_parameter(&guardrail.policy.id),
+            guardrail,
+            |b, guardrail| {
+                b.iter(|| {
+                    let result = run_property(
+                        guardrail,
+                        Schema::builtin(),
+                        &catalog,
+                        PropertyConfig {
+                            objects: PROPERTY_OBJECTS,
+                            seed: 1,
+                        },
+                        &|| {},
+                    );
+                    assert!(result.passed(), "{:?}", result.failures);
+                    black_box(result)
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+/// A `kubectl get -A -o yaml`-shaped export: Namespaces first, then Pods, Deployments and
+/// Services in turn, some violating.
+fn write_export(path: &Path, objects: usize) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut out = std::io::BufWriter::new(file);
+    writeln!(out, "apiVersion: v1\nitems:").unwrap();
+    for team in 0..10 {
+        writeln!(
+            out,
+            "- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: ns{team}\n    labels:\n      team: t{team}"
+        )
+        .unwrap();
+    }
+    for i in 0..objects.saturating_sub(10) {
+        let namespace = format!("ns{}", i % 10);
+        let tag = if i % 7 == 0 { "latest" } else { "1.2.3" };
+        match i % 3 {
+            0 => writeln!(
+                out,
+                "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p{i}\n    namespace: {namespace}\n  spec:\n    containers:\n    - name: app\n      image: registry.example.com/app:{tag}\n      resources:\n        limits:\n          memory: 1Gi"
+            ),
+            1 => writeln!(
+                out,
+                "- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: d{i}\n    namespace: {namespace}\n    labels:\n      example.com/team: t\n  spec:\n    selector:\n      matchLabels:\n        app: d\n    template:\n      metadata:\n        labels:\n          app: d\n      spec:\n        containers:\n        - name: app\n          image: ghcr.io/example/app:{tag}\n          ports:\n          - containerPort: 80\n            hostPort: {}",
+                if i % 11 == 0 { 80 } else { 0 }
+            ),
+            _ => writeln!(
+                out,
+                "- apiVersion: v1\n  kind: Service\n  metadata:\n    name: s{i}\n    namespace: {namespace}\n  spec:\n    type: {}",
+                if i % 5 == 0 { "LoadBalancer" } else { "ClusterIP" }
+            ),
+        }
+        .unwrap();
+    }
+    writeln!(out, "kind: List\nmetadata:\n  resourceVersion: \"\"").unwrap();
+}
+
+/// `VmHWM` (peak resident set) or `VmRSS` of this process, in kB.
+fn memory_kb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn check_export_once(compiled: &[CompiledGuardrail]) {
+    let objects: usize = std::env::var("GUARDRAILC_BENCH_EXPORT_OBJECTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000);
+    if objects == 0 {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.yaml");
+    write_export(&path, objects);
+    let size = std::fs::metadata(&path).unwrap().len();
+    let catalog = SchemaCatalog(Schema::builtin());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let before = memory_kb("VmRSS:");
+    let started = Instant::now();
+    let inputs = vec![("export.yaml".to_string(), path)];
+    let namespaces = read_namespaces(&inputs).unwrap();
+    let run = check_manifests(&inputs, compiled, &namespaces, "team", &catalog, workers).unwrap();
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(
+        run.problems.is_empty(),
+        "{:?}",
+        &run.problems[..3.min(run.problems.len())]
+    );
+    println!(
+        "check: {} objects ({} MB of YAML, {} namespaces) in {elapsed:.2} s on {workers} workers: {:.0} objects/s, {} findings; RSS before {} kB, peak RSS {} kB",
+        run.objects,
+        size / 1_000_000,
+        namespaces.len(),
+        run.objects as f64 / elapsed,
+        run.findings.len(),
+        before.map_or("?".to_string(), |kb| kb.to_string()),
+        memory_kb("VmHWM:").map_or("?".to_string(), |kb| kb.to_string()),
+    );
+}
+
+fn main() {
+    let (policies, artifacts) = build_quickstart();
+    let compiled = load_compiled(policies, &artifacts).expect("the engines load the quickstart");
+    let mut criterion = Criterion::default().configure_from_args();
+    // First, so that the peak memory is the check's and not the other benchmarks'.
+    check_export_once(&compiled);
+    fixtures(&mut criterion, &compiled);
+    property(&mut criterion, &compiled);
+    criterion.final_summary();
+}

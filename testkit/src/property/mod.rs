@@ -1,0 +1,389 @@
+//! Property mode: random admission requests, generated from the schema and biased toward what
+//! a guardrail reads, evaluated on every target. Each request must give agreeing outcomes
+//! (the canonical [`crate::compare`]) and no engine error (CEL never raises at run time);
+//! every rule's estimated CEL cost must stay under the API server's limit. A failure shrinks
+//! to a minimal request, printed as a fixture case with the seed that reproduces it.
+
+pub mod reads;
+pub mod values;
+
+use crate::agreement::disagreements;
+use crate::case::{AdmissionCase, Operation, ResourceCatalog, UserInfo};
+use crate::compiled::CompiledGuardrail;
+use guardrailc_compiler::cost::{self, CostModel, EXPRESSION_COST_LIMIT};
+use guardrailc_compiler::ir;
+use guardrailc_compiler::schema::{FieldType, Schema};
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use reads::{Literals, PathTree};
+use serde_json::{json, Value};
+use values::{value_of, Pools};
+
+/// Generated requests per guardrail and environment when the caller does not say.
+pub const DEFAULT_OBJECTS: u32 = 256;
+
+/// How many requests to try and the seed of the random stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PropertyConfig {
+    pub objects: u32,
+    pub seed: u64,
+}
+
+/// What a property run of one compiled guardrail found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PropertyResult {
+    pub guardrail: String,
+    pub env: String,
+    /// Requests evaluated, shrinking included.
+    pub evaluated: u32,
+    /// Of those, the requests some target found violating: a run that never (or always)
+    /// violates says the generators miss one side of the guardrail.
+    pub violating: u32,
+    /// Why the run failed: a shrunk counterexample, or a rule over the cost limit.
+    pub failures: Vec<String>,
+    /// The shrunk request that failed, if one did.
+    pub counterexample: Option<AdmissionCase>,
+}
+
+impl PropertyResult {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Runs property mode on one compiled guardrail. `on_request` is called after each of the
+/// first `config.objects` requests (not for shrinking), for progress reports.
+pub fn run_property(
+    guardrail: &CompiledGuardrail,
+    schema: &Schema,
+    catalog: &dyn ResourceCatalog,
+    config: PropertyConfig,
+    on_request: &dyn Fn(),
+) -> PropertyResult {
+    let policy = &guardrail.policy;
+    let mut result = PropertyResult {
+        guardrail: policy.id.clone(),
+        env: policy.env.clone(),
+        evaluated: 0,
+        violating: 0,
+        failures: cost_failures(policy),
+        counterexample: None,
+    };
+    let Some(strategy) = request_strategy(policy, schema) else {
+        return result;
+    };
+    let evaluated = std::cell::Cell::new(0u32);
+    let violating = std::cell::Cell::new(0u32);
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: config.objects,
+            failure_persistence: None,
+            max_shrink_iters: 4096,
+            ..Config::default()
+        },
+        seeded_rng(config.seed),
+    );
+    let outcome = runner.run(&strategy, |case| {
+        evaluated.set(evaluated.get() + 1);
+        if evaluated.get() <= config.objects {
+            on_request();
+        }
+        let violated = check_request(guardrail, &case, catalog).map_err(TestCaseError::fail)?;
+        violating.set(violating.get() + u32::from(violated));
+        Ok(())
+    });
+    result.evaluated = evaluated.get();
+    result.violating = violating.get();
+    match outcome {
+        Ok(()) => {}
+        Err(TestError::Fail(reason, case)) => {
+            result.failures.push(format!(
+                "{reason}\nminimal request (seed {}, reproduce with `--seed {}`):\n{}",
+                config.seed,
+                config.seed,
+                case_yaml(&case)
+            ));
+            result.counterexample = Some(case);
+        }
+        Err(TestError::Abort(reason)) => result
+            .failures
+            .push(format!("the property run stopped: {reason}")),
+    }
+    result
+}
+
+/// The random stream of a run: the same seed gives the same requests.
+fn seeded_rng(seed: u64) -> TestRng {
+    let mut bytes = [0u8; 32];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        let word = seed.rotate_left(16 * i as u32) ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
+}
+
+/// Rules whose estimated CEL cost is over the limit the API server enforces. The model is
+/// the one the VAP emitter warns with.
+fn cost_failures(policy: &ir::Policy) -> Vec<String> {
+    let model = CostModel::new(&policy.params);
+    policy
+        .rules
+        .iter()
+        .filter_map(|rule| {
+            let estimate = cost::estimate_rule(rule, &model);
+            (estimate > EXPRESSION_COST_LIMIT).then(|| {
+                format!(
+                    "rule {} (line {}) has an estimated CEL cost of {estimate}, over the limit of {EXPRESSION_COST_LIMIT}",
+                    rule.index, rule.line
+                )
+            })
+        })
+        .collect()
+}
+
+/// One generated request must give agreeing outcomes and no engine error. Says whether a
+/// target found a violation.
+pub fn check_request(
+    guardrail: &CompiledGuardrail,
+    case: &AdmissionCase,
+    catalog: &dyn ResourceCatalog,
+) -> Result<bool, String> {
+    let evaluation = guardrail
+        .evaluate(case, catalog)
+        .map_err(|e| format!("a generated request cannot be evaluated: {e}"))?;
+    let mut problems: Vec<String> = disagreements(&evaluation)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for (target, outcome) in &evaluation.outcomes {
+        for error in &outcome.errors {
+            problems.push(format!("`{}` raised an error: {error}", target.as_str()));
+        }
+    }
+    if problems.is_empty() {
+        Ok(evaluation
+            .outcomes
+            .iter()
+            .any(|(_, outcome)| outcome.violated))
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// A request as a fixture case, so a counterexample can be pasted into `tests/`.
+pub fn case_yaml(case: &AdmissionCase) -> String {
+    let mut fixture = serde_json::Map::new();
+    fixture.insert("name".into(), json!("property counterexample"));
+    fixture.insert("operation".into(), json!(case.operation.as_str()));
+    if let Some(object) = &case.object {
+        fixture.insert("object".into(), object.clone());
+    }
+    if let Some(old) = &case.old_object {
+        fixture.insert("old_object".into(), old.clone());
+    }
+    if let Some(namespace) = &case.namespace_object {
+        fixture.insert("namespace".into(), namespace.clone());
+    }
+    fixture.insert(
+        "user".into(),
+        json!({"username": case.user.username, "groups": case.user.groups}),
+    );
+    yaml_serde::to_string(&Value::Object(fixture))
+        .unwrap_or_else(|e| format!("(the request does not print as YAML: {e})"))
+}
+
+/// Requests for the kinds and operations `policy` matches; `None` when the schema knows none
+/// of its kinds.
+pub fn request_strategy(
+    policy: &ir::Policy,
+    schema: &Schema,
+) -> Option<BoxedStrategy<AdmissionCase>> {
+    let literals = reads::literals(policy);
+    let pools = Pools::new(&literals);
+    let namespaces = namespace_names(&literals);
+    let users = user_names(&literals);
+    let operations: Vec<Operation> = policy
+        .matcher
+        .operations
+        .iter()
+        .copied()
+        .filter(|op| *op != Operation::Connect)
+        .collect();
+    if operations.is_empty() {
+        return None;
+    }
+    let per_kind: Vec<BoxedStrategy<AdmissionCase>> = policy
+        .matcher
+        .resources
+        .iter()
+        .filter_map(|resource| {
+            let info = schema.kind(&resource.kind)?;
+            let reads = reads::reads_for_kind(policy, &resource.kind);
+            let api_version = if resource.group.is_empty() {
+                resource.version.clone()
+            } else {
+                format!("{}/{}", resource.group, resource.version)
+            };
+            let object = object_strategy(
+                schema,
+                info.root,
+                &reads.object,
+                &pools,
+                api_version,
+                resource.kind.clone(),
+            );
+            let namespace = schema.kind("Namespace").map(|ns| {
+                value_of(
+                    schema,
+                    &FieldType::Object(ns.root),
+                    &reads.namespace,
+                    &pools,
+                )
+            });
+            Some(case_strategy(
+                object,
+                resource.namespaced.then_some(namespace).flatten(),
+                operations.clone(),
+                namespaces.clone(),
+                users.clone(),
+            ))
+        })
+        .collect();
+    if per_kind.is_empty() {
+        return None;
+    }
+    Some(proptest::strategy::Union::new(per_kind).boxed())
+}
+
+/// Objects of one kind: the read paths generated, then the identity Kubernetes guarantees
+/// (`apiVersion`, `kind`, a name) set over them. The namespace is set by the request.
+fn object_strategy(
+    schema: &Schema,
+    root: guardrailc_compiler::schema::TypeId,
+    tree: &PathTree,
+    pools: &Pools,
+    api_version: String,
+    kind: String,
+) -> BoxedStrategy<Value> {
+    let names = select(vec!["app", "web-1"]);
+    (
+        value_of(schema, &FieldType::Object(root), tree, pools),
+        names,
+    )
+        .prop_map(move |(mut object, name)| {
+            object["apiVersion"] = json!(api_version);
+            object["kind"] = json!(kind);
+            if !object.get("metadata").is_some_and(Value::is_object) {
+                object["metadata"] = json!({});
+            }
+            object["metadata"]["name"] = json!(name);
+            object
+        })
+        .boxed()
+}
+
+fn case_strategy(
+    object: BoxedStrategy<Value>,
+    namespace: Option<BoxedStrategy<Value>>,
+    operations: Vec<Operation>,
+    namespaces: Vec<String>,
+    users: Vec<String>,
+) -> BoxedStrategy<AdmissionCase> {
+    let namespace = match namespace {
+        Some(strategy) => strategy.prop_map(Some).boxed(),
+        None => Just(None).boxed(),
+    };
+    (
+        select(operations),
+        object.clone(),
+        object,
+        any::<bool>(),
+        namespace,
+        select(namespaces),
+        select(users),
+    )
+        .prop_map(
+            |(operation, object, old, unchanged, namespace, namespace_name, username)| {
+                let place = |mut object: Value| {
+                    if namespace.is_some() {
+                        object["metadata"]["namespace"] = json!(namespace_name);
+                    }
+                    object
+                };
+                let object = place(object);
+                // An update often leaves most of the object as it was; a same-object update
+                // is where "did it change" rules allow.
+                let old = if unchanged {
+                    object.clone()
+                } else {
+                    place(old)
+                };
+                let namespace_object = namespace.map(|mut ns| {
+                    ns["apiVersion"] = json!("v1");
+                    ns["kind"] = json!("Namespace");
+                    if !ns.get("metadata").is_some_and(Value::is_object) {
+                        ns["metadata"] = json!({});
+                    }
+                    ns["metadata"]["name"] = json!(namespace_name);
+                    if !ns["metadata"].get("labels").is_some_and(Value::is_object) {
+                        ns["metadata"]["labels"] = json!({});
+                    }
+                    ns["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(namespace_name);
+                    ns
+                });
+                let (object, old_object) = match operation {
+                    Operation::Create | Operation::Connect => (Some(object), None),
+                    Operation::Update => (Some(object), Some(old)),
+                    Operation::Delete => (None, Some(object)),
+                };
+                AdmissionCase {
+                    operation,
+                    object,
+                    old_object,
+                    namespace_object,
+                    user: UserInfo {
+                        username,
+                        groups: vec!["system:authenticated".into()],
+                    },
+                }
+            },
+        )
+        .boxed()
+}
+
+/// Namespace names: two ordinary ones, then every literal that is a valid namespace name
+/// (excluded and exempted namespaces among them).
+fn namespace_names(literals: &Literals) -> Vec<String> {
+    let mut names = vec!["default".to_string(), "shop".to_string()];
+    for literal in literals.strings.iter().filter(|s| is_dns_label(s)) {
+        if !names.contains(literal) {
+            names.push(literal.clone());
+        }
+    }
+    names
+}
+
+/// User names: an ordinary user, then every literal that names a user or service account.
+fn user_names(literals: &Literals) -> Vec<String> {
+    let mut names = vec!["alice".to_string()];
+    names.extend(
+        literals
+            .strings
+            .iter()
+            .filter(|s| s.starts_with("system:") && s.as_str() != "alice")
+            .cloned(),
+    );
+    names
+}
+
+fn is_dns_label(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+}

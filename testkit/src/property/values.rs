@@ -1,0 +1,234 @@
+//! proptest strategies for values of a schema type, generating only what a guardrail reads
+//! ([`PathTree`]) and biased toward the values that decide its comparisons. Every strategy is
+//! built from proptest's own combinators, so a failing object shrinks: optional fields toward
+//! absent, lists toward empty, picks toward the first (simplest) value of their pool.
+
+use super::reads::{Literals, PathTree};
+use guardrailc_compiler::schema::{FieldType, Schema};
+use proptest::prelude::*;
+use proptest::sample::select;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Items of a long list: past what fixtures usually hold, still cheap to evaluate.
+const LONG_LIST: usize = 12;
+/// Length of the long generated string: past the 63-character limit of names and labels.
+const LONG_STRING: usize = 300;
+/// How often an optional field the guardrail reads is present.
+const PRESENT_WEIGHT: f64 = 0.75;
+
+/// The values generated leaves are drawn from, first the simplest (shrinking goes there).
+#[derive(Clone, Debug)]
+pub struct Pools {
+    pub strings: Arc<Vec<String>>,
+    pub ints: Arc<Vec<i64>>,
+    pub quantities: Arc<Vec<String>>,
+}
+
+impl Pools {
+    /// Boundary values, plus each literal of the guardrail and its neighbours: for strings the
+    /// literal with text before and after it (so `starts_with`, `ends_with` and `contains`
+    /// go both ways), for integers the literal ± 1.
+    pub fn new(literals: &Literals) -> Pools {
+        let mut strings: Vec<String> = vec![
+            String::new(),
+            "a".into(),
+            "x:1.0".into(),
+            "ünïcødé-日本-🚀".into(),
+            " ".into(),
+            "x".repeat(LONG_STRING),
+        ];
+        for literal in &literals.strings {
+            strings.push(literal.clone());
+            strings.push(format!("{literal}x"));
+            strings.push(format!("x{literal}"));
+        }
+        let mut ints: Vec<i64> = vec![0, 1, -1, 80, 65535, 65536, i64::from(i32::MAX)];
+        for literal in &literals.ints {
+            ints.extend([
+                *literal,
+                literal.saturating_sub(1),
+                literal.saturating_add(1),
+            ]);
+        }
+        let mut quantities: Vec<String> = [
+            "0", "1", "500m", "1n", "1Mi", "1G", "1Gi", "1e3", "0.5Gi", "4096Mi", "1Ei",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+        quantities.extend(literals.quantities.iter().cloned());
+        for pool in [&mut strings, &mut quantities] {
+            dedup_keeping_order(pool);
+        }
+        dedup_keeping_order(&mut ints);
+        Pools {
+            strings: Arc::new(strings),
+            ints: Arc::new(ints),
+            quantities: Arc::new(quantities),
+        }
+    }
+
+    fn string(&self) -> BoxedStrategy<Value> {
+        select(self.strings.to_vec()).prop_map(Value::from).boxed()
+    }
+
+    fn int(&self) -> BoxedStrategy<Value> {
+        select(self.ints.to_vec()).prop_map(Value::from).boxed()
+    }
+}
+
+fn dedup_keeping_order<T: PartialEq + Clone>(items: &mut Vec<T>) {
+    let mut kept: Vec<T> = Vec::with_capacity(items.len());
+    for item in items.drain(..) {
+        if !kept.contains(&item) {
+            kept.push(item);
+        }
+    }
+    *items = kept;
+}
+
+/// Values of type `ty` with the paths of `tree` filled in.
+pub fn value_of(
+    schema: &Schema,
+    ty: &FieldType,
+    tree: &PathTree,
+    pools: &Pools,
+) -> BoxedStrategy<Value> {
+    match ty {
+        FieldType::String { enum_values, .. } if !enum_values.is_empty() => {
+            select(enum_values.clone()).prop_map(Value::from).boxed()
+        }
+        FieldType::String { .. } => pools.string(),
+        FieldType::Int => pools.int(),
+        FieldType::Number => select(vec![0.0, 0.5, -1.5, 1e10])
+            .prop_map(Value::from)
+            .boxed(),
+        FieldType::Bool => any::<bool>().prop_map(Value::from).boxed(),
+        FieldType::Quantity => {
+            // A quantity field also takes a plain number.
+            prop_oneof![
+                4 => select(pools.quantities.to_vec()).prop_map(Value::from),
+                1 => select(vec![0i64, 1, 4096]).prop_map(Value::from),
+            ]
+            .boxed()
+        }
+        FieldType::IntOrString => prop_oneof![pools.int(), pools.string()].boxed(),
+        FieldType::Array { items, max_items } => {
+            let item = value_of(
+                schema,
+                items,
+                tree.each().unwrap_or(&PathTree::default()),
+                pools,
+            );
+            let cap = max_items.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+            let short = prop::collection::vec(item.clone(), 0..=3.min(cap));
+            let long = prop::collection::vec(item, LONG_LIST.min(cap)..=LONG_LIST.min(cap));
+            prop_oneof![4 => short, 1 => long]
+                .prop_map(Value::Array)
+                .boxed()
+        }
+        FieldType::Map { values } => {
+            let keyed = tree
+                .children
+                .iter()
+                .filter_map(|(step, subtree)| match step {
+                    super::reads::PathStep::Name(key) => {
+                        Some((key.clone(), value_of(schema, values, subtree, pools), false))
+                    }
+                    super::reads::PathStep::Each => None,
+                });
+            let mut fields: Vec<(String, BoxedStrategy<Value>, bool)> = keyed.collect();
+            // A key nobody reads, so that maps are not only the keys the guardrail asks for.
+            fields.push((
+                "other.example.com/key".into(),
+                value_of(schema, values, &PathTree::default(), pools),
+                false,
+            ));
+            object_of(fields)
+        }
+        FieldType::Object(id) => {
+            let object = schema.object(*id);
+            let fields: Vec<(String, BoxedStrategy<Value>, bool)> = tree
+                .children
+                .iter()
+                .filter_map(|(step, subtree)| {
+                    let super::reads::PathStep::Name(name) = step else {
+                        return None;
+                    };
+                    let field_type = schema.field_type(*id, name)?;
+                    let required = object.fields.iter().any(|f| &f.name == name && f.required);
+                    Some((
+                        name.clone(),
+                        value_of(schema, field_type, subtree, pools),
+                        required,
+                    ))
+                })
+                .collect();
+            object_of(fields)
+        }
+        FieldType::Any => any_value(tree, pools),
+    }
+}
+
+/// Objects with these fields, each absent or present (required ones always present).
+fn object_of(fields: Vec<(String, BoxedStrategy<Value>, bool)>) -> BoxedStrategy<Value> {
+    let names: Vec<String> = fields.iter().map(|(name, _, _)| name.clone()).collect();
+    let values: Vec<BoxedStrategy<Option<Value>>> = fields
+        .into_iter()
+        .map(|(_, value, required)| {
+            if required {
+                value.prop_map(Some).boxed()
+            } else {
+                proptest::option::weighted(PRESENT_WEIGHT, value).boxed()
+            }
+        })
+        .collect();
+    values
+        .prop_map(move |values| {
+            let mut object = Map::new();
+            for (name, value) in names.iter().zip(values) {
+                if let Some(value) = value {
+                    object.insert(name.clone(), value);
+                }
+            }
+            Value::Object(object)
+        })
+        .boxed()
+}
+
+/// A value where the schema has no type: the API server keeps whatever was sent, so wrong
+/// types and nulls are fair, and objects carrying the read paths.
+fn any_value(tree: &PathTree, pools: &Pools) -> BoxedStrategy<Value> {
+    let scalars = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        pools.int(),
+        pools.string(),
+        Just(Value::Array(Vec::new())),
+        Just(Value::Object(Map::new())),
+    ];
+    if tree.children.is_empty() {
+        return scalars.boxed();
+    }
+    let item = tree.each().map(|subtree| any_value(subtree, pools));
+    let fields: Vec<(String, BoxedStrategy<Value>, bool)> = tree
+        .children
+        .iter()
+        .filter_map(|(step, subtree)| match step {
+            super::reads::PathStep::Name(name) => {
+                Some((name.clone(), any_value(subtree, pools), false))
+            }
+            super::reads::PathStep::Each => None,
+        })
+        .collect();
+    let mut shapes = vec![scalars.boxed(), object_of(fields)];
+    if let Some(item) = item {
+        shapes.push(
+            prop::collection::vec(item, 0..=3)
+                .prop_map(Value::Array)
+                .boxed(),
+        );
+    }
+    proptest::strategy::Union::new(shapes).boxed()
+}
