@@ -372,7 +372,11 @@ fn random_workloads_agree_on_every_target_without_cel_errors() {
                         };
                         let case = engines::create(object.clone());
                         for ((where_, policy), seen) in policies.iter().zip(seen) {
-                            let with_opa = policy.vap.in_scope(&case, catalog).unwrap_or(false);
+                            let with_opa = policy
+                                .vap
+                                .evaluate_in_scope(&case, catalog)
+                                .map(|(_, in_scope)| in_scope)
+                                .unwrap_or(false);
                             let result = policy.evaluate(&case, with_opa).and_then(|verdicts| {
                                 verdicts.agreement()?;
                                 Ok(verdicts.vap.violated)

@@ -190,12 +190,14 @@ impl Walker<'_> {
         } else {
             starts
         };
+        // A key computed at run time could be any key: the path ends at its map.
         let steps: Vec<PathStep> = access
             .steps
             .iter()
-            .map(|step| match step {
-                Step::Field(name) | Step::Key(name) => PathStep::Name(name.clone()),
-                Step::Index(_) => PathStep::Each,
+            .map_while(|step| match step {
+                Step::Field(name) | Step::Key(name) => Some(PathStep::Name(name.clone())),
+                Step::Index(_) => Some(PathStep::Each),
+                Step::Lookup(_) => None,
             })
             .collect();
         starts
@@ -227,6 +229,11 @@ impl Walker<'_> {
         for located in self.resolve(access) {
             self.record(&located);
         }
+        for step in &access.steps {
+            if let Step::Lookup(key) = step {
+                self.walk(key);
+            }
+        }
     }
 
     fn walk(&mut self, expr: &Expr) {
@@ -238,12 +245,15 @@ impl Walker<'_> {
             Expr::Value(access) | Expr::Present(access) | Expr::ValueOr { access, .. } => {
                 self.access(access)
             }
-            Expr::IsType { value, .. } | Expr::Not(value) | Expr::Size(value) => self.walk(value),
+            Expr::IsType { value, .. }
+            | Expr::Not(value)
+            | Expr::Size(value)
+            | Expr::Keys(value) => self.walk(value),
             Expr::Compare { lhs, rhs, .. } => {
                 self.walk(lhs);
                 self.walk(rhs);
             }
-            Expr::StringTest { subject, arg, .. } => {
+            Expr::StringTest { subject, arg, .. } | Expr::StringFn { subject, arg, .. } => {
                 self.walk(subject);
                 self.walk(arg);
             }
@@ -317,7 +327,7 @@ fn collect_literal(literal: &Literal, into: &mut Literals) {
         Literal::String(s) => into.strings.push(s.clone()),
         Literal::Quantity(q) => into.quantities.push(q.clone()),
         Literal::List(items) => items.iter().for_each(|item| collect_literal(item, into)),
-        Literal::Map(entries) => {
+        Literal::Map(entries) | Literal::Record(entries) => {
             for (key, value) in entries {
                 into.strings.push(key.clone());
                 collect_literal(value, into);
@@ -335,14 +345,14 @@ fn collect_expr(expr: &Expr, into: &mut Literals) {
         Expr::List(items) | Expr::And(items) | Expr::Or(items) => {
             items.iter().for_each(|item| collect_expr(item, into))
         }
-        Expr::IsType { value, .. } | Expr::Not(value) | Expr::Size(value) => {
+        Expr::IsType { value, .. } | Expr::Not(value) | Expr::Size(value) | Expr::Keys(value) => {
             collect_expr(value, into)
         }
         Expr::Compare { lhs, rhs, .. } => {
             collect_expr(lhs, into);
             collect_expr(rhs, into);
         }
-        Expr::StringTest { subject, arg, .. } => {
+        Expr::StringTest { subject, arg, .. } | Expr::StringFn { subject, arg, .. } => {
             collect_expr(subject, into);
             collect_expr(arg, into);
         }
@@ -360,8 +370,10 @@ fn collect_expr(expr: &Expr, into: &mut Literals) {
 /// Map keys read by an access are values too: a label key compared elsewhere.
 fn collect_steps(access: &Access, into: &mut Literals) {
     for step in &access.steps {
-        if let Step::Key(key) = step {
-            into.strings.push(key.clone());
+        match step {
+            Step::Key(key) => into.strings.push(key.clone()),
+            Step::Lookup(key) => collect_expr(key, into),
+            Step::Field(_) | Step::Index(_) => {}
         }
     }
 }
