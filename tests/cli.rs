@@ -377,3 +377,35 @@ fn library_sets_are_usable_as_sources() {
         stderr(&output)
     );
 }
+
+#[test]
+fn docs_of_the_library_catalog_every_set_with_passing_evidence() {
+    let library = Path::new(env!("CARGO_MANIFEST_DIR")).join("library");
+    let output = guardrailc(&["docs", library.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    for set in [
+        "general/",
+        "psp/",
+        "multi-tenancy/",
+        "pod-security/baseline/",
+        "pod-security/restricted/",
+    ] {
+        assert!(
+            text.contains(&format!("## {set}")),
+            "the catalog has no entry of {set}"
+        );
+    }
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| [")).collect();
+    assert!(rows.len() >= 60, "{} guardrails", rows.len());
+    for row in rows {
+        assert!(
+            row.contains(" 0 failed"),
+            "every library guardrail's fixtures pass: {row}"
+        );
+        assert!(
+            !row.contains("no fixtures"),
+            "every library guardrail has fixtures: {row}"
+        );
+    }
+}

@@ -10,14 +10,15 @@ use crate::plan::display;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Test evidence for one guardrail, as the test runner reports it.
+/// Test evidence for one guardrail, as the test runner reports it. Counts are runs: a
+/// fixture case in one environment.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Evidence {
     pub allowed_cases: usize,
     pub denied_cases: usize,
     pub passed: usize,
     pub failed: usize,
-    /// Rules reached by at least one fixture, of all rules.
+    /// Rules that yielded a violation in at least one run, of all rules.
     pub rules_covered: usize,
     pub rules: usize,
 }
@@ -131,7 +132,7 @@ fn evidence_text(evidence: &Option<Evidence>) -> String {
     match evidence {
         None => "no fixtures".into(),
         Some(e) => format!(
-            "{} allowed / {} denied cases, {} passed, {} failed, {}/{} rules covered",
+            "{} allowed / {} denied runs, {} passed, {} failed, {}/{} rules fired",
             e.allowed_cases, e.denied_cases, e.passed, e.failed, e.rules_covered, e.rules
         ),
     }

@@ -266,7 +266,7 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
 
 /// Reads every fixture file under `<dir>/tests/`: the outer error is IO, the inner one the
 /// list of malformed files.
-fn load_fixtures(
+pub(crate) fn load_fixtures(
     dir: &Path,
     compiled: &[CompiledGuardrail],
     catalog: &SchemaCatalog,

@@ -99,6 +99,34 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), CliError> {
     ))
 }
 
+/// The projects a command given `dir` works on: `dir` itself when it is a project (it has
+/// guardrails.toml or .guard files of its own), else every folder below it that has a
+/// guardrails.toml (so `library/` means each library set), sorted.
+pub fn projects_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let own_guard = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "guard"))
+        })
+        .unwrap_or(false);
+    if dir.join(CONFIG_FILE).is_file() || own_guard {
+        return vec![dir.to_path_buf()];
+    }
+    let mut projects: Vec<std::path::PathBuf> = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file() && e.file_name() == CONFIG_FILE)
+        .filter_map(|e| e.path().parent().map(Path::to_path_buf))
+        .collect();
+    projects.sort();
+    if projects.is_empty() {
+        projects.push(dir.to_path_buf());
+    }
+    projects
+}
+
 /// A CRD manifest's first version's `openAPIV3Schema`, or the schema itself.
 fn crd_schema(value: serde_json::Value) -> serde_json::Value {
     let nested = value
