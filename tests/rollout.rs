@@ -133,3 +133,21 @@ fn docs_write_markdown_and_a_self_contained_html_catalog() {
         "the expired exemption stands out"
     );
 }
+
+#[test]
+fn test_fails_while_an_expired_exemption_remains() {
+    let (code, stdout, _) = run(&["test", "examples/rollout", "--fuzz", "16", "--seed", "7"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("FAIL exemption guardrails/workloads.guard:42"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("expired on 2026-10-31 (28 days ago)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.trim_end().ends_with("passed, 1 failed"),
+        "only the exemption fails: {stdout}"
+    );
+}

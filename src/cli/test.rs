@@ -28,7 +28,7 @@ const TESTS_DIR: &str = "tests";
 /// Where a project keeps the golden copies of its compiled output.
 const SNAPSHOTS_DIR: &str = "snapshots";
 
-#[derive(clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct TestArgs {
     /// Project directory (holding guardrails.toml or .guard files)
     #[arg(default_value = ".")]
@@ -57,7 +57,42 @@ pub struct TestArgs {
     pub seed: Option<u64>,
 }
 
+/// How one project's run ended: its exit code and its pass and fail counts.
+struct ProjectRun {
+    code: ExitCode,
+    passed: usize,
+    failed: usize,
+}
+
 pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
+    let projects = workspace::projects_under(&args.dir);
+    if projects.len() == 1 {
+        return run_project(args).map(|run| run.code);
+    }
+    // A folder of projects (such as library/): run each, then close with the totals.
+    let (mut passed, mut failed, mut worst) = (0, 0, ExitCode::SUCCESS);
+    for project in projects {
+        println!("== {}", project.display());
+        let run = run_project(TestArgs {
+            dir: project,
+            ..args.clone()
+        })?;
+        passed += run.passed;
+        failed += run.failed;
+        if run.code != ExitCode::SUCCESS {
+            worst = run.code;
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(worst)
+}
+
+fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
+    let finish = |code: ExitCode| ProjectRun {
+        code,
+        passed: 0,
+        failed: 0,
+    };
     if args.update && !args.envs.is_empty() {
         return Err(CliError::User(
             "`--update` rewrites the golden files of every environment; drop `--env`".into(),
@@ -85,11 +120,11 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
         eprint!("{}", render::human(&workspace, &diagnostics, color));
         eprintln!("build failed: {}", render::summary(&diagnostics));
         let internal = diagnostics.iter().any(|d| d.code == Code::Internal);
-        return Ok(ExitCode::from(if internal {
+        return Ok(finish(ExitCode::from(if internal {
             EXIT_INTERNAL
         } else {
             EXIT_USER
-        }));
+        })));
     }
     let (policies, artifacts) = output.expect("the build ran: there were no errors before it");
     let compiled = load_compiled(policies, &artifacts)
@@ -115,7 +150,7 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
                 eprintln!("error: {error}");
             }
             eprintln!("{} malformed fixture file(s)", errors.len());
-            return Ok(ExitCode::from(EXIT_USER));
+            return Ok(finish(ExitCode::from(EXIT_USER)));
         }
     };
 
@@ -165,6 +200,7 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
     let mut records: Vec<TestRecord> = cases.iter().map(case_record).collect();
     records.extend(properties.iter().map(property_record));
     records.extend(snapshot_records(&args, &artifacts)?);
+    records.extend(exemption_records(&workspace)?);
     let coverage = coverage::coverage(&compiled, &cases);
     let percent = coverage::covered_percent(&coverage);
     if let Some(minimum) = args.min_coverage {
@@ -256,12 +292,40 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
         std::fs::write(path, reports::junit_report(&records))
             .map_err(|e| CliError::User(format!("cannot write `{}`: {e}", path.display())))?;
     }
-    let (_, failed) = reports::counts(&records);
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_USER)
+    let (passed, failed) = reports::counts(&records);
+    Ok(ProjectRun {
+        code: if failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_USER)
+        },
+        passed,
+        failed,
     })
+}
+
+/// One test per exemption: it passes while the exemption is in force and fails once its
+/// expiry date has passed, so an expired exemption is renewed or removed, not forgotten.
+fn exemption_records(workspace: &workspace::Workspace) -> Result<Vec<TestRecord>, CliError> {
+    let list = guardrailc_compiler::exemptions::list(&workspace.sources, workspace::today()?);
+    Ok(list
+        .into_iter()
+        .map(|e| TestRecord {
+            kind: TestKind::Exemption,
+            name: format!("exemption of {} ({})", e.guardrail, e.targets),
+            guardrail: Some(e.guardrail.clone()),
+            env: None,
+            file: Some(e.file.clone()),
+            line: Some(e.line),
+            failures: match e.days_left {
+                Some(days) if days < 0 => vec![format!(
+                    "the exemption expired on {} ({} days ago): renew it with a new date and reason, or delete it",
+                    e.expires, -days
+                )],
+                _ => Vec::new(),
+            },
+        })
+        .collect())
 }
 
 /// Reads every fixture file under `<dir>/tests/`: the outer error is IO, the inner one the

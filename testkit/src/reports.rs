@@ -9,6 +9,8 @@ pub enum TestKind {
     Snapshot,
     Property,
     Coverage,
+    /// An exemption still in force: it fails once its expiry date has passed.
+    Exemption,
 }
 
 impl TestKind {
@@ -18,6 +20,7 @@ impl TestKind {
             TestKind::Snapshot => "snapshot",
             TestKind::Property => "property",
             TestKind::Coverage => "coverage",
+            TestKind::Exemption => "exemption",
         }
     }
 
@@ -28,6 +31,7 @@ impl TestKind {
             TestKind::Snapshot => "snapshots",
             TestKind::Property => "property",
             TestKind::Coverage => "coverage",
+            TestKind::Exemption => "exemptions",
         }
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// Items of a long list: past what fixtures usually hold, still cheap to evaluate.
-const LONG_LIST: usize = 12;
+pub const LONG_LIST: usize = 12;
 /// Length of the long generated string: past the 63-character limit of names and labels.
 const LONG_STRING: usize = 300;
 /// How often an optional field the guardrail reads is present.
