@@ -14,6 +14,8 @@ trap 'rm -rf "$work"' EXIT
 export GUARDRAILC_TODAY=2026-11-28
 "$bin" docs examples/rollout --format html --out "$work/rollout.html"
 "$bin" docs examples/quickstart --format html --out "$work/quickstart.html"
+# The impact report: check exits 1 because prod would deny some objects; the page is written.
+"$bin" check --project examples/rollout --env prod --format html examples/rollout/cluster-export.yaml > "$work/impact.html" || true
 status=0
 for page in "$work"/*.html; do
   flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
@@ -25,12 +27,12 @@ for page in "$work"/*.html; do
     grep -E 'CONSOLE|Uncaught|Failed to load resource' "$work/log.txt" >&2
     status=1
   fi
-  cards=$(grep -o '<section class="card"' <<<"$dom" | wc -l)
-  if [ "$cards" -eq 0 ]; then
-    echo "check-html: $(basename "$page") rendered no guardrail cards" >&2
+  rows=$(grep -o '<section class="card"\|<tr><td class="v-' <<<"$dom" | wc -l)
+  if [ "$rows" -eq 0 ]; then
+    echo "check-html: $(basename "$page") rendered no guardrails or findings" >&2
     status=1
   else
-    echo "check-html: $(basename "$page") rendered $cards guardrails, no console errors"
+    echo "check-html: $(basename "$page") rendered $rows guardrails or findings, no console errors"
   fi
 done
 exit $status

@@ -415,10 +415,20 @@ fn docs_of_the_library_catalog_every_set_with_passing_evidence() {
 #[test]
 fn the_library_passes_its_tests_with_a_thousand_generated_requests_per_guardrail() {
     let library = Path::new(env!("CARGO_MANIFEST_DIR")).join("library");
-    let output = guardrailc(&["test", library.to_str().unwrap(), "--fuzz", "1000", "--seed", "20261128"]);
+    let output = guardrailc(&[
+        "test",
+        library.to_str().unwrap(),
+        "--fuzz",
+        "1000",
+        "--seed",
+        "20261128",
+    ]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{text}");
     let last = text.lines().last().unwrap_or_default();
     assert!(last.ends_with(" 0 failed"), "{last}");
-    assert!(text.contains("property: 1000 generated requests per guardrail"), "{text}");
+    assert!(
+        text.contains("property: 1000 generated requests per guardrail"),
+        "{text}"
+    );
 }

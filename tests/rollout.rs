@@ -108,6 +108,16 @@ fn docs_write_markdown_and_a_self_contained_html_catalog() {
     insta::assert_snapshot!(markdown);
     let (code, html, _) = run(&["docs", "examples/rollout", "--format", "html"]);
     assert_eq!(code, 0);
+    assert_self_contained_and_balanced(&html);
+    assert!(
+        html.contains("expired 28 days ago"),
+        "the expired exemption stands out"
+    );
+}
+
+/// No scripts or external assets, and every element opened is closed: a cheap
+/// well-formedness check of our own markup (the browser check is scripts/check-html.sh).
+fn assert_self_contained_and_balanced(html: &str) {
     assert!(html.starts_with("<!DOCTYPE html>"));
     for external in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
         assert!(
@@ -115,10 +125,9 @@ fn docs_write_markdown_and_a_self_contained_html_catalog() {
             "the page must not load `{external}`"
         );
     }
-    // Every element opened is closed: a cheap well-formedness check of our own markup.
     for tag in [
         "html", "head", "body", "table", "thead", "tbody", "section", "ul", "div", "h1", "h2",
-        "h3", "p", "li", "tr", "td", "th", "a", "code", "style", "title",
+        "h3", "p", "li", "tr", "td", "th", "a", "code", "style", "title", "span", "b",
     ] {
         let opened =
             html.matches(&format!("<{tag}>")).count() + html.matches(&format!("<{tag} ")).count();
@@ -128,10 +137,37 @@ fn docs_write_markdown_and_a_self_contained_html_catalog() {
             "<{tag}> opened {opened} times, closed {closed}"
         );
     }
-    assert!(
-        html.contains("expired 28 days ago"),
-        "the expired exemption stands out"
+}
+
+#[test]
+fn check_writes_an_impact_page_grouped_by_namespace_and_team() {
+    let (code, html, stderr) = run(&[
+        "check",
+        "--project",
+        "examples/rollout",
+        "--env",
+        "prod",
+        "--format",
+        "html",
+        "examples/rollout/cluster-export.yaml",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_self_contained_and_balanced(&html);
+    assert_eq!(
+        html.matches("<tr><td class=\"v-").count(),
+        5,
+        "one row per finding"
     );
+    assert!(
+        html.contains("<b>3</b><span class=\"muted\">would be denied</span>"),
+        "{html}"
+    );
+    for group in ["books", "shop", "storage", "catalogue", "commerce"] {
+        assert!(
+            html.contains(&format!("<div>{group}</div>")),
+            "a bar for {group}"
+        );
+    }
 }
 
 #[test]

@@ -225,7 +225,8 @@ fn md(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-fn html_escape(text: &str) -> String {
+/// Escapes text for HTML element content and attribute values.
+pub fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -24,6 +24,8 @@ pub enum CheckFormat {
     Human,
     Json,
     Sarif,
+    /// A self-contained page: summary bars by namespace and owner, then every finding.
+    Html,
 }
 
 #[derive(clap::Args)]
@@ -200,6 +202,28 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         }
         CheckFormat::Sarif => {
             writeln!(stdout, "{:#}", sarif_report(&findings, &compiled)).map_err(write_error)?;
+        }
+        CheckFormat::Html => {
+            let envs: Vec<&str> = {
+                let mut envs: Vec<&str> = findings.iter().map(|f| f.env.as_str()).collect();
+                envs.dedup();
+                envs
+            };
+            let title = format!(
+                "Impact of the guardrails on {objects} objects ({})",
+                envs.join(", ")
+            );
+            let page = guardrailc_testkit::impact::impact_html(
+                &guardrailc_testkit::impact::ImpactReport {
+                    title: &title,
+                    objects,
+                    findings: &findings,
+                    by_namespace: &by_namespace,
+                    label_key: group_by_label,
+                    by_label: &by_label,
+                },
+            );
+            write!(stdout, "{page}").map_err(write_error)?;
         }
     }
     for problem in &problems {

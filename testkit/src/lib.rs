@@ -8,6 +8,7 @@ pub mod case;
 pub mod compiled;
 pub mod coverage;
 pub mod fixtures;
+pub mod impact;
 pub mod label_selector;
 pub mod manifest_check;
 pub mod manifests;
