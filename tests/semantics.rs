@@ -1,11 +1,9 @@
 //! What the emitted policies do, evaluated by the testkit's engines on all three targets:
 //! escaping of user strings, the absent-value semantics, and the quickstart's guardrails.
 
-use guardrailc_compiler::config;
 use guardrailc_compiler::emit::{Artifact, Target};
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
+use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
-use guardrailc_compiler::SourceId;
 use guardrailc_testkit::{
     compare, AdmissionCase, GatekeeperPolicy, OpaPolicy, Operation, Outcome, SchemaCatalog,
     UserInfo, VapPolicy,
@@ -27,16 +25,7 @@ fn compile(sources: &[(&str, &str)], config_text: &str) -> Vec<Artifact> {
             text: text.to_string(),
         })
         .collect();
-    let config_source = SourceId(sources.len() as u32);
-    let config = config::parse(config_source, config_text).expect("valid config");
-    let output = project::build(&BuildInput {
-        sources: &sources,
-        config: &config,
-        config_source,
-        schema: Schema::builtin(),
-        today: (2026, 11, 28),
-        options: &BuildOptions::default(),
-    });
+    let output = project::build_text(&sources, config_text, (2026, 11, 28));
     let errors: Vec<_> = output.diagnostics.iter().filter(|d| d.is_error()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     output.artifacts

@@ -85,6 +85,27 @@ pub fn check_sources(
     (guardrails, diagnostics)
 }
 
+/// Builds `sources` with `config_text` as guardrails.toml, every environment and the
+/// config's targets, against the built-in schema: the one-call form tests, benchmarks and
+/// embedders use. Config errors come back as the output's diagnostics.
+pub fn build_text(sources: &[SourceFile], config_text: &str, today: (u16, u8, u8)) -> BuildOutput {
+    let config_source = SourceId(sources.len() as u32);
+    match crate::config::parse(config_source, config_text) {
+        Ok(config) => build(&BuildInput {
+            sources,
+            config: &config,
+            config_source,
+            schema: Schema::builtin(),
+            today,
+            options: &BuildOptions::default(),
+        }),
+        Err(diagnostics) => BuildOutput {
+            diagnostics,
+            ..BuildOutput::default()
+        },
+    }
+}
+
 /// Compiles a project: checks every source, lowers every guardrail for every environment,
 /// and emits the artifacts of every target.
 pub fn build(input: &BuildInput) -> BuildOutput {

@@ -9,12 +9,10 @@
 //!   objects per second and the process's peak resident memory (`VmHWM`).
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use guardrailc_compiler::config;
 use guardrailc_compiler::emit::Artifact;
 use guardrailc_compiler::ir;
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
+use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
-use guardrailc_compiler::SourceId;
 use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
 use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
 use guardrailc_testkit::manifest_check::{check_manifests, read_namespaces};
@@ -45,17 +43,8 @@ fn build_quickstart() -> (Vec<ir::Policy>, Vec<Artifact>) {
         })
         .collect();
     sources.sort_by(|a, b| a.name.cmp(&b.name));
-    let config_source = SourceId(sources.len() as u32);
     let text = std::fs::read_to_string(quickstart().join("guardrails.toml")).unwrap();
-    let config = config::parse(config_source, &text).expect("the quickstart config parses");
-    let output = project::build(&BuildInput {
-        sources: &sources,
-        config: &config,
-        config_source,
-        schema: Schema::builtin(),
-        today: (2026, 11, 28),
-        options: &BuildOptions::default(),
-    });
+    let output = project::build_text(&sources, &text, (2026, 11, 28));
     assert!(output.diagnostics.iter().all(|d| !d.is_error()));
     (output.policies, output.artifacts)
 }

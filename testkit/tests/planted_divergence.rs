@@ -1,12 +1,10 @@
 //! Tests of the tester: a divergence planted in one emitted artifact is caught by the
 //! agreement check on the quickstart's own fixtures, and printed with both sides.
 
-use guardrailc_compiler::config;
 use guardrailc_compiler::emit::Artifact;
 use guardrailc_compiler::ir;
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
+use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
-use guardrailc_compiler::SourceId;
 use guardrailc_testkit::compiled::load_compiled;
 use guardrailc_testkit::fixtures::{parse_fixture, ProjectFacts};
 use guardrailc_testkit::property::{run_property, PropertyConfig, PropertyResult};
@@ -30,17 +28,8 @@ fn build_quickstart() -> (Vec<ir::Policy>, Vec<Artifact>) {
         })
         .collect();
     sources.sort_by(|a, b| a.name.cmp(&b.name));
-    let config_source = SourceId(sources.len() as u32);
     let config_text = std::fs::read_to_string(quickstart().join("guardrails.toml")).unwrap();
-    let config = config::parse(config_source, &config_text).expect("the quickstart config parses");
-    let output = project::build(&BuildInput {
-        sources: &sources,
-        config: &config,
-        config_source,
-        schema: Schema::builtin(),
-        today: (2026, 11, 28),
-        options: &BuildOptions::default(),
-    });
+    let output = project::build_text(&sources, &config_text, (2026, 11, 28));
     assert!(output.diagnostics.iter().all(|d| !d.is_error()));
     (output.policies, output.artifacts)
 }

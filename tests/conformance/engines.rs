@@ -2,11 +2,9 @@
 //! the conformance runner and the language-extension tests (the approach of
 //! `tests/semantics.rs`).
 
-use guardrailc_compiler::config;
 use guardrailc_compiler::emit::{Artifact, Target};
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
+use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
-use guardrailc_compiler::SourceId;
 use guardrailc_testkit::{
     compare, AdmissionCase, GatekeeperPolicy, OpaPolicy, Operation, Outcome, SchemaCatalog,
     UserInfo, VapPolicy,
@@ -31,16 +29,7 @@ pub fn build(sources: &[(String, String)], config_text: &str) -> Result<Vec<Arti
             text: text.clone(),
         })
         .collect();
-    let config_source = SourceId(sources.len() as u32);
-    let config = config::parse(config_source, config_text).map_err(|d| format!("{d:#?}"))?;
-    let output = project::build(&BuildInput {
-        sources: &sources,
-        config: &config,
-        config_source,
-        schema: Schema::builtin(),
-        today: (2026, 11, 28),
-        options: &BuildOptions::default(),
-    });
+    let output = project::build_text(&sources, config_text, (2026, 11, 28));
     let errors: Vec<String> = output
         .diagnostics
         .iter()
