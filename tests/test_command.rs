@@ -168,6 +168,14 @@ fn json_and_junit_reports_count_the_same_tests() {
     let rules = &report["details"]["coverage"]["guardrails"][0]["rules"];
     assert_eq!(rules[0]["rule"], 1, "{rules}");
     assert!(rules[0]["fired"].as_u64().unwrap() > 0, "{rules}");
+    // Gatekeeper Rego lines: one entry per guardrail and environment, every line reached
+    // (the quickstart has a CronJob case for each workload guardrail).
+    let rego = report["details"]["coverage"]["rego"].as_array().unwrap();
+    assert_eq!(rego.len(), 21);
+    for entry in rego {
+        assert!(entry["lines"].as_u64().unwrap() > 0, "{entry}");
+        assert_eq!(entry["reached"], entry["lines"], "{entry}");
+    }
 }
 
 #[test]
@@ -366,4 +374,64 @@ fn guardrails_without_allowed_and_denied_cases_are_reported_and_can_fail_the_run
         "85",
     ]);
     assert_eq!(lenient.status.code(), Some(0));
+}
+
+#[test]
+fn rego_lines_no_case_reaches_are_named() {
+    let project = quickstart_copy();
+    let fixture = project.path().join("tests/no-host-ports.yaml");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    let without_cronjob = text
+        .split("\n  - name: a CronJob's pod template is checked")
+        .next()
+        .unwrap();
+    assert_ne!(without_cronjob, text, "the CronJob case is removed");
+    std::fs::write(&fixture, without_cronjob).unwrap();
+    let output = guardrailc(&[
+        "test",
+        "--fuzz",
+        "0",
+        "--env",
+        "prod",
+        "--format",
+        "json",
+        project.path().to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rego = report["details"]["coverage"]["rego"].as_array().unwrap();
+    let host_ports = rego
+        .iter()
+        .find(|r| r["guardrail"] == "no-host-ports")
+        .unwrap();
+    let not_reached = host_ports["not_reached"].as_array().unwrap();
+    assert_eq!(not_reached.len(), 1, "{host_ports}");
+    // The line is the CronJob branch of the pod spec, in the template's Rego.
+    let template = std::fs::read_to_string(
+        quickstart().join("snapshots/prod/gatekeeper/no-host-ports.template.yaml"),
+    )
+    .unwrap();
+    let rego_text = template.split("rego: |\n").nth(1).unwrap();
+    let line = rego_text
+        .lines()
+        .nth(not_reached[0].as_u64().unwrap() as usize - 1)
+        .unwrap();
+    assert!(line.contains("jobTemplate"), "{line}");
+
+    let human = guardrailc(&[
+        "test",
+        "--fuzz",
+        "0",
+        "--env",
+        "prod",
+        project.path().to_str().unwrap(),
+    ]);
+    let stdout = text_of_bytes(&human.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "coverage: Gatekeeper Rego lines of `no-host-ports` no case reached: {} (prod)",
+            not_reached[0]
+        )),
+        "{stdout}"
+    );
 }

@@ -202,6 +202,10 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
     records.extend(snapshot_records(&args, &artifacts)?);
     records.extend(exemption_records(&workspace)?);
     let coverage = coverage::coverage(&compiled, &cases);
+    let rego_lines = coverage::rego_line_coverage(&fixtures, &compiled, &catalog, &selected);
+    let (rego_reached, rego_total) = rego_lines.iter().fold((0, 0), |(reached, total), c| {
+        (reached + c.lines.reached.len(), total + c.lines.lines())
+    });
     let percent = coverage::covered_percent(&coverage);
     if let Some(minimum) = args.min_coverage {
         records.push(TestRecord {
@@ -245,6 +249,35 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
             println!(
                 "coverage: {percent:.0}% of guardrails have both an allowed and a denied case"
             );
+            // One line per guardrail: the environments usually share the template's lines.
+            let mut unreached: Vec<(&str, Vec<u32>, Vec<&str>)> = Vec::new();
+            for c in rego_lines
+                .iter()
+                .filter(|c| !c.lines.not_reached.is_empty())
+            {
+                let lines: Vec<u32> = c.lines.not_reached.iter().copied().collect();
+                match unreached
+                    .iter_mut()
+                    .find(|(g, l, _)| *g == c.guardrail && *l == lines)
+                {
+                    Some((_, _, envs)) => envs.push(&c.env),
+                    None => unreached.push((&c.guardrail, lines, vec![&c.env])),
+                }
+            }
+            for (guardrail, lines, envs) in unreached {
+                let lines: Vec<String> = lines.iter().map(u32::to_string).collect();
+                println!(
+                    "coverage: Gatekeeper Rego lines of `{guardrail}` no case reached: {} ({})",
+                    lines.join(", "),
+                    envs.join(", ")
+                );
+            }
+            if rego_total > 0 {
+                println!(
+                    "coverage: the fixtures reach {rego_reached} of {rego_total} Gatekeeper Rego lines ({:.0}%)",
+                    100.0 * rego_reached as f64 / rego_total as f64
+                );
+            }
             if args.fuzz > 0 {
                 println!(
                     "property: {} generated requests per guardrail and environment, seed {seed}",
@@ -277,6 +310,13 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
                             "line": r.line,
                             "fired": r.fired,
                         })).collect::<Vec<_>>(),
+                    })).collect::<Vec<_>>(),
+                    "rego": rego_lines.iter().map(|c| serde_json::json!({
+                        "guardrail": c.guardrail,
+                        "env": c.env,
+                        "reached": c.lines.reached.len(),
+                        "lines": c.lines.lines(),
+                        "not_reached": c.lines.not_reached,
                     })).collect::<Vec<_>>(),
                 }
             });

@@ -3,10 +3,13 @@
 //! case by what it expects, and only once it passed (a failing case shows nothing). A rule
 //! fired when a target named it among the rules that yielded a violation
 //! ([`crate::Outcome::rules`]: VAP's `rule_N` variables, Gatekeeper's `details.rule`) in
-//! any evaluated run.
+//! any evaluated run. Within rules, the Gatekeeper template's Rego lines the fixtures reached
+//! come from regorus's coverage report ([`rego_line_coverage`]).
 
+use crate::case::ResourceCatalog;
 use crate::compiled::CompiledGuardrail;
-use crate::fixtures::ExpectedVerdict;
+use crate::fixtures::{ExpectedVerdict, FixtureFile};
+use crate::rego::LineCoverage;
 use crate::runner::CaseResult;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,6 +95,52 @@ fn coverage_of(
             }
         })
         .collect()
+}
+
+/// The Rego lines of one guardrail's Gatekeeper template in one environment that the
+/// fixtures reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegoCoverage {
+    pub guardrail: String,
+    pub env: String,
+    pub lines: LineCoverage,
+}
+
+/// Evaluates every fixture case on the Gatekeeper target once more, with regorus's coverage
+/// on, in each environment `selected` keeps (as the runner selects them), and merges the
+/// lines reached per guardrail and environment. Cases that cannot be evaluated add nothing.
+pub fn rego_line_coverage(
+    fixtures: &[FixtureFile],
+    compiled: &[CompiledGuardrail],
+    catalog: &dyn ResourceCatalog,
+    selected: &dyn Fn(&CompiledGuardrail) -> bool,
+) -> Vec<RegoCoverage> {
+    let mut found: Vec<RegoCoverage> = Vec::new();
+    for guardrail in compiled.iter().filter(|c| selected(c)) {
+        let Some(gatekeeper) = &guardrail.gatekeeper else {
+            continue;
+        };
+        let mut lines = LineCoverage::default();
+        for file in fixtures
+            .iter()
+            .filter(|f| f.guardrail == guardrail.policy.id)
+        {
+            for case in file
+                .cases
+                .iter()
+                .filter(|c| c.envs.is_empty() || c.envs.contains(&guardrail.policy.env))
+            {
+                // A case the engine cannot evaluate is reported by the runner.
+                let _ = gatekeeper.evaluate_covered(&case.case, catalog, &mut lines);
+            }
+        }
+        found.push(RegoCoverage {
+            guardrail: guardrail.policy.id.clone(),
+            env: guardrail.policy.env.clone(),
+            lines,
+        });
+    }
+    found
 }
 
 /// The share of guardrails covered, in percent (100 when there are none).

@@ -2,7 +2,7 @@
 //! input Gatekeeper builds from an admission request.
 
 use super::gatekeeper_match::ConstraintMatch;
-use super::{evaluate_set_rule, failed, prepared_engine};
+use super::{evaluate_set_rule, failed, prepared_engine, LineCoverage, TEMPLATE_MODULE};
 use crate::case::{AdmissionCase, RequestFacts, ResourceCatalog};
 use crate::outcome::{Outcome, Verdict};
 use crate::CaseError;
@@ -80,6 +80,26 @@ impl GatekeeperPolicy {
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
     ) -> Result<Outcome, CaseError> {
+        self.evaluate_with(case, catalog, None)
+    }
+
+    /// [`GatekeeperPolicy::evaluate`], merging the template's Rego lines the evaluation
+    /// reached into `coverage` (nothing when the request is out of scope).
+    pub fn evaluate_covered(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+        coverage: &mut LineCoverage,
+    ) -> Result<Outcome, CaseError> {
+        self.evaluate_with(case, catalog, Some(coverage))
+    }
+
+    fn evaluate_with(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+        coverage: Option<&mut LineCoverage>,
+    ) -> Result<Outcome, CaseError> {
         let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
         // On DELETE, Gatekeeper reviews the stored object as `object`.
         let object = case
@@ -114,10 +134,11 @@ impl GatekeeperPolicy {
             review["namespaceObject"] = namespace.clone();
         }
         let input = json!({"review": review, "parameters": self.parameters});
-        let violations = match evaluate_set_rule(&self.engine, &self.package, "violation", input) {
-            Ok(violations) => violations,
-            Err(error) => return Ok(failed(error)),
-        };
+        let violations =
+            match evaluate_set_rule(&self.engine, &self.package, "violation", input, coverage) {
+                Ok(violations) => violations,
+                Err(error) => return Ok(failed(error)),
+            };
         let mut messages = Vec::new();
         let mut rules = Vec::new();
         for violation in &violations {
@@ -173,7 +194,7 @@ fn template_modules(target: &Value) -> Result<Vec<(String, String)>, String> {
     };
     let (rego, libs) =
         source.ok_or("the template target has neither `rego` nor a `Rego` entry in `code`")?;
-    let mut modules = vec![("template.rego".to_string(), rego.to_string())];
+    let mut modules = vec![(TEMPLATE_MODULE.to_string(), rego.to_string())];
     for (i, lib) in libs
         .and_then(Value::as_array)
         .into_iter()

@@ -23,7 +23,7 @@ impl OpaPolicy {
     /// on DELETE: conftest checks manifests, which have no operation).
     pub fn evaluate(&self, case: &AdmissionCase) -> Result<Outcome, CaseError> {
         let input = case.object.clone().unwrap_or(serde_json::Value::Null);
-        let denials = match evaluate_set_rule(&self.engine, &self.package, "deny", input) {
+        let denials = match evaluate_set_rule(&self.engine, &self.package, "deny", input, None) {
             Ok(denials) => denials,
             Err(error) => return Ok(failed(error)),
         };
