@@ -4,7 +4,7 @@ use crate::cli::{output, workspace, CliError, Format, EXIT_INTERNAL, EXIT_USER};
 use guardrailc_compiler::diagnostic::has_errors;
 use guardrailc_compiler::emit::Target;
 use guardrailc_compiler::kube::KubeVersion;
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions};
+use guardrailc_compiler::project::BuildOptions;
 use guardrailc_compiler::render;
 use guardrailc_compiler::Code;
 use std::path::PathBuf;
@@ -66,14 +66,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode, CliError> {
                 .with_help("add a .guard file, or start from the library with `guardrailc init`"),
             );
         } else {
-            let output = project::build(&BuildInput {
-                sources: &workspace.sources,
-                config: &workspace.config,
-                config_source: workspace.config_source(),
-                schema: &workspace.schema,
-                today: workspace::today()?,
-                options: &options,
-            });
+            let output = workspace.build(&options)?;
             diagnostics.extend(output.diagnostics);
             artifacts = output.artifacts;
         }

@@ -7,7 +7,7 @@
 use crate::cli::{workspace, CliError, EXIT_USER};
 use guardrailc_compiler::diagnostic::has_errors;
 use guardrailc_compiler::emit::Target;
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions};
+use guardrailc_compiler::project::BuildOptions;
 use guardrailc_compiler::render;
 use guardrailc_testkit::compiled::load_compiled;
 use guardrailc_testkit::manifest_check::{
@@ -50,18 +50,11 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     let (workspace, mut diagnostics) = workspace::load(&args.project)?;
     let mut built = None;
     if !has_errors(&diagnostics) {
-        let output = project::build(&BuildInput {
-            sources: &workspace.sources,
-            config: &workspace.config,
-            config_source: workspace.config_source(),
-            schema: &workspace.schema,
-            today: workspace::today()?,
-            options: &BuildOptions {
-                environments: (!args.envs.is_empty()).then(|| args.envs.clone()),
-                targets: None,
-                kube_version: None,
-            },
-        });
+        let output = workspace.build(&BuildOptions {
+            environments: (!args.envs.is_empty()).then(|| args.envs.clone()),
+            targets: None,
+            kube_version: None,
+        })?;
         diagnostics.extend(output.diagnostics);
         built = Some((output.policies, output.artifacts));
     }

@@ -4,7 +4,7 @@ use crate::cli::{workspace, CliError};
 use guardrailc_compiler::catalog::{self, Evidence};
 use guardrailc_compiler::diagnostic::has_errors;
 use guardrailc_compiler::exemptions;
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions};
+use guardrailc_compiler::project::{self, BuildOptions};
 use guardrailc_compiler::render;
 use guardrailc_testkit::compiled::load_compiled;
 use guardrailc_testkit::coverage;
@@ -90,14 +90,7 @@ pub fn run(args: DocsArgs) -> Result<ExitCode, CliError> {
 fn project_catalog(dir: &Path) -> Result<Option<catalog::Catalog>, CliError> {
     let (workspace, mut diagnostics) = workspace::load(dir)?;
     let today = workspace::today()?;
-    let output = project::build(&BuildInput {
-        sources: &workspace.sources,
-        config: &workspace.config,
-        config_source: workspace.config_source(),
-        schema: &workspace.schema,
-        today,
-        options: &BuildOptions::default(),
-    });
+    let output = workspace.build(&BuildOptions::default())?;
     diagnostics.extend(output.diagnostics);
     if has_errors(&diagnostics) {
         eprint!("{}", render::human(&workspace, &diagnostics, false));

@@ -3,7 +3,7 @@
 use crate::cli::{workspace, CliError, Format};
 use guardrailc_compiler::diagnostic::has_errors;
 use guardrailc_compiler::plan;
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions};
+use guardrailc_compiler::project::BuildOptions;
 use guardrailc_compiler::render;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,14 +29,7 @@ pub fn run(args: PlanArgs) -> Result<ExitCode, CliError> {
         environments: Some(vec![args.from.clone(), args.to.clone()]),
         ..BuildOptions::default()
     };
-    let output = project::build(&BuildInput {
-        sources: &workspace.sources,
-        config: &workspace.config,
-        config_source: workspace.config_source(),
-        schema: &workspace.schema,
-        today: workspace::today()?,
-        options: &options,
-    });
+    let output = workspace.build(&options)?;
     diagnostics.extend(output.diagnostics);
     if has_errors(&diagnostics) {
         eprint!("{}", render::human(&workspace, &diagnostics, false));

@@ -5,7 +5,7 @@ use crate::cli::{output, workspace, CliError, Format, EXIT_INTERNAL, EXIT_USER};
 use anstyle::{AnsiColor, Style};
 use guardrailc_compiler::diagnostic::has_errors;
 use guardrailc_compiler::emit::Artifact;
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions};
+use guardrailc_compiler::project::BuildOptions;
 use guardrailc_compiler::{render, Code};
 use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
 use guardrailc_testkit::coverage;
@@ -103,16 +103,9 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
     let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut output = None;
     if !has_errors(&diagnostics) {
-        let built = project::build(&BuildInput {
-            sources: &workspace.sources,
-            config: &workspace.config,
-            config_source: workspace.config_source(),
-            schema: &workspace.schema,
-            today: workspace::today()?,
-            // Every environment is built so that fixtures naming any of them load; `--env`
-            // selects which ones run.
-            options: &BuildOptions::default(),
-        });
+        // Every environment is built so that fixtures naming any of them load; `--env`
+        // selects which ones run.
+        let built = workspace.build(&BuildOptions::default())?;
         diagnostics.extend(built.diagnostics);
         output = Some((built.policies, built.artifacts));
     }

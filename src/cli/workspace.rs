@@ -2,7 +2,7 @@
 
 use crate::cli::{library, CliError};
 use guardrailc_compiler::config::{self, Config};
-use guardrailc_compiler::project::SourceFile;
+use guardrailc_compiler::project::{self, BuildInput, BuildOptions, BuildOutput, SourceFile};
 use guardrailc_compiler::render::SourceFiles;
 use guardrailc_compiler::schema::{CrdDefinition, Schema};
 use guardrailc_compiler::{Diagnostic, SourceId};
@@ -22,6 +22,18 @@ pub struct Workspace {
 impl Workspace {
     pub fn config_source(&self) -> SourceId {
         SourceId(self.sources.len() as u32)
+    }
+
+    /// Compiles the project as of today (or `GUARDRAILC_TODAY`).
+    pub fn build(&self, options: &BuildOptions) -> Result<BuildOutput, CliError> {
+        Ok(project::build(&BuildInput {
+            sources: &self.sources,
+            config: &self.config,
+            config_source: self.config_source(),
+            schema: &self.schema,
+            today: today()?,
+            options,
+        }))
     }
 }
 
