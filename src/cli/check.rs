@@ -9,6 +9,7 @@ use guardrailc_compiler::diagnostic::has_errors;
 use guardrailc_compiler::emit::Target;
 use guardrailc_compiler::project::BuildOptions;
 use guardrailc_compiler::render;
+use guardrailc_compiler::render::count;
 use guardrailc_testkit::compiled::load_compiled;
 use guardrailc_testkit::manifest_check::{
     check_manifests, group_findings, json_finding, json_groups, read_namespaces, sarif_report,
@@ -156,9 +157,9 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                     for (key, group) in groups {
                         writeln!(
                             stdout,
-                            "  {:<30} {} findings, {} denied",
+                            "  {:<30} {}, {} denied",
                             key.as_deref().unwrap_or(none),
-                            group.findings,
+                            count(group.findings, "finding"),
                             group.denied
                         )
                         .map_err(write_error)?;
@@ -171,8 +172,9 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                 .count();
             writeln!(
                 stdout,
-                "checked {objects} objects ({skipped} of kinds no guardrail knows): {} findings, {denied} denied",
-                findings.len()
+                "checked {} ({skipped} of kinds no guardrail knows): {}, {denied} denied",
+                count(objects, "object"),
+                count(findings.len(), "finding")
             )
             .map_err(write_error)?;
         }

@@ -2,6 +2,7 @@
 
 use crate::cli::{workspace, CliError, Format};
 use guardrailc_compiler::exemptions;
+use guardrailc_compiler::render::count;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -73,7 +74,7 @@ pub fn run(args: ExemptionsArgs) -> Result<ExitCode, CliError> {
                 .iter()
                 .filter(|e| e.days_left.is_some_and(|d| d < 0))
                 .count();
-            println!("\n{} exemptions, {expired} expired", list.len());
+            println!("\n{}, {expired} expired", count(list.len(), "exemption"));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@
 use crate::manifest_check::{Finding, Group};
 use crate::outcome::Verdict;
 use guardrailc_compiler::catalog::html_escape as h;
+use guardrailc_compiler::render::count;
 
 /// What the page shows.
 pub struct ImpactReport<'a> {
@@ -59,11 +60,11 @@ pub fn impact_html(report: &ImpactReport) -> String {
         for (key, group) in groups {
             let width = |n: usize| n as f64 * 100.0 / max as f64;
             out.push_str(&format!(
-                "<div>{}</div><div class=\"bar\"><span class=\"deny\" style=\"width:{:.1}%\"></span><span class=\"other\" style=\"width:{:.1}%\"></span></div><div class=\"muted\">{} findings, {} denied</div>\n",
+                "<div>{}</div><div class=\"bar\"><span class=\"deny\" style=\"width:{:.1}%\"></span><span class=\"other\" style=\"width:{:.1}%\"></span></div><div class=\"muted\">{}, {} denied</div>\n",
                 h(key.as_deref().unwrap_or(none)),
                 width(group.denied),
                 width(group.findings - group.denied),
-                group.findings,
+                count(group.findings, "finding"),
                 group.denied
             ));
         }
