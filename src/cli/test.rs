@@ -7,7 +7,7 @@ use guardrailc_compiler::diagnostic::has_errors;
 use guardrailc_compiler::emit::Artifact;
 use guardrailc_compiler::project::BuildOptions;
 use guardrailc_compiler::{render, Code};
-use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
+use guardrailc_testkit::compiled::{load_compiled, names, CompiledGuardrail};
 use guardrailc_testkit::coverage;
 use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
 use guardrailc_testkit::property::{self, run_property, PropertyConfig, PropertyResult};
@@ -372,12 +372,7 @@ pub(crate) fn load_fixtures(
     if !tests.is_dir() {
         return Ok(Ok(Vec::new()));
     }
-    let mut guardrails: Vec<String> = compiled.iter().map(|c| c.policy.id.clone()).collect();
-    guardrails.sort();
-    guardrails.dedup();
-    let mut environments: Vec<String> = compiled.iter().map(|c| c.policy.env.clone()).collect();
-    environments.sort();
-    environments.dedup();
+    let (guardrails, environments) = names(compiled);
     let facts = ProjectFacts {
         guardrails: &guardrails,
         environments: &environments,

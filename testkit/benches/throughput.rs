@@ -13,7 +13,7 @@ use guardrailc_compiler::emit::Artifact;
 use guardrailc_compiler::ir;
 use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
-use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
+use guardrailc_testkit::compiled::{load_compiled, names, CompiledGuardrail};
 use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
 use guardrailc_testkit::manifest_check::{check_manifests, read_namespaces};
 use guardrailc_testkit::property::{run_property, PropertyConfig};
@@ -50,11 +50,7 @@ fn build_quickstart() -> (Vec<ir::Policy>, Vec<Artifact>) {
 }
 
 fn load_fixtures(compiled: &[CompiledGuardrail], catalog: &SchemaCatalog) -> Vec<FixtureFile> {
-    let mut guardrails: Vec<String> = compiled.iter().map(|c| c.policy.id.clone()).collect();
-    guardrails.dedup();
-    let mut environments: Vec<String> = compiled.iter().map(|c| c.policy.env.clone()).collect();
-    environments.sort();
-    environments.dedup();
+    let (guardrails, environments) = names(compiled);
     let facts = ProjectFacts {
         guardrails: &guardrails,
         environments: &environments,

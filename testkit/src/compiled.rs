@@ -142,3 +142,17 @@ pub fn load_compiled(
         })
         .collect()
 }
+
+/// The guardrail ids and environment names of `compiled`, each sorted and once: what fixture
+/// files may name (`fixtures::ProjectFacts`).
+pub fn names(compiled: &[CompiledGuardrail]) -> (Vec<String>, Vec<String>) {
+    let sorted = |mut names: Vec<String>| {
+        names.sort();
+        names.dedup();
+        names
+    };
+    (
+        sorted(compiled.iter().map(|c| c.policy.id.clone()).collect()),
+        sorted(compiled.iter().map(|c| c.policy.env.clone()).collect()),
+    )
+}
