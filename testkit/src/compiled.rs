@@ -59,11 +59,31 @@ impl CompiledGuardrail {
         targets
     }
 
-    /// Evaluates `case` on every target (the plain OPA package only where comparable).
+    /// Evaluates `case` on every target (the plain OPA package only where comparable), the
+    /// Rego in regorus's interpreter, cross-checked by its VM ([`RegoRun::Reference`](crate::rego::RegoRun::Reference)).
     pub fn evaluate(
         &self,
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
+    ) -> Result<Evaluation, CaseError> {
+        self.evaluate_with(case, catalog, RegoSpeed::Reference)
+    }
+
+    /// [`CompiledGuardrail::evaluate`] with the Rego on regorus's VM alone
+    /// ([`RegoRun::Vm`](crate::rego::RegoRun::Vm)): for the bulk of property mode and `check`.
+    pub fn evaluate_on_vm(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+    ) -> Result<Evaluation, CaseError> {
+        self.evaluate_with(case, catalog, RegoSpeed::Vm)
+    }
+
+    fn evaluate_with(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+        rego: RegoSpeed,
     ) -> Result<Evaluation, CaseError> {
         let mut outcomes = Vec::with_capacity(3);
         let mut opa_comparable = false;
@@ -74,19 +94,35 @@ impl CompiledGuardrail {
             opa_comparable = !(reads.old_object || reads.namespace || reads.request) && in_scope;
         }
         if let Some(gatekeeper) = &self.gatekeeper {
-            outcomes.push((Target::Gatekeeper, gatekeeper.evaluate(case, catalog)?));
+            let outcome = match rego {
+                RegoSpeed::Reference => gatekeeper.evaluate(case, catalog)?,
+                RegoSpeed::Vm => gatekeeper.evaluate_on_vm(case, catalog)?,
+            };
+            outcomes.push((Target::Gatekeeper, outcome));
         }
         // The plain OPA package is evaluated only where it is compared: elsewhere its
         // outcome says nothing about the admission targets, and skipping it saves the most
         // expensive evaluation on every request out of scope.
         if let Some(opa) = self.opa.as_ref().filter(|_| opa_comparable) {
-            outcomes.push((Target::Opa, opa.evaluate(case)?));
+            let outcome = match rego {
+                RegoSpeed::Reference => opa.evaluate(case)?,
+                RegoSpeed::Vm => opa.evaluate_on_vm(case)?,
+            };
+            outcomes.push((Target::Opa, outcome));
         }
         Ok(Evaluation {
             outcomes,
             opa_comparable,
         })
     }
+}
+
+/// Which of regorus's evaluators runs the Rego (the choice [`crate::rego::RegoRun`] makes, without the
+/// coverage it can carry).
+#[derive(Clone, Copy)]
+enum RegoSpeed {
+    Reference,
+    Vm,
 }
 
 /// Loads every policy's artifacts (`ENV/vap/ID.policy.yaml` + `.binding.yaml`,

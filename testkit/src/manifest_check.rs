@@ -142,7 +142,7 @@ pub fn check_object(
         },
     };
     for guardrail in compiled {
-        let evaluation = match guardrail.evaluate(&case, catalog) {
+        let evaluation = match guardrail.evaluate_on_vm(&case, catalog) {
             Ok(evaluation) => evaluation,
             Err(_) => {
                 // Every guardrail sees the same kind: unknown to one is unknown to all.

@@ -153,7 +153,7 @@ pub fn check_request(
     catalog: &dyn ResourceCatalog,
 ) -> Result<bool, String> {
     let evaluation = guardrail
-        .evaluate(case, catalog)
+        .evaluate_on_vm(case, catalog)
         .map_err(|e| format!("a generated request cannot be evaluated: {e}"))?;
     let mut problems: Vec<String> = disagreements(&evaluation)
         .iter()

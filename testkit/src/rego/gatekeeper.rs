@@ -2,21 +2,21 @@
 //! input Gatekeeper builds from an admission request.
 
 use super::gatekeeper_match::ConstraintMatch;
-use super::{evaluate_set_rule, failed, prepared_engine, LineCoverage, TEMPLATE_MODULE};
+use super::{failed, rego_value, LineCoverage, PreparedRule, RegoRun, TEMPLATE_MODULE};
 use crate::case::{AdmissionCase, RequestFacts, ResourceCatalog};
 use crate::outcome::{Outcome, Verdict};
 use crate::CaseError;
-use regorus::Engine;
-use serde_json::{json, Value};
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The admission target every template we evaluate is written for.
 const ADMISSION_TARGET: &str = "admission.k8s.gatekeeper.sh";
 
 pub struct GatekeeperPolicy {
-    engine: Engine,
-    package: String,
+    violation: PreparedRule,
     matcher: ConstraintMatch,
-    parameters: Value,
+    /// `spec.parameters` of the Constraint, as Rego input.
+    parameters: regorus::Value,
     enforcement: Verdict,
 }
 
@@ -52,7 +52,7 @@ impl GatekeeperPolicy {
                 target_name.unwrap_or_default()
             ));
         }
-        let (engine, package) = prepared_engine(&template_modules(target)?, "violation")?;
+        let violation = PreparedRule::new(&template_modules(target)?, "violation")?;
         let enforcement = match constraint
             .pointer("/spec/enforcementAction")
             .and_then(Value::as_str)
@@ -63,13 +63,11 @@ impl GatekeeperPolicy {
             Some(other) => return Err(format!("unknown enforcementAction `{other}`")),
         };
         Ok(GatekeeperPolicy {
-            engine,
-            package,
+            violation,
             matcher: ConstraintMatch::parse(constraint.pointer("/spec/match"))?,
             parameters: constraint
                 .pointer("/spec/parameters")
-                .cloned()
-                .unwrap_or_else(|| json!({})),
+                .map_or_else(|| regorus::Value::new_object(), rego_value),
             enforcement,
         })
     }
@@ -80,7 +78,16 @@ impl GatekeeperPolicy {
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
     ) -> Result<Outcome, CaseError> {
-        self.evaluate_with(case, catalog, None)
+        self.evaluate_with(case, catalog, RegoRun::Reference(None))
+    }
+
+    /// [`GatekeeperPolicy::evaluate`] on regorus's VM alone ([`RegoRun::Vm`]).
+    pub fn evaluate_on_vm(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+    ) -> Result<Outcome, CaseError> {
+        self.evaluate_with(case, catalog, RegoRun::Vm)
     }
 
     /// [`GatekeeperPolicy::evaluate`], merging the template's Rego lines the evaluation
@@ -91,14 +98,14 @@ impl GatekeeperPolicy {
         catalog: &dyn ResourceCatalog,
         coverage: &mut LineCoverage,
     ) -> Result<Outcome, CaseError> {
-        self.evaluate_with(case, catalog, Some(coverage))
+        self.evaluate_with(case, catalog, RegoRun::Reference(Some(coverage)))
     }
 
     fn evaluate_with(
         &self,
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
-        coverage: Option<&mut LineCoverage>,
+        run: RegoRun<'_>,
     ) -> Result<Outcome, CaseError> {
         let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
         // On DELETE, Gatekeeper reviews the stored object as `object`.
@@ -127,18 +134,31 @@ impl GatekeeperPolicy {
         if !in_scope {
             return Ok(Outcome::allowed());
         }
-        let mut review = case.admission_request(&facts);
-        review["object"] = object.clone();
-        review["oldObject"] = case.old_object.clone().unwrap_or(Value::Null);
-        if let Some(namespace) = &case.namespace_object {
-            review["namespaceObject"] = namespace.clone();
+        let key = |name: &str| regorus::Value::String(name.into());
+        let mut review = BTreeMap::new();
+        if let Value::Object(fields) = case.admission_request(&facts) {
+            for (name, value) in &fields {
+                review.insert(key(name), rego_value(value));
+            }
         }
-        let input = json!({"review": review, "parameters": self.parameters});
-        let violations =
-            match evaluate_set_rule(&self.engine, &self.package, "violation", input, coverage) {
-                Ok(violations) => violations,
-                Err(error) => return Ok(failed(error)),
-            };
+        review.insert(key("object"), rego_value(object));
+        review.insert(
+            key("oldObject"),
+            case.old_object
+                .as_ref()
+                .map_or(regorus::Value::Null, rego_value),
+        );
+        if let Some(namespace) = &case.namespace_object {
+            review.insert(key("namespaceObject"), rego_value(namespace));
+        }
+        let input = regorus::Value::from(BTreeMap::from([
+            (key("review"), regorus::Value::from(review)),
+            (key("parameters"), self.parameters.clone()),
+        ]));
+        let violations = match self.violation.evaluate_set(input, run) {
+            Ok(violations) => violations,
+            Err(error) => return Ok(failed(error)),
+        };
         let mut messages = Vec::new();
         let mut rules = Vec::new();
         for violation in &violations {

@@ -1,29 +1,38 @@
 //! Plain OPA/conftest modules: `deny contains msg if …` over the object itself as `input`.
 
-use super::{evaluate_set_rule, failed, prepared_engine};
+use super::{failed, rego_value, PreparedRule, RegoRun};
 use crate::case::AdmissionCase;
 use crate::outcome::{Outcome, Verdict};
 use crate::CaseError;
-use regorus::Engine;
 
 pub struct OpaPolicy {
-    engine: Engine,
-    package: String,
+    deny: PreparedRule,
 }
 
 impl OpaPolicy {
     /// Prepares a Rego v1 module that declares a `deny` set of strings.
     pub fn load(module: &str) -> Result<OpaPolicy, String> {
-        let (engine, package) =
-            prepared_engine(&[("policy.rego".to_string(), module.to_string())], "deny")?;
-        Ok(OpaPolicy { engine, package })
+        let deny = PreparedRule::new(&[("policy.rego".to_string(), module.to_string())], "deny")?;
+        Ok(OpaPolicy { deny })
     }
 
     /// Evaluates `deny` with the case's object as `input` (`null` when the case has none, as
     /// on DELETE: conftest checks manifests, which have no operation).
     pub fn evaluate(&self, case: &AdmissionCase) -> Result<Outcome, CaseError> {
-        let input = case.object.clone().unwrap_or(serde_json::Value::Null);
-        let denials = match evaluate_set_rule(&self.engine, &self.package, "deny", input, None) {
+        self.evaluate_with(case, RegoRun::Reference(None))
+    }
+
+    /// [`OpaPolicy::evaluate`] on regorus's VM alone ([`RegoRun::Vm`]).
+    pub fn evaluate_on_vm(&self, case: &AdmissionCase) -> Result<Outcome, CaseError> {
+        self.evaluate_with(case, RegoRun::Vm)
+    }
+
+    fn evaluate_with(&self, case: &AdmissionCase, run: RegoRun<'_>) -> Result<Outcome, CaseError> {
+        let input = case
+            .object
+            .as_ref()
+            .map_or(regorus::Value::Null, rego_value);
+        let denials = match self.deny.evaluate_set(input, run) {
             Ok(denials) => denials,
             Err(error) => return Ok(failed(error)),
         };
