@@ -131,6 +131,17 @@ guardrail pinned-images {
 }
 ";
 
+/// Cases for SOURCE's guardrail: the second expects `allow` of an unpinned image, so it fails.
+const FIXTURE: &str = "guardrail: pinned-images
+cases:
+  - name: a pinned image is allowed
+    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:1.27\"}]}}
+    expect: allow
+  - name: the latest tag is wrongly expected to pass
+    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:latest\"}]}}
+    expect: allow
+";
+
 fn position(text: &str, needle: &str, nth: usize) -> Value {
     let offset = text
         .match_indices(needle)
@@ -153,6 +164,8 @@ fn an_editor_session_over_stdio() {
     )
     .unwrap();
     std::fs::write(root.join("images.guard"), SOURCE).unwrap();
+    std::fs::create_dir(root.join("tests")).unwrap();
+    std::fs::write(root.join("tests/images.yaml"), FIXTURE).unwrap();
     let mut editor = Editor::start(&root);
     let uri = format!("{}/images.guard", editor.root_uri);
     let doc = json!({ "uri": uri });
@@ -167,6 +180,21 @@ fn an_editor_session_over_stdio() {
     editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "guard", "version": 1, "text": SOURCE } }));
     let diagnostics = editor.diagnostics_for(&uri);
     insta::assert_snapshot!("did_open_diagnostics", editor.redact(&diagnostics));
+
+    // The fixture file's cases cannot run while the project does not build.
+    let fixture_uri = format!("{}/tests/images.yaml", editor.root_uri);
+    let fixture_doc = json!({ "uri": fixture_uri });
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": fixture_uri, "languageId": "yaml", "version": 1, "text": FIXTURE } }));
+    assert_eq!(
+        editor.diagnostics_for(&fixture_uri),
+        json!([{
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 24 } },
+            "severity": 1,
+            "source": "guardrailc test",
+            "message": "the cases did not run: the project does not build (1 error)"
+        }]),
+        "the problem sits on the `guardrail:` line"
+    );
 
     let action = editor.request("textDocument/codeAction", json!({
         "textDocument": doc,
@@ -190,6 +218,53 @@ fn an_editor_session_over_stdio() {
         editor.diagnostics_for(&uri),
         json!([]),
         "the fix leaves no diagnostic"
+    );
+
+    // Saved, the fixture runs on the fixed buffer: the second case fails.
+    editor.notify(
+        "textDocument/didSave",
+        json!({ "textDocument": fixture_doc }),
+    );
+    let failures = editor.diagnostics_for(&fixture_uri);
+    insta::assert_snapshot!("fixture_failures", editor.redact(&failures));
+    let expecting_denial = FIXTURE.replace(
+        "pass\n    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:latest\"}]}}\n    expect: allow",
+        "pass\n    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:latest\"}]}}\n    expect: deny",
+    );
+    assert_ne!(expecting_denial, FIXTURE);
+    editor.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": fixture_uri, "version": 2 },
+            "contentChanges": [{ "text": expecting_denial }]
+        }),
+    );
+    editor.notify(
+        "textDocument/didSave",
+        json!({ "textDocument": fixture_doc }),
+    );
+    assert_eq!(
+        editor.diagnostics_for(&fixture_uri),
+        json!([]),
+        "a passing fixture clears its diagnostics"
+    );
+
+    // The fixture's `guardrail:` leads to the declaration, and the declaration's
+    // references include the fixture.
+    let definition = editor.request(
+        "textDocument/definition",
+        json!({ "textDocument": fixture_doc, "position": position(FIXTURE, "images", 0) }),
+    );
+    insta::assert_snapshot!(
+        "definition_from_fixture",
+        editor.redact(&definition["result"])
+    );
+    let references = editor.request("textDocument/references", json!({
+        "textDocument": doc, "position": position(SOURCE, "pinned-images", 0), "context": { "includeDeclaration": true }
+    }));
+    insta::assert_snapshot!(
+        "references_of_guardrail",
+        editor.redact(&references["result"])
     );
 
     let hover = editor.request(

@@ -105,6 +105,20 @@ pub struct Checker<'a> {
     pub param_vars: Vec<String>,
 }
 
+/// Every function and method the language has: the names the checker accepts in a call.
+pub const FUNCTIONS: &[&str] = &[
+    "keys",
+    "trim_prefix",
+    "trim_suffix",
+    "starts_with",
+    "ends_with",
+    "contains",
+    "matches",
+    "size",
+    "exists",
+    "missing",
+];
+
 pub const ROOT_NAMES: &[&str] = &["object", "old", "pod", "namespace", "request", "params"];
 
 impl Checker<'_> {
@@ -631,19 +645,7 @@ impl Checker<'_> {
             } if string_fn(&name.name).is_some() => self.string_fn(receiver, name, args, expr.span),
             ExprKind::Error => Val::error(),
             ExprKind::Call { name, .. } => {
-                let known = [
-                    "keys",
-                    "trim_prefix",
-                    "trim_suffix",
-                    "starts_with",
-                    "ends_with",
-                    "contains",
-                    "matches",
-                    "size",
-                    "exists",
-                    "missing",
-                ];
-                let suggestion = crate::suggest::closest(&name.name, known);
+                let suggestion = crate::suggest::closest(&name.name, FUNCTIONS.iter().copied());
                 let diagnostic = self.error(
                     Code::UnknownFunction,
                     name.span,
