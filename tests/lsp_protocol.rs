@@ -407,3 +407,161 @@ fn an_editor_session_over_stdio() {
     let status = editor.child.wait().expect("the server exits");
     assert!(status.success());
 }
+
+const WIDGET_CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+spec:
+  versions:
+  - name: v1
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size:
+                type: integer
+                description: How many parts the widget has.
+              colour:
+                type: string
+";
+
+const WIDGET_CONFIG: &str = "[[crds]]
+kind = \"Widget\"
+group = \"example.com\"
+version = \"v1\"
+resource = \"widgets\"
+schema = \"widget-crd.yaml\"
+";
+
+const WIDGET_GUARD: &str = "guardrail small-widgets {
+  title \"Widgets are small\"
+  match kinds [Widget]
+  deny when object.spec.size > 10
+    message \"too big\"
+}
+";
+
+/// The labels of a completion reply, sorted.
+fn completion_labels(reply: &Value) -> Vec<String> {
+    let mut labels: Vec<String> = reply["result"]
+        .as_array()
+        .expect("a list of items")
+        .iter()
+        .map(|item| item["label"].as_str().expect("a label").to_string())
+        .collect();
+    labels.sort();
+    labels
+}
+
+#[test]
+fn custom_resources_and_config_errors() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = dir.path().canonicalize().expect("a real path");
+    std::fs::write(root.join("guardrails.toml"), WIDGET_CONFIG).unwrap();
+    std::fs::write(root.join("widget-crd.yaml"), WIDGET_CRD).unwrap();
+    std::fs::write(root.join("w.guard"), WIDGET_GUARD).unwrap();
+    let mut editor = Editor::start(&root);
+    let uri = format!("{}/w.guard", editor.root_uri);
+    let config_uri = format!("{}/guardrails.toml", editor.root_uri);
+    let crd_uri = format!("{}/widget-crd.yaml", editor.root_uri);
+    let doc = json!({ "uri": uri });
+    editor.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": editor.root_uri, "capabilities": {} }),
+    );
+    editor.notify("initialized", json!({}));
+
+    // The custom kind is known from the start: no `unknown kind`, and its fields resolve.
+    // guardrails.toml has a (so far empty) list of diagnostics of its own.
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "guard", "version": 1, "text": WIDGET_GUARD } }));
+    assert_eq!(editor.diagnostics_for(&config_uri), json!([]));
+    assert_eq!(editor.diagnostics_for(&uri), json!([]));
+    let hover = editor.request(
+        "textDocument/hover",
+        json!({ "textDocument": doc, "position": position(WIDGET_GUARD, "size", 0) }),
+    );
+    insta::assert_snapshot!("hover_custom_field", editor.redact(&hover["result"]));
+    let after_dot = position(WIDGET_GUARD, "size", 0);
+    let completion = editor.request(
+        "textDocument/completion",
+        json!({ "textDocument": doc, "position": after_dot }),
+    );
+    assert_eq!(completion_labels(&completion), ["colour", "size"]);
+
+    // A broken guardrails.toml is reported on itself; the project falls back to the
+    // defaults, which know no Widget.
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": config_uri, "languageId": "toml", "version": 1, "text": WIDGET_CONFIG } }));
+    editor.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": config_uri, "version": 2 },
+            "contentChanges": [{
+                "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+                "text": "targets = [\"kyverno\"]\n"
+            }]
+        }),
+    );
+    let config_errors = editor.diagnostics_for(&config_uri);
+    insta::assert_snapshot!("config_error", editor.redact(&config_errors));
+    let fallback = editor.diagnostics_for(&uri);
+    assert_eq!(
+        fallback[0]["code"],
+        json!("G0210"),
+        "{}",
+        editor.redact(&fallback)
+    );
+
+    // A schema file that cannot be read is reported at its path in guardrails.toml.
+    let missing = WIDGET_CONFIG.replace("widget-crd.yaml", "missing.yaml");
+    editor.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": config_uri, "version": 3 },
+            "contentChanges": [{ "text": missing }]
+        }),
+    );
+    let unreadable = editor.diagnostics_for(&config_uri);
+    assert_eq!(
+        unreadable[0]["range"],
+        json!({ "start": { "line": 5, "character": 9 }, "end": { "line": 5, "character": 23 } }),
+        "{}",
+        editor.redact(&unreadable)
+    );
+    assert!(unreadable[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("cannot read `"));
+
+    // Fixed, both files are clean again.
+    editor.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": config_uri, "version": 4 },
+            "contentChanges": [{ "text": WIDGET_CONFIG }]
+        }),
+    );
+    assert_eq!(editor.diagnostics_for(&config_uri), json!([]));
+    assert_eq!(editor.diagnostics_for(&uri), json!([]));
+
+    // The CRD file changes on disk: its new field completes.
+    std::fs::write(
+        root.join("widget-crd.yaml"),
+        format!("{WIDGET_CRD}              weight:\n                type: integer\n"),
+    )
+    .unwrap();
+    editor.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": crd_uri, "type": 2 }] }),
+    );
+    let completion = editor.request(
+        "textDocument/completion",
+        json!({ "textDocument": doc, "position": after_dot }),
+    );
+    assert_eq!(completion_labels(&completion), ["colour", "size", "weight"]);
+
+    editor.request("shutdown", json!(null));
+    editor.notify("exit", json!(null));
+    assert!(editor.child.wait().expect("the server exits").success());
+}
