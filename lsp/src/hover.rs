@@ -131,6 +131,10 @@ fn field_hover(types: &Types, base: &guardrailc_compiler::syntax::ast::Expr, nam
     match types.field(&base_ty, name) {
         Some((ty, field)) => {
             let mut markdown = format!("**{name}**: `{}`", ty.describe(types.schema));
+            if matches!(base_ty, Ty::Record(_)) {
+                markdown.push_str("\n\n");
+                markdown.push_str(crate::completion::RECORD_FIELD_DOC);
+            }
             if let Some(field) = field {
                 if field.required {
                     markdown.push_str(" (required)");

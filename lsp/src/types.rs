@@ -116,6 +116,8 @@ impl<'a> Types<'a> {
             },
             ExprKind::Call { name, .. } => match name.name.as_str() {
                 "size" => Some(Ty::Int),
+                "trim_prefix" | "trim_suffix" => Some(Ty::Str),
+                "keys" => Some(Ty::List(Box::new(Ty::Str))),
                 _ => Some(Ty::Bool),
             },
             ExprKind::Not(_) | ExprKind::Binary(..) | ExprKind::Quantified { .. } => Some(Ty::Bool),
@@ -153,6 +155,10 @@ impl<'a> Types<'a> {
                 Some((Ty::from_field(&field.ty), Some(field)))
             }),
             Ty::Map(values) => Some((values.as_ref().clone(), None)),
+            Ty::Record(fields) => fields
+                .iter()
+                .find(|(field, _)| field == name)
+                .map(|(_, ty)| (ty.clone(), None)),
             Ty::Any => Some((Ty::Any, None)),
             Ty::Request => match name {
                 "groups" => Some((Ty::List(Box::new(Ty::Str)), None)),
@@ -197,6 +203,12 @@ pub fn declared(ty: &TypeExpr) -> Option<Ty> {
         "quantity" => Some(Ty::Quantity),
         "list" => Some(Ty::List(Box::new(arg(0)?))),
         "map" => Some(Ty::Map(Box::new(arg(1)?))),
+        "record" => Some(Ty::Record(
+            ty.fields
+                .iter()
+                .map(|field| Some((field.name.name.clone(), declared(&field.ty)?)))
+                .collect::<Option<Vec<_>>>()?,
+        )),
         _ => None,
     }
 }
