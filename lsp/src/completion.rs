@@ -164,7 +164,7 @@ fn expression_starts(schema: &Schema, guardrail: &Guardrail, offset: u32) -> Vec
     for definition in &types.definitions {
         let visible = definition.scope.0 <= offset && offset <= definition.scope.1;
         if visible && definition.kind != crate::names::DefinitionKind::Param {
-            let ty = types.of_definition(definition, 0);
+            let ty = types.of_definition(definition);
             let mut item = Completion::new(&definition.name.name, CompletionKind::Variable);
             if let Some(ty) = ty {
                 item = item.detail(ty.describe(schema));
@@ -221,7 +221,7 @@ fn fields_after_dot(
                 .filter(|d| d.kind == crate::names::DefinitionKind::Param)
                 .map(|d| {
                     let item = Completion::new(&d.name.name, CompletionKind::Variable);
-                    match types.of_definition(d, 0) {
+                    match types.of_definition(d) {
                         Some(ty) => item.detail(ty.describe(schema)),
                         None => item,
                     }
