@@ -219,7 +219,9 @@ impl Backend {
                 }
                 None => {
                     state.workspace.remove_file(&name);
-                    state.published.remove(&name).is_some()
+                    // A fixture's results go too (and a run still going is dropped).
+                    let had_results = state.fixture_runs.remove(&name).is_some();
+                    state.published.remove(&name).is_some() || had_results
                 }
             }
         };
