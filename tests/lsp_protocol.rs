@@ -131,6 +131,17 @@ guardrail pinned-images {
 }
 ";
 
+/// Cases for SOURCE's guardrail: the second expects `allow` of an unpinned image, so it fails.
+const FIXTURE: &str = "guardrail: pinned-images
+cases:
+  - name: a pinned image is allowed
+    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:1.27\"}]}}
+    expect: allow
+  - name: the latest tag is wrongly expected to pass
+    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:latest\"}]}}
+    expect: allow
+";
+
 fn position(text: &str, needle: &str, nth: usize) -> Value {
     let offset = text
         .match_indices(needle)
@@ -153,6 +164,8 @@ fn an_editor_session_over_stdio() {
     )
     .unwrap();
     std::fs::write(root.join("images.guard"), SOURCE).unwrap();
+    std::fs::create_dir(root.join("tests")).unwrap();
+    std::fs::write(root.join("tests/images.yaml"), FIXTURE).unwrap();
     let mut editor = Editor::start(&root);
     let uri = format!("{}/images.guard", editor.root_uri);
     let doc = json!({ "uri": uri });
@@ -167,6 +180,21 @@ fn an_editor_session_over_stdio() {
     editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "guard", "version": 1, "text": SOURCE } }));
     let diagnostics = editor.diagnostics_for(&uri);
     insta::assert_snapshot!("did_open_diagnostics", editor.redact(&diagnostics));
+
+    // The fixture file's cases cannot run while the project does not build.
+    let fixture_uri = format!("{}/tests/images.yaml", editor.root_uri);
+    let fixture_doc = json!({ "uri": fixture_uri });
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": fixture_uri, "languageId": "yaml", "version": 1, "text": FIXTURE } }));
+    assert_eq!(
+        editor.diagnostics_for(&fixture_uri),
+        json!([{
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 24 } },
+            "severity": 1,
+            "source": "guardrailc test",
+            "message": "the cases did not run: the project does not build (1 error)"
+        }]),
+        "the problem sits on the `guardrail:` line"
+    );
 
     let action = editor.request("textDocument/codeAction", json!({
         "textDocument": doc,
@@ -190,6 +218,53 @@ fn an_editor_session_over_stdio() {
         editor.diagnostics_for(&uri),
         json!([]),
         "the fix leaves no diagnostic"
+    );
+
+    // Saved, the fixture runs on the fixed buffer: the second case fails.
+    editor.notify(
+        "textDocument/didSave",
+        json!({ "textDocument": fixture_doc }),
+    );
+    let failures = editor.diagnostics_for(&fixture_uri);
+    insta::assert_snapshot!("fixture_failures", editor.redact(&failures));
+    let expecting_denial = FIXTURE.replace(
+        "pass\n    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:latest\"}]}}\n    expect: allow",
+        "pass\n    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:latest\"}]}}\n    expect: deny",
+    );
+    assert_ne!(expecting_denial, FIXTURE);
+    editor.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": fixture_uri, "version": 2 },
+            "contentChanges": [{ "text": expecting_denial }]
+        }),
+    );
+    editor.notify(
+        "textDocument/didSave",
+        json!({ "textDocument": fixture_doc }),
+    );
+    assert_eq!(
+        editor.diagnostics_for(&fixture_uri),
+        json!([]),
+        "a passing fixture clears its diagnostics"
+    );
+
+    // The fixture's `guardrail:` leads to the declaration, and the declaration's
+    // references include the fixture.
+    let definition = editor.request(
+        "textDocument/definition",
+        json!({ "textDocument": fixture_doc, "position": position(FIXTURE, "images", 0) }),
+    );
+    insta::assert_snapshot!(
+        "definition_from_fixture",
+        editor.redact(&definition["result"])
+    );
+    let references = editor.request("textDocument/references", json!({
+        "textDocument": doc, "position": position(SOURCE, "pinned-images", 0), "context": { "includeDeclaration": true }
+    }));
+    insta::assert_snapshot!(
+        "references_of_guardrail",
+        editor.redact(&references["result"])
     );
 
     let hover = editor.request(
@@ -331,4 +406,162 @@ fn an_editor_session_over_stdio() {
     editor.notify("exit", json!(null));
     let status = editor.child.wait().expect("the server exits");
     assert!(status.success());
+}
+
+const WIDGET_CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+spec:
+  versions:
+  - name: v1
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size:
+                type: integer
+                description: How many parts the widget has.
+              colour:
+                type: string
+";
+
+const WIDGET_CONFIG: &str = "[[crds]]
+kind = \"Widget\"
+group = \"example.com\"
+version = \"v1\"
+resource = \"widgets\"
+schema = \"widget-crd.yaml\"
+";
+
+const WIDGET_GUARD: &str = "guardrail small-widgets {
+  title \"Widgets are small\"
+  match kinds [Widget]
+  deny when object.spec.size > 10
+    message \"too big\"
+}
+";
+
+/// The labels of a completion reply, sorted.
+fn completion_labels(reply: &Value) -> Vec<String> {
+    let mut labels: Vec<String> = reply["result"]
+        .as_array()
+        .expect("a list of items")
+        .iter()
+        .map(|item| item["label"].as_str().expect("a label").to_string())
+        .collect();
+    labels.sort();
+    labels
+}
+
+#[test]
+fn custom_resources_and_config_errors() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = dir.path().canonicalize().expect("a real path");
+    std::fs::write(root.join("guardrails.toml"), WIDGET_CONFIG).unwrap();
+    std::fs::write(root.join("widget-crd.yaml"), WIDGET_CRD).unwrap();
+    std::fs::write(root.join("w.guard"), WIDGET_GUARD).unwrap();
+    let mut editor = Editor::start(&root);
+    let uri = format!("{}/w.guard", editor.root_uri);
+    let config_uri = format!("{}/guardrails.toml", editor.root_uri);
+    let crd_uri = format!("{}/widget-crd.yaml", editor.root_uri);
+    let doc = json!({ "uri": uri });
+    editor.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": editor.root_uri, "capabilities": {} }),
+    );
+    editor.notify("initialized", json!({}));
+
+    // The custom kind is known from the start: no `unknown kind`, and its fields resolve.
+    // guardrails.toml has a (so far empty) list of diagnostics of its own.
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "guard", "version": 1, "text": WIDGET_GUARD } }));
+    assert_eq!(editor.diagnostics_for(&config_uri), json!([]));
+    assert_eq!(editor.diagnostics_for(&uri), json!([]));
+    let hover = editor.request(
+        "textDocument/hover",
+        json!({ "textDocument": doc, "position": position(WIDGET_GUARD, "size", 0) }),
+    );
+    insta::assert_snapshot!("hover_custom_field", editor.redact(&hover["result"]));
+    let after_dot = position(WIDGET_GUARD, "size", 0);
+    let completion = editor.request(
+        "textDocument/completion",
+        json!({ "textDocument": doc, "position": after_dot }),
+    );
+    assert_eq!(completion_labels(&completion), ["colour", "size"]);
+
+    // A broken guardrails.toml is reported on itself; the project falls back to the
+    // defaults, which know no Widget.
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": config_uri, "languageId": "toml", "version": 1, "text": WIDGET_CONFIG } }));
+    editor.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": config_uri, "version": 2 },
+            "contentChanges": [{
+                "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+                "text": "targets = [\"kyverno\"]\n"
+            }]
+        }),
+    );
+    let config_errors = editor.diagnostics_for(&config_uri);
+    insta::assert_snapshot!("config_error", editor.redact(&config_errors));
+    let fallback = editor.diagnostics_for(&uri);
+    assert_eq!(
+        fallback[0]["code"],
+        json!("G0210"),
+        "{}",
+        editor.redact(&fallback)
+    );
+
+    // A schema file that cannot be read is reported at its path in guardrails.toml.
+    let missing = WIDGET_CONFIG.replace("widget-crd.yaml", "missing.yaml");
+    editor.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": config_uri, "version": 3 },
+            "contentChanges": [{ "text": missing }]
+        }),
+    );
+    let unreadable = editor.diagnostics_for(&config_uri);
+    assert_eq!(
+        unreadable[0]["range"],
+        json!({ "start": { "line": 5, "character": 9 }, "end": { "line": 5, "character": 23 } }),
+        "{}",
+        editor.redact(&unreadable)
+    );
+    assert!(unreadable[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("cannot read `"));
+
+    // Fixed, both files are clean again.
+    editor.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": config_uri, "version": 4 },
+            "contentChanges": [{ "text": WIDGET_CONFIG }]
+        }),
+    );
+    assert_eq!(editor.diagnostics_for(&config_uri), json!([]));
+    assert_eq!(editor.diagnostics_for(&uri), json!([]));
+
+    // The CRD file changes on disk: its new field completes.
+    std::fs::write(
+        root.join("widget-crd.yaml"),
+        format!("{WIDGET_CRD}              weight:\n                type: integer\n"),
+    )
+    .unwrap();
+    editor.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": crd_uri, "type": 2 }] }),
+    );
+    let completion = editor.request(
+        "textDocument/completion",
+        json!({ "textDocument": doc, "position": after_dot }),
+    );
+    assert_eq!(completion_labels(&completion), ["colour", "size", "weight"]);
+
+    editor.request("shutdown", json!(null));
+    editor.notify("exit", json!(null));
+    assert!(editor.child.wait().expect("the server exits").success());
 }

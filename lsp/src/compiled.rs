@@ -24,7 +24,7 @@ impl Language {
 
 /// The guardrail id at `offset` of file `name`.
 pub fn guardrail_id_at(workspace: &Workspace, name: &str, offset: u32) -> Option<String> {
-    let document = workspace.document(name)?;
+    let document = workspace.guard_document(name)?;
     let syntax = FileSyntax::parse(document.text());
     let guardrail = syntax.guardrail_at(offset)?;
     (!guardrail.id.name.is_empty()).then(|| guardrail.id.name.clone())

@@ -55,6 +55,10 @@ impl Completion {
     }
 }
 
+/// What completion and hover say about a field of a record param.
+pub const RECORD_FIELD_DOC: &str =
+    "a field of a record param, set in the param's default or in guardrails.toml; possibly absent";
+
 const MATCH_TARGETS: &[&str] = &[
     "workloads",
     "kinds",
@@ -160,7 +164,7 @@ fn expression_starts(schema: &Schema, guardrail: &Guardrail, offset: u32) -> Vec
     for definition in &types.definitions {
         let visible = definition.scope.0 <= offset && offset <= definition.scope.1;
         if visible && definition.kind != crate::names::DefinitionKind::Param {
-            let ty = types.of_definition(definition, 0);
+            let ty = types.of_definition(definition);
             let mut item = Completion::new(&definition.name.name, CompletionKind::Variable);
             if let Some(ty) = ty {
                 item = item.detail(ty.describe(schema));
@@ -217,7 +221,7 @@ fn fields_after_dot(
                 .filter(|d| d.kind == crate::names::DefinitionKind::Param)
                 .map(|d| {
                     let item = Completion::new(&d.name.name, CompletionKind::Variable);
-                    match types.of_definition(d, 0) {
+                    match types.of_definition(d) {
                         Some(ty) => item.detail(ty.describe(schema)),
                         None => item,
                     }
@@ -237,10 +241,36 @@ fn fields_after_dot(
                 .documentation(field.doc.clone())
         })
         .collect();
+    if let Ty::Record(fields) = &ty {
+        items.extend(fields.iter().map(|(name, ty)| {
+            Completion::new(name, CompletionKind::Field)
+                .detail(ty.describe(schema))
+                .documentation(RECORD_FIELD_DOC)
+        }));
+    }
+    const STRING_METHODS: &[&str] = &[
+        "starts_with",
+        "ends_with",
+        "contains",
+        "matches",
+        "trim_prefix",
+        "trim_suffix",
+        "size",
+    ];
     let methods: &[&str] = match ty {
-        Ty::Str => &["starts_with", "ends_with", "contains", "matches", "size"],
-        Ty::List(_) | Ty::Map(_) => &["size"],
-        Ty::Any => &["starts_with", "ends_with", "contains", "matches", "size"],
+        Ty::Str => STRING_METHODS,
+        Ty::List(_) => &["size"],
+        Ty::Map(_) => &["keys", "size"],
+        Ty::Any => &[
+            "starts_with",
+            "ends_with",
+            "contains",
+            "matches",
+            "trim_prefix",
+            "trim_suffix",
+            "keys",
+            "size",
+        ],
         _ => &[],
     };
     for method in methods {

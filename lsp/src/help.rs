@@ -71,6 +71,21 @@ pub const FUNCTIONS: &[(&str, &str, &str)] = &[
         "list.size() -> int / string.size() -> int",
         "the number of elements, or of characters (code points) of a string",
     ),
+    (
+        "keys",
+        "map.keys() -> list<string>",
+        "the map's keys, in no particular order; an absent map has none",
+    ),
+    (
+        "trim_prefix",
+        "string.trim_prefix(prefix) -> string",
+        "the string without `prefix` at its start, unchanged when it does not start with it",
+    ),
+    (
+        "trim_suffix",
+        "string.trim_suffix(suffix) -> string",
+        "the string without `suffix` at its end, unchanged when it does not end with it",
+    ),
 ];
 
 /// `(name, help)` of the roots of expressions.

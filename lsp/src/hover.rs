@@ -7,7 +7,7 @@ use crate::syntax_index::{contains, visit_guardrail_exprs, FileSyntax};
 use crate::types::{Types, POD_FIELDS, REQUEST_FIELDS};
 use guardrailc_compiler::check::types::Ty;
 use guardrailc_compiler::schema::Schema;
-use guardrailc_compiler::syntax::ast::{ExprKind, Guardrail, Item, MatchKind, MetaValue};
+use guardrailc_compiler::syntax::ast::{Expr, ExprKind, Guardrail, Item, MatchKind, MetaValue};
 use guardrailc_compiler::syntax::token::TokenKind;
 use guardrailc_compiler::Span;
 
@@ -41,7 +41,7 @@ pub fn hover(syntax: &FileSyntax, text: &str, schema: &Schema, offset: u32) -> O
         return None;
     }
     if let Some(definition) = types.definitions.iter().find(|d| d.name.span == span) {
-        let ty = types.of_definition(definition, 0);
+        let ty = types.of_definition(definition);
         return at(name_hover(definition.kind, word, ty.as_ref(), schema));
     }
     if let Some(markdown) = kind_hover(guardrail, schema, span, word) {
@@ -77,7 +77,7 @@ fn expression_hover(
         }
         match &expr.kind {
             ExprKind::Field(base, field) if field.span == span => {
-                found = Some(field_hover(types, base, word));
+                found = Some(field_hover(types, expr, base, word));
             }
             ExprKind::Call { name, .. } if name.span == span => {
                 found = help::function(word)
@@ -87,12 +87,9 @@ fn expression_hover(
                 found = Some(match help::root(name) {
                     Some(help) => format!("**{name}** — {help}"),
                     None => match crate::names::lookup(&types.definitions, name, span.start) {
-                        Some(d) => name_hover(
-                            d.kind,
-                            name,
-                            types.of_definition(d, 0).as_ref(),
-                            types.schema,
-                        ),
+                        Some(d) => {
+                            name_hover(d.kind, name, types.of_definition(d).as_ref(), types.schema)
+                        }
                         None => format!("unknown name `{name}`"),
                     },
                 });
@@ -103,7 +100,9 @@ fn expression_hover(
     found
 }
 
-fn field_hover(types: &Types, base: &guardrailc_compiler::syntax::ast::Expr, name: &str) -> String {
+/// `base.name` (the expression `field`): its type, and its schema doc when it is a field of
+/// an object.
+fn field_hover(types: &Types, field: &Expr, base: &Expr, name: &str) -> String {
     if let ExprKind::Name(root) = &base.kind {
         let fixed = match root.as_str() {
             "pod" => POD_FIELDS,
@@ -118,7 +117,7 @@ fn field_hover(types: &Types, base: &guardrailc_compiler::syntax::ast::Expr, nam
                 Some(d) => name_hover(
                     DefinitionKind::Param,
                     name,
-                    types.of_definition(d, 0).as_ref(),
+                    types.of_definition(d).as_ref(),
                     types.schema,
                 ),
                 None => format!("no param `{name}` in this guardrail"),
@@ -128,22 +127,24 @@ fn field_hover(types: &Types, base: &guardrailc_compiler::syntax::ast::Expr, nam
     let Some(base_ty) = types.of(base) else {
         return format!("**{name}**");
     };
-    match types.field(&base_ty, name) {
-        Some((ty, field)) => {
-            let mut markdown = format!("**{name}**: `{}`", ty.describe(types.schema));
-            if let Some(field) = field {
-                if field.required {
-                    markdown.push_str(" (required)");
-                }
-                if !field.doc.is_empty() {
-                    markdown.push_str("\n\n");
-                    markdown.push_str(&field.doc);
-                }
-            }
-            markdown
-        }
-        None => format!("`{}` has no field `{name}`", base_ty.describe(types.schema)),
+    let Some(ty) = types.of(field) else {
+        return format!("`{}` has no field `{name}`", base_ty.describe(types.schema));
+    };
+    let mut markdown = format!("**{name}**: `{}`", ty.describe(types.schema));
+    if matches!(base_ty, Ty::Record(_)) {
+        markdown.push_str("\n\n");
+        markdown.push_str(crate::completion::RECORD_FIELD_DOC);
     }
+    if let Some(entry) = types.field(&base_ty, name) {
+        if entry.required {
+            markdown.push_str(" (required)");
+        }
+        if !entry.doc.is_empty() {
+            markdown.push_str("\n\n");
+            markdown.push_str(&entry.doc);
+        }
+    }
+    markdown
 }
 
 fn name_hover(kind: DefinitionKind, name: &str, ty: Option<&Ty>, schema: &Schema) -> String {

@@ -7,6 +7,7 @@
 pub mod compiled;
 pub mod completion;
 pub mod document;
+pub mod fixtures;
 pub mod help;
 pub mod hover;
 pub mod names;

@@ -2,7 +2,7 @@
 //! quantifier variables, each visible in a region of its guardrail.
 
 use crate::syntax_index::{contains, visit_guardrail_exprs};
-use guardrailc_compiler::syntax::ast::{Binding, Expr, ExprKind, Guardrail, Ident, Item, TypeExpr};
+use guardrailc_compiler::syntax::ast::{Binding, ExprKind, Guardrail, Ident, Item};
 use guardrailc_compiler::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,19 +24,10 @@ impl DefinitionKind {
     }
 }
 
-/// What a definition stands for, to find its type.
-#[derive(Clone, Copy, Debug)]
-pub enum Meaning<'a> {
-    Declared(&'a TypeExpr),
-    Value(&'a Expr),
-    ElementOf(&'a Expr),
-}
-
 #[derive(Clone, Copy, Debug)]
 pub struct Definition<'a> {
     pub name: &'a Ident,
     pub kind: DefinitionKind,
-    pub meaning: Meaning<'a>,
     /// Byte range where the name is visible.
     pub scope: (u32, u32),
 }
@@ -56,13 +47,11 @@ pub fn definitions(guardrail: &Guardrail) -> Vec<Definition<'_>> {
             Item::Param(param) => found.push(Definition {
                 name: &param.name,
                 kind: DefinitionKind::Param,
-                meaning: Meaning::Declared(&param.ty),
                 scope: (guardrail.span.start, end),
             }),
             Item::Let(binding) => found.push(Definition {
                 name: &binding.name,
                 kind: DefinitionKind::Let,
-                meaning: Meaning::Value(&binding.value),
                 scope: (binding.span.end, end),
             }),
             Item::Rule(rule) => {
@@ -71,13 +60,11 @@ pub fn definitions(guardrail: &Guardrail) -> Vec<Definition<'_>> {
                         Binding::For(f) => Definition {
                             name: &f.var,
                             kind: DefinitionKind::LoopVariable,
-                            meaning: Meaning::ElementOf(&f.list),
                             scope: (f.span.end, rule.span.end),
                         },
                         Binding::Let(l) => Definition {
                             name: &l.name,
                             kind: DefinitionKind::Let,
-                            meaning: Meaning::Value(&l.value),
                             scope: (l.span.end, rule.span.end),
                         },
                     });
@@ -87,14 +74,10 @@ pub fn definitions(guardrail: &Guardrail) -> Vec<Definition<'_>> {
         }
     }
     visit_guardrail_exprs(guardrail, &mut |expr| {
-        if let ExprKind::Quantified {
-            var, list, body, ..
-        } = &expr.kind
-        {
+        if let ExprKind::Quantified { var, body, .. } = &expr.kind {
             found.push(Definition {
                 name: var,
                 kind: DefinitionKind::QuantifierVariable,
-                meaning: Meaning::ElementOf(list),
                 scope: (body.span.start, body.span.end),
             });
         }

@@ -4,13 +4,13 @@
 use crate::compiled::{self, Language};
 use crate::completion::{self, CompletionKind};
 use crate::document::Document;
+use crate::fixtures::{self, FixtureProblem};
 use crate::hover;
 use crate::names;
 use crate::semantic_tokens::{self, TokenType};
 use crate::symbols::{self, SymbolKind as OutlineKind};
 use crate::syntax_index::FileSyntax;
 use crate::workspace::{self, Workspace, CONFIG_FILE};
-use guardrailc_compiler::schema::Schema;
 use guardrailc_compiler::{Diagnostic, Severity, Span};
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -38,6 +38,8 @@ struct State {
     open: BTreeSet<String>,
     /// The client can be asked to watch files for us.
     can_watch_files: bool,
+    /// The latest fixture run of each fixture file: an older run finishing late is dropped.
+    fixture_runs: BTreeMap<String, u64>,
 }
 
 struct Backend {
@@ -67,6 +69,7 @@ pub fn serve_stdio(today: (u16, u8, u8)) -> std::io::Result<()> {
                 published: BTreeMap::new(),
                 open: BTreeSet::new(),
                 can_watch_files: false,
+                fixture_runs: BTreeMap::new(),
             })),
             generation: Arc::new(AtomicU64::new(0)),
         });
@@ -161,8 +164,19 @@ impl Backend {
     /// Loads guardrails.toml and every `.guard` file of the project at `root`.
     fn load_project(&self, root: &Path) {
         let mut state = self.state();
-        if let Ok(text) = std::fs::read_to_string(root.join(CONFIG_FILE)) {
-            state.workspace.set_config(&text);
+        let config = root.join(CONFIG_FILE);
+        if let (Some(uri), Ok(text)) = (
+            Uri::from_file_path(&config),
+            std::fs::read_to_string(&config),
+        ) {
+            state
+                .workspace
+                .set_config(&key(&uri), text, &schema_reader(root));
+        }
+        for (path, text) in workspace::fixture_files_under(root) {
+            if let Some(uri) = Uri::from_file_path(&path) {
+                state.workspace.set_file(&key(&uri), text);
+            }
         }
         for path in workspace::guard_files_under(root) {
             let (Some(uri), Ok(text)) =
@@ -192,14 +206,22 @@ impl Backend {
             .and_then(|p| std::fs::read_to_string(p).ok());
         let cleared = {
             let mut state = self.state();
+            let is_config = is_config_file(&state, uri);
             match text {
+                Some(text) if is_config => {
+                    let read = schema_reader_of(&state);
+                    state.workspace.set_config(&name, text, &read);
+                    false
+                }
                 Some(text) => {
                     state.workspace.set_file(&name, text);
                     false
                 }
                 None => {
                     state.workspace.remove_file(&name);
-                    state.published.remove(&name).is_some()
+                    // A fixture's results go too (and a run still going is dropped).
+                    let had_results = state.fixture_runs.remove(&name).is_some();
+                    state.published.remove(&name).is_some() || had_results
                 }
             }
         };
@@ -266,12 +288,176 @@ impl Backend {
         feature: impl FnOnce(&Workspace, &Document, &FileSyntax) -> Option<T>,
     ) -> Option<T> {
         let state = self.state();
-        let document = state.workspace.document(&key(uri))?;
+        let document = state.workspace.guard_document(&key(uri))?;
         guarded(what, || {
             let syntax = FileSyntax::parse(document.text());
             feature(&state.workspace, document, &syntax)
         })
     }
+}
+
+impl Backend {
+    /// Runs the cases of the fixture file `uri` off the request path, as `guardrailc test`
+    /// would on the project built from the current buffers, and publishes one diagnostic
+    /// per failing case (none when every case passes). Files that are not fixtures of the
+    /// project are left alone.
+    fn run_fixture(&self, uri: &Uri) {
+        let name = key(uri);
+        let Some(path) = uri.to_file_path().map(|p| p.into_owned()) else {
+            return;
+        };
+        let (snapshot, run, shown) = {
+            let mut state = self.state();
+            let Some(root) = state.root.clone() else {
+                return;
+            };
+            let is_fixture = workspace::in_tests_folder(&root, &path)
+                && state
+                    .workspace
+                    .document(&name)
+                    .is_some_and(|d| guardrailc_testkit::fixtures::is_fixture(d.text()));
+            if !is_fixture {
+                return;
+            }
+            let run = state.fixture_runs.get(&name).map_or(0, |run| run + 1);
+            state.fixture_runs.insert(name.clone(), run);
+            let shown = path
+                .strip_prefix(&root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            (state.workspace.clone(), run, shown)
+        };
+        let client = self.client.clone();
+        let state = Arc::clone(&self.state);
+        let uri = uri.clone();
+        tokio::spawn(async move {
+            let job = tokio::task::spawn_blocking(move || {
+                let document = snapshot.document(&name)?.clone();
+                let problems = guarded("fixture run", || {
+                    Some(fixtures::run_fixture_file(
+                        &snapshot,
+                        &path,
+                        &shown,
+                        document.text(),
+                    ))
+                })?;
+                let diagnostics: Vec<lsp::Diagnostic> = problems
+                    .iter()
+                    .map(|problem| fixture_diagnostic(&document, problem))
+                    .collect();
+                Some((name, diagnostics))
+            });
+            let Ok(Some((name, diagnostics))) = job.await else {
+                return;
+            };
+            if lock(&state).fixture_runs.get(&name) != Some(&run) {
+                return;
+            }
+            client.publish_diagnostics(uri, diagnostics, None).await;
+        });
+    }
+}
+
+impl Backend {
+    /// The guardrail id under the cursor in a fixture file's `guardrail:` key.
+    fn fixture_guardrail_at(&self, uri: &Uri, position: Position) -> Option<String> {
+        let state = self.state();
+        let name = key(uri);
+        if state.workspace.guard_document(&name).is_some() {
+            return None;
+        }
+        let document = state.workspace.document(&name)?;
+        let at = offset(document, position);
+        let (id, span) = fixtures::guardrail_mention(document.text())?;
+        (span.start <= at && at <= span.end).then_some(id)
+    }
+}
+
+/// Where guardrail `id` is declared (when wanted) and every fixture file naming it.
+fn guardrail_references(
+    workspace: &Workspace,
+    id: &str,
+    include_declaration: bool,
+) -> Vec<Location> {
+    let declaration = fixtures::declaration(workspace, id).filter(|_| include_declaration);
+    let mentions = fixtures::mentions(workspace, id)
+        .into_iter()
+        .map(|(name, at)| {
+            let span = Span::new(guardrailc_compiler::SourceId(0), at.start, at.end);
+            (name, span)
+        });
+    declaration
+        .into_iter()
+        .chain(mentions)
+        .filter_map(|(name, span)| {
+            let document = workspace.document(&name)?;
+            Some(Location::new(
+                Uri::from_str(&name).ok()?,
+                range(document, span),
+            ))
+        })
+        .collect()
+}
+
+/// A fixture problem at its line (from its column when known, else from the line's first
+/// non-blank character to its end).
+fn fixture_diagnostic(document: &Document, problem: &FixtureProblem) -> lsp::Diagnostic {
+    let text = document.text();
+    let line_start = text
+        .split_inclusive('\n')
+        .take(problem.line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    let line = text[line_start..]
+        .split('\n')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('\r');
+    let indent = line.len() - line.trim_start().len();
+    let start = match problem.column {
+        Some(column) => line
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(line.len(), |(i, _)| i),
+        None => indent,
+    };
+    let whole = Span::new(
+        guardrailc_compiler::SourceId(0),
+        line_start + start,
+        line_start + line.len().max(start),
+    );
+    lsp::Diagnostic {
+        range: range(document, whole),
+        severity: Some(DiagnosticSeverity::ERROR),
+        source: Some("guardrailc test".to_string()),
+        message: problem.message.clone(),
+        ..Default::default()
+    }
+}
+
+/// Reads the schema files guardrails.toml names, relative to the project folder.
+fn schema_reader(root: &Path) -> impl Fn(&str) -> std::result::Result<String, String> {
+    let root = root.to_path_buf();
+    move |path: &str| {
+        let file = root.join(path);
+        std::fs::read_to_string(&file).map_err(|e| format!("cannot read `{}`: {e}", file.display()))
+    }
+}
+
+/// Whether `uri` is the project's guardrails.toml.
+fn is_config_file(state: &State, uri: &Uri) -> bool {
+    let name = key(uri);
+    state.workspace.config_name() == Some(name.as_str())
+        || state.root.as_ref().is_some_and(|root| {
+            uri.to_file_path()
+                .is_some_and(|path| path.as_ref() == root.join(CONFIG_FILE))
+        })
+}
+
+/// [`schema_reader`] for the project of `state` (the current folder before one is known).
+fn schema_reader_of(state: &State) -> impl Fn(&str) -> std::result::Result<String, String> {
+    schema_reader(state.root.as_deref().unwrap_or(Path::new(".")))
 }
 
 fn root_of(params: &InitializeParams) -> Option<PathBuf> {
@@ -362,7 +548,8 @@ impl LanguageServer for Backend {
         if !self.state().can_watch_files {
             return;
         }
-        let watchers = ["**/*.guard", "**/guardrails.toml"]
+        // YAML and JSON: fixtures and the schema files of custom resources.
+        let watchers = ["**/*.guard", "**/guardrails.toml", "**/*.{yaml,yml,json}"]
             .map(|glob| FileSystemWatcher {
                 glob_pattern: GlobPattern::String(glob.to_string()),
                 kind: None,
@@ -394,10 +581,21 @@ impl LanguageServer for Backend {
                 self.load_project(&workspace::project_root(&dir).unwrap_or(dir));
             }
         }
-        self.state()
-            .workspace
-            .set_file(&key(&uri), params.text_document.text);
+        {
+            let mut state = self.state();
+            let name = key(&uri);
+            state.open.insert(name.clone());
+            if is_config_file(&state, &uri) {
+                let read = schema_reader_of(&state);
+                state
+                    .workspace
+                    .set_config(&name, params.text_document.text, &read);
+            } else {
+                state.workspace.set_file(&name, params.text_document.text);
+            }
+        }
         self.publish_diagnostics().await;
+        self.run_fixture(&uri);
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -415,12 +613,28 @@ impl LanguageServer for Backend {
                     state.workspace.set_file(&name, change.text);
                 }
             }
+            if is_config_file(&state, &params.text_document.uri) {
+                let read = schema_reader_of(&state);
+                state.workspace.reload_config(&read);
+            }
         }
         self.schedule_diagnostics();
     }
 
-    async fn did_save(&self, _: DidSaveTextDocumentParams) {
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
         self.schedule_diagnostics();
+        let uri = params.text_document.uri;
+        if uri.path().as_str().ends_with(".guard") {
+            // The guardrails changed: the open fixture files' results may have too.
+            let open: Vec<String> = self.state().open.iter().cloned().collect();
+            for name in open {
+                if let Ok(fixture) = Uri::from_str(&name) {
+                    self.run_fixture(&fixture);
+                }
+            }
+        } else {
+            self.run_fixture(&uri);
+        }
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
@@ -435,10 +649,29 @@ impl LanguageServer for Backend {
             let Some(path) = change.uri.to_file_path().map(|p| p.into_owned()) else {
                 continue;
             };
-            if path.file_name().is_some_and(|n| n == CONFIG_FILE) {
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                self.state().workspace.set_config(&text);
-            } else if !self.state().open.contains(&key(&change.uri)) {
+            let (is_open, is_crd_schema) = {
+                let state = self.state();
+                let is_crd_schema = state.root.as_ref().is_some_and(|root| {
+                    state
+                        .workspace
+                        .crd_schema_paths()
+                        .any(|schema| root.join(schema) == path)
+                });
+                (state.open.contains(&key(&change.uri)), is_crd_schema)
+            };
+            if is_crd_schema {
+                let mut state = self.state();
+                let read = schema_reader_of(&state);
+                state.workspace.reload_config(&read);
+            }
+            let is_project_file = path.extension().is_some_and(|e| e == "guard")
+                || path.file_name().is_some_and(|n| n == CONFIG_FILE)
+                || self
+                    .state()
+                    .root
+                    .as_ref()
+                    .is_some_and(|root| workspace::in_tests_folder(root, &path));
+            if is_project_file && !is_open {
                 self.reload_from_disk(&change.uri).await;
             }
         }
@@ -447,10 +680,12 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let p = params.text_document_position_params;
-        Ok(
-            self.with_syntax(&p.text_document.uri, "hover", |_, document, syntax| {
+        Ok(self.with_syntax(
+            &p.text_document.uri,
+            "hover",
+            |workspace, document, syntax| {
                 let at = offset(document, p.position) as u32;
-                let found = hover::hover(syntax, document.text(), Schema::builtin(), at)?;
+                let found = hover::hover(syntax, document.text(), workspace.schema(), at)?;
                 Some(Hover {
                     contents: HoverContents::Markup(MarkupContent {
                         kind: MarkupKind::Markdown,
@@ -458,16 +693,18 @@ impl LanguageServer for Backend {
                     }),
                     range: Some(range(document, found.span)),
                 })
-            }),
-        )
+            },
+        ))
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let p = params.text_document_position;
-        Ok(
-            self.with_syntax(&p.text_document.uri, "completion", |_, document, syntax| {
+        Ok(self.with_syntax(
+            &p.text_document.uri,
+            "completion",
+            |workspace, document, syntax| {
                 let at = offset(document, p.position);
-                let items = completion::complete(syntax, document.text(), Schema::builtin(), at)
+                let items = completion::complete(syntax, document.text(), workspace.schema(), at)
                     .into_iter()
                     .map(|c| CompletionItem {
                         label: c.label,
@@ -492,8 +729,8 @@ impl LanguageServer for Backend {
                     })
                     .collect();
                 Some(CompletionResponse::Array(items))
-            }),
-        )
+            },
+        ))
     }
 
     async fn goto_definition(
@@ -502,6 +739,17 @@ impl LanguageServer for Backend {
     ) -> Result<Option<GotoDefinitionResponse>> {
         let p = params.text_document_position_params;
         let uri = p.text_document.uri.clone();
+        if let Some(id) = self.fixture_guardrail_at(&uri, p.position) {
+            let state = self.state();
+            return Ok(guarded("definition", || {
+                let (name, span) = fixtures::declaration(&state.workspace, &id)?;
+                let document = state.workspace.document(&name)?;
+                Some(GotoDefinitionResponse::Scalar(Location::new(
+                    Uri::from_str(&name).ok()?,
+                    range(document, span),
+                )))
+            }));
+        }
         Ok(self.with_syntax(&uri, "definition", |_, document, syntax| {
             let at = offset(document, p.position) as u32;
             let target = names::definition_at(syntax.guardrail_at(at)?, at)?;
@@ -516,6 +764,24 @@ impl LanguageServer for Backend {
         let p = params.text_document_position;
         let uri = p.text_document.uri.clone();
         let include_declaration = params.context.include_declaration;
+        let guardrail = self.fixture_guardrail_at(&uri, p.position).or_else(|| {
+            self.with_syntax(&uri, "references", |_, document, syntax| {
+                let at = offset(document, p.position) as u32;
+                let guardrail = syntax.guardrail_at(at)?;
+                let id = &guardrail.id;
+                (id.span.start <= at && at <= id.span.end).then(|| id.name.clone())
+            })
+        });
+        if let Some(id) = guardrail {
+            let state = self.state();
+            return Ok(guarded("references", || {
+                Some(guardrail_references(
+                    &state.workspace,
+                    &id,
+                    include_declaration,
+                ))
+            }));
+        }
         Ok(self.with_syntax(&uri, "references", |_, document, syntax| {
             let at = offset(document, p.position) as u32;
             let (definition, uses) = names::references_at(syntax.guardrail_at(at)?, at)?;
@@ -575,7 +841,10 @@ impl LanguageServer for Backend {
 
     async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
         let state = self.state();
-        let Some(document) = state.workspace.document(&key(&params.text_document.uri)) else {
+        let Some(document) = state
+            .workspace
+            .guard_document(&key(&params.text_document.uri))
+        else {
             return Ok(None);
         };
         Ok(guarded("formatting", || {

@@ -1,7 +1,7 @@
 //! One file's syntax, parsed with recovery, and walks over it that the features share.
 
 use guardrailc_compiler::syntax::ast::{
-    Binding, Expr, ExprKind, File, Guardrail, Item, MatchKind, MessagePart, Rule,
+    Binding, Expr, ExprKind, File, Guardrail, Item, MessagePart, Rule,
 };
 use guardrailc_compiler::syntax::lexer;
 use guardrailc_compiler::syntax::token::{Comment, Token, TokenKind};
@@ -130,23 +130,4 @@ pub fn visit_expr<'a>(expr: &'a Expr, visit: &mut impl FnMut(&'a Expr)) {
         | ExprKind::Name(_)
         | ExprKind::Error => {}
     }
-}
-
-/// The kinds a guardrail matches (`match workloads` expanded), in source order.
-pub fn matched_kinds(guardrail: &Guardrail) -> Vec<String> {
-    let mut kinds = Vec::new();
-    for item in &guardrail.items {
-        if let Item::Match(clause) = item {
-            match &clause.kind {
-                MatchKind::Workloads => kinds.extend(
-                    guardrailc_compiler::check::WORKLOAD_KINDS
-                        .iter()
-                        .map(|k| k.to_string()),
-                ),
-                MatchKind::Kinds(names) => kinds.extend(names.iter().map(|n| n.name.clone())),
-                _ => {}
-            }
-        }
-    }
-    kinds
 }

@@ -1,20 +1,39 @@
 //! The files of one project as the editor sees them: `.guard` files read from disk under the
-//! folder holding guardrails.toml, replaced by the editor's buffers while they are open.
+//! folder holding guardrails.toml, replaced by the editor's buffers while they are open;
+//! guardrails.toml with the custom resources it declares; and the project's fixture files.
 
 use crate::document::{Document, Position};
 use guardrailc_compiler::config::{self, Config};
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions, BuildOutput, SourceFile};
-use guardrailc_compiler::schema::Schema;
-use guardrailc_compiler::{Diagnostic, SourceId};
+use guardrailc_compiler::schema::{crd_definitions, Schema};
+use guardrailc_compiler::{Code, Diagnostic, SourceId, Span};
+use guardrailc_testkit::fixtures::{is_fixture, TESTS_DIR};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub const CONFIG_FILE: &str = "guardrails.toml";
 
+/// The source id of guardrails.toml in the diagnostics about it (never a `.guard` file's).
+const CONFIG_SOURCE: SourceId = SourceId(u32::MAX);
+
+/// Cheap to clone (the schema is shared), so a long job such as a fixture run can take a
+/// copy off the request path.
+#[derive(Clone)]
 pub struct Workspace {
     config: Config,
+    /// guardrails.toml's name and text, when the project has one.
+    config_file: Option<(String, Document)>,
+    /// Why guardrails.toml could not be used as written: its parse errors, or a custom
+    /// resource whose schema cannot be read. The project then builds with the defaults.
+    config_diagnostics: Vec<Diagnostic>,
+    /// The built-in kinds plus the custom resources guardrails.toml declares.
+    schema: Arc<Schema>,
     /// `.guard` files by name (the editor's URI), in name order; `SourceId(i)` is the i-th.
     files: BTreeMap<String, Document>,
+    /// Every other file the editor has open or the project tests with (fixture YAML files),
+    /// by name.
+    others: BTreeMap<String, Document>,
     today: (u16, u8, u8),
     /// Stripped from file names in compiled output, so headers name `guardrails/x.guard`
     /// as `guardrailc build` does, not the editor's URI.
@@ -26,7 +45,11 @@ impl Workspace {
     pub fn new(today: (u16, u8, u8)) -> Workspace {
         Workspace {
             config: Config::default(),
+            config_file: None,
+            config_diagnostics: Vec::new(),
+            schema: Arc::new(Schema::builtin().clone()),
             files: BTreeMap::new(),
+            others: BTreeMap::new(),
             today,
             root_prefix: String::new(),
         }
@@ -37,24 +60,109 @@ impl Workspace {
         self.root_prefix = prefix.to_string();
     }
 
-    /// Reads guardrails.toml; a config with errors falls back to the defaults (its errors
-    /// are `guardrailc build`'s to report).
-    pub fn set_config(&mut self, text: &str) {
-        self.config = config::parse(SourceId(u32::MAX), text).unwrap_or_default();
+    /// The folder the file names are relative to, as a URI prefix ending in `/`.
+    pub fn root_prefix(&self) -> &str {
+        &self.root_prefix
     }
 
+    /// Takes `text` as guardrails.toml (named `name`) and reloads the configuration and the
+    /// custom resources from it; see [`Workspace::reload_config`].
+    pub fn set_config(
+        &mut self,
+        name: &str,
+        text: String,
+        read: &dyn Fn(&str) -> Result<String, String>,
+    ) {
+        self.config_file = Some((name.to_string(), Document::new(text)));
+        self.reload_config(read);
+    }
+
+    /// Parses guardrails.toml again and rebuilds the schema with its custom resources, whose
+    /// schema files `read` returns (given the path written in guardrails.toml). A config
+    /// with errors falls back to the defaults for the rest of the project; its errors are
+    /// reported on guardrails.toml.
+    pub fn reload_config(&mut self, read: &dyn Fn(&str) -> Result<String, String>) {
+        self.config_diagnostics.clear();
+        let text = self
+            .config_file
+            .as_ref()
+            .map_or("", |(_, document)| document.text());
+        self.config = config::parse(CONFIG_SOURCE, text).unwrap_or_else(|errors| {
+            self.config_diagnostics = errors;
+            Config::default()
+        });
+        let with_crds = crd_definitions(&self.config.crds, read).and_then(|crds| {
+            Schema::builtin()
+                .with_crds(&crds)
+                .map_err(|e| e.to_string())
+        });
+        self.schema = Arc::new(match with_crds {
+            Ok(schema) => schema,
+            Err(message) => {
+                // Point at the schema path (or the kind) of the custom resource at fault.
+                let at = self
+                    .config
+                    .crds
+                    .iter()
+                    .flat_map(|crd| crd.schema.iter().chain([&crd.kind]))
+                    .filter(|written| message.contains(written.as_str()))
+                    .find_map(|written| text.find(&format!("\"{written}\"")).map(|i| (i, written)))
+                    .map_or(Span::new(CONFIG_SOURCE, 0, 0), |(i, written)| {
+                        Span::new(CONFIG_SOURCE, i, i + written.len() + 2)
+                    });
+                self.config_diagnostics
+                    .push(Diagnostic::new(Code::InvalidConfig, at, message));
+                Schema::builtin().clone()
+            }
+        });
+    }
+
+    /// The paths of the schema files guardrails.toml names, as written there: a change to
+    /// one of them calls for [`Workspace::reload_config`].
+    pub fn crd_schema_paths(&self) -> impl Iterator<Item = &str> {
+        self.config
+            .crds
+            .iter()
+            .filter_map(|crd| crd.schema.as_deref())
+    }
+
+    /// The name of guardrails.toml, when the project has one.
+    pub fn config_name(&self) -> Option<&str> {
+        self.config_file.as_ref().map(|(name, _)| name.as_str())
+    }
+
+    /// The kinds guardrails may match and the fields of their objects.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Adds or replaces a file: a `.guard` file joins the project's sources, any other file
+    /// (a fixture) is kept for the features that read it.
     pub fn set_file(&mut self, name: &str, text: String) {
-        self.files.insert(name.to_string(), Document::new(text));
+        let files = if is_guard_file(name) {
+            &mut self.files
+        } else {
+            &mut self.others
+        };
+        files.insert(name.to_string(), Document::new(text));
     }
 
-    /// Applies one change; false when the file is unknown.
+    /// Applies one change; false when the file is unknown. After an edit of guardrails.toml
+    /// the caller calls [`Workspace::reload_config`].
     pub fn edit_file(
         &mut self,
         name: &str,
         range: Option<(Position, Position)>,
         text: &str,
     ) -> bool {
-        match self.files.get_mut(name) {
+        let document = match &mut self.config_file {
+            Some((config, document)) if config == name => Some(document),
+            _ => None,
+        };
+        match document
+            .or_else(|| self.files.get_mut(name))
+            .or_else(|| self.others.get_mut(name))
+        {
             Some(document) => {
                 document.edit(range, text);
                 true
@@ -65,14 +173,30 @@ impl Workspace {
 
     pub fn remove_file(&mut self, name: &str) {
         self.files.remove(name);
+        self.others.remove(name);
     }
 
+    /// Any file of the workspace: a `.guard` file, guardrails.toml or a fixture.
     pub fn document(&self, name: &str) -> Option<&Document> {
+        match &self.config_file {
+            Some((config, document)) if config == name => Some(document),
+            _ => self.files.get(name).or_else(|| self.others.get(name)),
+        }
+    }
+
+    /// A `.guard` file of the project.
+    pub fn guard_document(&self, name: &str) -> Option<&Document> {
         self.files.get(name)
     }
 
+    /// The `.guard` files, in name order.
     pub fn file_names(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)
+    }
+
+    /// The files that are not `.guard` files nor guardrails.toml (fixtures), in name order.
+    pub fn other_files(&self) -> impl Iterator<Item = (&str, &Document)> {
+        self.others.iter().map(|(name, d)| (name.as_str(), d))
     }
 
     fn sources(&self) -> Vec<SourceFile> {
@@ -89,15 +213,19 @@ impl Workspace {
     }
 
     /// Every file's diagnostics from parsing and checking the whole project (so a duplicate
-    /// guardrail id in another file shows), with every file present, even without any.
+    /// guardrail id in another file shows), and guardrails.toml's, with every `.guard` file
+    /// and guardrails.toml present, even without any.
     pub fn diagnostics(&self) -> BTreeMap<String, Vec<Diagnostic>> {
         let sources = self.sources();
-        let (_, diagnostics) = project::check_sources(&sources, Schema::builtin());
+        let (_, diagnostics) = project::check_sources(&sources, &self.schema);
         let mut by_file: BTreeMap<String, Vec<Diagnostic>> = self
             .files
             .keys()
             .map(|name| (name.clone(), Vec::new()))
             .collect();
+        if let Some(name) = self.config_name() {
+            by_file.insert(name.to_string(), self.config_diagnostics.clone());
+        }
         for diagnostic in diagnostics {
             if let Some(name) = self.file_of(diagnostic.span.source) {
                 if let Some(list) = by_file.get_mut(name) {
@@ -115,7 +243,7 @@ impl Workspace {
             sources: &sources,
             config: &self.config,
             config_source: SourceId(sources.len() as u32),
-            schema: Schema::builtin(),
+            schema: &self.schema,
             today: self.today,
             options: &BuildOptions::default(),
         })
@@ -126,6 +254,10 @@ impl Workspace {
     pub fn file_of(&self, source: SourceId) -> Option<&str> {
         self.files.keys().nth(source.0 as usize).map(String::as_str)
     }
+}
+
+fn is_guard_file(name: &str) -> bool {
+    name.ends_with(".guard")
 }
 
 /// The `.guard` files under `root`, skipping hidden folders, `target`, `node_modules` and the
@@ -153,6 +285,45 @@ pub fn guard_files_under(root: &Path) -> Vec<PathBuf> {
     }
     found.sort();
     found
+}
+
+/// The fixture files under `<root>/tests/` (YAML files with a top-level `guardrail:` key)
+/// with their text, as `guardrailc test` finds them.
+pub fn fixture_files_under(root: &Path) -> Vec<(PathBuf, String)> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.join(TESTS_DIR)];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if is_yaml(&path) {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    if is_fixture(&text) {
+                        found.push((path, text));
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Whether `path` is where `guardrailc test` of the project at `root` looks for fixtures:
+/// a YAML file under `<root>/tests/`.
+pub fn in_tests_folder(root: &Path, path: &Path) -> bool {
+    path.starts_with(root.join(TESTS_DIR)) && is_yaml(path)
+}
+
+fn is_yaml(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
 }
 
 /// The nearest folder at or above `start` holding guardrails.toml.

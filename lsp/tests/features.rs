@@ -116,3 +116,106 @@ fn semantic_tokens_tell_keywords_from_fields_with_the_same_word() {
         ]
     );
 }
+
+#[test]
+fn every_function_the_checker_knows_has_help() {
+    for name in guardrailc_compiler::check::expr::FUNCTIONS {
+        assert!(
+            guardrailc_lsp::help::function(name).is_some(),
+            "`{name}` has no help text in lsp/src/help.rs"
+        );
+    }
+}
+
+const FUNCTIONS_SOURCE: &str = "guardrail f {
+  title \"T\"
+  match kinds [Pod]
+  deny for k in object.metadata.labels.keys()
+    when object.metadata.name.trim_prefix(\"x\") == k
+    message \"{k}\"
+}
+";
+
+#[test]
+fn keys_and_trimming_complete_and_hover() {
+    let syntax = FileSyntax::parse(FUNCTIONS_SOURCE);
+    let at = |needle: &str| FUNCTIONS_SOURCE.find(needle).expect("needle") as u32;
+    let on_keys = hover(&syntax, FUNCTIONS_SOURCE, Schema::builtin(), at("keys"))
+        .expect("hover on keys")
+        .markdown;
+    assert!(on_keys.contains("map.keys() -> list<string>"), "{on_keys}");
+    let on_trim = hover(
+        &syntax,
+        FUNCTIONS_SOURCE,
+        Schema::builtin(),
+        at("trim_prefix"),
+    )
+    .expect("hover on trim_prefix")
+    .markdown;
+    assert!(
+        on_trim.contains("string.trim_prefix(prefix) -> string"),
+        "{on_trim}"
+    );
+    // `labels` is a map of strings: `keys` is offered, the string methods are not.
+    let on_map = labels(FUNCTIONS_SOURCE, at("keys") as usize);
+    assert!(on_map.contains(&"keys".to_string()), "{on_map:?}");
+    assert!(!on_map.contains(&"trim_prefix".to_string()), "{on_map:?}");
+    let on_string = labels(FUNCTIONS_SOURCE, at("trim_prefix") as usize);
+    for method in ["trim_prefix", "trim_suffix", "starts_with"] {
+        assert!(on_string.contains(&method.to_string()), "{on_string:?}");
+    }
+    assert!(!on_string.contains(&"keys".to_string()), "{on_string:?}");
+}
+
+const RECORD_SOURCE: &str = "guardrail r {
+  title \"T\"
+  match kinds [Deployment]
+  param ranges: list<{ min: int, max: int }> = []
+  deny for r in params.ranges
+    when object.spec.replicas < r.min
+    message \"{r.max}\"
+}
+";
+
+#[test]
+fn record_param_fields_complete_and_hover() {
+    let at = |needle: &str| RECORD_SOURCE.find(needle).expect("needle");
+    let fields = labels(RECORD_SOURCE, at("min\n"));
+    assert_eq!(
+        fields,
+        ["min", "max"],
+        "the record's fields in declared order"
+    );
+    let syntax = FileSyntax::parse(RECORD_SOURCE);
+    let on_min = hover(
+        &syntax,
+        RECORD_SOURCE,
+        Schema::builtin(),
+        at("min\n") as u32,
+    )
+    .expect("hover on r.min")
+    .markdown;
+    assert!(
+        on_min.starts_with("**min**: `int`\n\na field of a record param"),
+        "{on_min}"
+    );
+    let on_param = hover(
+        &syntax,
+        RECORD_SOURCE,
+        Schema::builtin(),
+        at("ranges\n") as u32,
+    )
+    .expect("hover on params.ranges")
+    .markdown;
+    assert_eq!(
+        on_param,
+        "(param) **ranges**: `list<record {min: int, max: int}>`"
+    );
+    // A quantifier variable over the records completes the same way.
+    let any = RECORD_SOURCE.replace(
+        "object.spec.replicas < r.min",
+        "any x in params.ranges: x.max > 1",
+    );
+    let fields = labels(&any, any.find("max > 1").expect("needle"));
+    assert_eq!(fields, ["min", "max"]);
+}

@@ -7,9 +7,9 @@ use guardrailc_compiler::diagnostic::has_errors;
 use guardrailc_compiler::emit::Artifact;
 use guardrailc_compiler::project::BuildOptions;
 use guardrailc_compiler::{render, Code};
-use guardrailc_testkit::compiled::{load_compiled, names, CompiledGuardrail};
+use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
 use guardrailc_testkit::coverage;
-use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
+use guardrailc_testkit::fixtures::{is_fixture, load_fixture, FixtureFile, TESTS_DIR};
 use guardrailc_testkit::property::{self, run_property, PropertyConfig, PropertyResult};
 use guardrailc_testkit::reports::{self, TestKind, TestRecord};
 use guardrailc_testkit::runner::{run_case, CaseResult};
@@ -23,8 +23,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-/// Where a project keeps its fixture files.
-const TESTS_DIR: &str = "tests";
 /// Where a project keeps the golden copies of its compiled output.
 const SNAPSHOTS_DIR: &str = "snapshots";
 
@@ -372,12 +370,6 @@ pub(crate) fn load_fixtures(
     if !tests.is_dir() {
         return Ok(Ok(Vec::new()));
     }
-    let (guardrails, environments) = names(compiled);
-    let facts = ProjectFacts {
-        guardrails: &guardrails,
-        environments: &environments,
-        catalog,
-    };
     let mut fixtures = Vec::new();
     let mut errors = Vec::new();
     for entry in walkdir::WalkDir::new(&tests).sort_by_file_name() {
@@ -401,13 +393,7 @@ pub(crate) fn load_fixtures(
             .unwrap_or(path)
             .to_string_lossy()
             .replace('\\', "/");
-        let folder = path.parent().unwrap_or(Path::new("."));
-        let read = |relative: &str| {
-            let target = folder.join(relative);
-            std::fs::read_to_string(&target)
-                .map_err(|e| format!("cannot read `{}`: {e}", target.display()))
-        };
-        match parse_fixture(&shown, &text, &facts, &read) {
+        match load_fixture(path, &shown, &text, compiled, catalog) {
             Ok(fixture) => fixtures.push(fixture),
             Err(error) => errors.push(error.to_string()),
         }

@@ -4,7 +4,7 @@ use crate::cli::{library, CliError};
 use guardrailc_compiler::config::{self, Config};
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions, BuildOutput, SourceFile};
 use guardrailc_compiler::render::SourceFiles;
-use guardrailc_compiler::schema::{CrdDefinition, Schema};
+use guardrailc_compiler::schema::{crd_definitions, Schema};
 use guardrailc_compiler::{Diagnostic, SourceId};
 use std::path::Path;
 
@@ -76,27 +76,8 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), CliError> {
     for d in &mut diagnostics {
         d.span.source = config_source;
     }
-    let mut crds = Vec::new();
-    for crd in &config.crds {
-        let schema = match &crd.schema {
-            Some(path) => {
-                let text = read(&root.join(path))?;
-                let value: serde_json::Value = yaml_serde::from_str(&text).map_err(|e| {
-                    CliError::User(format!("{path}: not a YAML or JSON schema: {e}"))
-                })?;
-                Some(crd_schema(value))
-            }
-            None => None,
-        };
-        crds.push(CrdDefinition {
-            kind: crd.kind.clone(),
-            group: crd.group.clone(),
-            version: crd.version.clone(),
-            resource: crd.resource.clone(),
-            namespaced: crd.namespaced,
-            schema,
-        });
-    }
+    let read_schema = |path: &str| read(&root.join(path)).map_err(|e| e.to_string());
+    let crds = crd_definitions(&config.crds, &read_schema).map_err(CliError::User)?;
     let schema = Schema::builtin()
         .with_crds(&crds)
         .map_err(|e| CliError::User(format!("{CONFIG_FILE}: {e}")))?;
@@ -137,14 +118,6 @@ pub fn projects_under(dir: &Path) -> Vec<std::path::PathBuf> {
         projects.push(dir.to_path_buf());
     }
     projects
-}
-
-/// A CRD manifest's first version's `openAPIV3Schema`, or the schema itself.
-fn crd_schema(value: serde_json::Value) -> serde_json::Value {
-    let nested = value
-        .pointer("/spec/versions/0/schema/openAPIV3Schema")
-        .cloned();
-    nested.unwrap_or(value)
 }
 
 fn read(path: &Path) -> Result<String, CliError> {

@@ -3,17 +3,24 @@
 //! evaluation and reports problems as `file:line: message`.
 
 use crate::case::{AdmissionCase, Operation, ResourceCatalog, UserInfo};
+use crate::compiled::{names, CompiledGuardrail};
 use crate::manifests::objects_in;
 use crate::outcome::Verdict;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::fmt;
+use std::path::Path;
+
+/// Where a project keeps its fixture files, below its root.
+pub const TESTS_DIR: &str = "tests";
 
 /// A problem in a fixture file, at a line of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FixtureError {
     pub file: String,
     pub line: usize,
+    /// 1-based column, where the YAML parser gives one (syntax and field errors).
+    pub column: Option<usize>,
     pub message: String,
 }
 
@@ -188,6 +195,32 @@ struct RawUser {
     groups: Vec<String>,
 }
 
+/// Parses the fixture file at `path` (shown to the user as `shown`) for a project that
+/// compiled to `compiled`: the guardrails and environments it may name are those, and
+/// `{file: …}` objects are read relative to the fixture's folder. `guardrailc test` and
+/// the language server load fixtures through this one function.
+pub fn load_fixture(
+    path: &Path,
+    shown: &str,
+    text: &str,
+    compiled: &[CompiledGuardrail],
+    catalog: &dyn ResourceCatalog,
+) -> Result<FixtureFile, FixtureError> {
+    let (guardrails, environments) = names(compiled);
+    let facts = ProjectFacts {
+        guardrails: &guardrails,
+        environments: &environments,
+        catalog,
+    };
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let read = |relative: &str| {
+        let target = folder.join(relative);
+        std::fs::read_to_string(&target)
+            .map_err(|e| format!("cannot read `{}`: {e}", target.display()))
+    };
+    parse_fixture(shown, text, &facts, &read)
+}
+
 /// Whether a YAML text is a fixture file: it has a top-level `guardrail:` key. Other YAML
 /// files under `tests/` (objects that cases refer to) are not.
 pub fn is_fixture(text: &str) -> bool {
@@ -205,6 +238,7 @@ pub fn parse_fixture(
     let error = |line: usize, message: String| FixtureError {
         file: file.to_string(),
         line,
+        column: None,
         message,
     };
     let raw: RawFile = yaml_serde::from_str(text).map_err(|e| {
@@ -213,7 +247,10 @@ pub fn parse_fixture(
         let message = message
             .find(" at line ")
             .map_or(message.as_str(), |index| &message[..index]);
-        error(line, message.to_string())
+        FixtureError {
+            column: e.location().map(|at| at.column()),
+            ..error(line, message.to_string())
+        }
     })?;
     let key_line = |key: &str| {
         text.lines()

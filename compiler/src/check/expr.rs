@@ -5,7 +5,7 @@
 //! string test, `in`) becomes `And(guards…, test)`, so a test on an absent value is false and
 //! `not` of it is true, in every backend alike.
 
-use crate::check::types::Ty;
+use crate::check::types::{Ty, TypeTable};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{self, Access, CompareOp, Domain, Expr, Literal, Root, Step, StringOp, ValueType};
@@ -103,7 +103,23 @@ pub struct Checker<'a> {
     pub reads_pod: bool,
     /// Loop variables bound over a list that comes from a param: a regex pattern may be one.
     pub param_vars: Vec<String>,
+    /// Where an editor asked for them, the types of expressions and names are kept here.
+    pub types: Option<&'a mut TypeTable>,
 }
+
+/// Every function and method the language has: the names the checker accepts in a call.
+pub const FUNCTIONS: &[&str] = &[
+    "keys",
+    "trim_prefix",
+    "trim_suffix",
+    "starts_with",
+    "ends_with",
+    "contains",
+    "matches",
+    "size",
+    "exists",
+    "missing",
+];
 
 pub const ROOT_NAMES: &[&str] = &["object", "old", "pod", "namespace", "request", "params"];
 
@@ -146,6 +162,13 @@ impl Checker<'_> {
                 format!("`{}` cannot name a value", name.name),
             )
             .help = Some("names are lowercase letters, digits and `_`, and not a keyword".into());
+        }
+        if let Some(types) = self.types.as_deref_mut() {
+            let ty = match &binding {
+                Binding::Var(ty) | Binding::Param(ty) => ty,
+                Binding::Let(val) => &val.ty,
+            };
+            types.record(name.span, ty);
         }
         self.scope.push((name.name.clone(), binding));
     }
@@ -532,7 +555,16 @@ impl Checker<'_> {
     // ---- values -------------------------------------------------------------------------
 
     /// Checks a value expression (a path, a literal, a size).
+    /// The checked value of an expression (recorded in `types` when an editor asked).
     pub fn value(&mut self, expr: &ast::Expr) -> Val {
+        let val = self.value_of(expr);
+        if let Some(types) = self.types.as_deref_mut() {
+            types.record(expr.span, &val.ty);
+        }
+        val
+    }
+
+    fn value_of(&mut self, expr: &ast::Expr) -> Val {
         match &expr.kind {
             ExprKind::Int(n) => Val::constant(Literal::Int(*n), Ty::Int),
             ExprKind::Str(s) => Val::constant(Literal::String(s.clone()), Ty::Str),
@@ -631,19 +663,7 @@ impl Checker<'_> {
             } if string_fn(&name.name).is_some() => self.string_fn(receiver, name, args, expr.span),
             ExprKind::Error => Val::error(),
             ExprKind::Call { name, .. } => {
-                let known = [
-                    "keys",
-                    "trim_prefix",
-                    "trim_suffix",
-                    "starts_with",
-                    "ends_with",
-                    "contains",
-                    "matches",
-                    "size",
-                    "exists",
-                    "missing",
-                ];
-                let suggestion = crate::suggest::closest(&name.name, known);
+                let suggestion = crate::suggest::closest(&name.name, FUNCTIONS.iter().copied());
                 let diagnostic = self.error(
                     Code::UnknownFunction,
                     name.span,

@@ -11,7 +11,7 @@ use crate::schema::{FieldType, Schema};
 use crate::span::Span;
 use crate::syntax::ast::{self, Item, MatchKind, MetaValue, SelectorTest};
 use expr::{Binding, Checker, PodTypes, Roots, Val};
-use types::Ty;
+use types::{Ty, TypeTable};
 
 /// Pod and every pod controller, in the order `match workloads` lists them.
 pub const WORKLOAD_KINDS: &[&str] = &[
@@ -72,14 +72,23 @@ pub fn check_file(
     file.guardrails
         .iter()
         .filter(|g| !g.id.name.is_empty())
-        .map(|g| check_guardrail(g, schema, diagnostics))
+        .map(|g| check_guardrail(g, schema, diagnostics, None))
         .collect()
+}
+
+/// Checks one guardrail for an editor and returns the type of each of its expressions and
+/// declared names; its diagnostics are [`check_file`]'s to report.
+pub fn guardrail_types(guardrail: &ast::Guardrail, schema: &Schema) -> TypeTable {
+    let mut table = TypeTable::default();
+    check_guardrail(guardrail, schema, &mut Vec::new(), Some(&mut table));
+    table
 }
 
 fn check_guardrail(
     guardrail: &ast::Guardrail,
     schema: &Schema,
     diagnostics: &mut Vec<Diagnostic>,
+    types: Option<&mut TypeTable>,
 ) -> CheckedGuardrail {
     let id = &guardrail.id;
     if id.name == "review" {
@@ -126,6 +135,7 @@ fn check_guardrail(
         reads: ir::Reads::default(),
         reads_pod: false,
         param_vars: Vec::new(),
+        types,
     };
 
     // Params first: rules anywhere in the guardrail may use them.

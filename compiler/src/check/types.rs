@@ -1,6 +1,29 @@
 //! The checker's view of types: schema types plus the pseudo-objects `request` and `params`.
 
 use crate::schema::{FieldType, Schema, TypeId};
+use crate::span::Span;
+use std::collections::BTreeMap;
+
+/// The type the checker gave each expression and each declared name (param, let, loop or
+/// quantifier variable) of a guardrail, by span: editors show these instead of deriving
+/// types again. Expressions whose checking failed have no entry.
+#[derive(Clone, Debug, Default)]
+pub struct TypeTable {
+    types: BTreeMap<Span, Ty>,
+}
+
+impl TypeTable {
+    /// The type of the expression or declared name spanning exactly `span`.
+    pub fn of(&self, span: Span) -> Option<&Ty> {
+        self.types.get(&span)
+    }
+
+    pub(crate) fn record(&mut self, span: Span, ty: &Ty) {
+        if *ty != Ty::Error {
+            self.types.insert(span, ty.clone());
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Ty {

@@ -7,6 +7,7 @@
 //! ignores the validation keywords.
 
 use super::{Field, FieldType, KindInfo, ObjectType, Schema, TypeId};
+use crate::config::CrdConfig;
 use serde_json::{Map, Value};
 
 /// A custom resource as a guardrail project declares it.
@@ -55,6 +56,45 @@ impl std::fmt::Display for CrdError {
 }
 
 impl std::error::Error for CrdError {}
+
+/// The custom resources guardrails.toml declares, with their schemas. `read` returns the
+/// text of a schema file given its path as written in guardrails.toml: the callers resolve
+/// and read it, so the compiler stays free of IO.
+pub fn crd_definitions(
+    crds: &[CrdConfig],
+    read: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<Vec<CrdDefinition>, String> {
+    crds.iter()
+        .map(|crd| {
+            let schema = match &crd.schema {
+                Some(path) => Some(
+                    read(path)
+                        .and_then(|text| crd_schema(&text).map_err(|e| format!("{path}: {e}")))?,
+                ),
+                None => None,
+            };
+            Ok(CrdDefinition {
+                kind: crd.kind.clone(),
+                group: crd.group.clone(),
+                version: crd.version.clone(),
+                resource: crd.resource.clone(),
+                namespaced: crd.namespaced,
+                schema,
+            })
+        })
+        .collect()
+}
+
+/// The object schema a schema file holds (YAML or JSON): a CRD manifest's first version's
+/// `openAPIV3Schema`, or the file itself when it is the schema.
+pub fn crd_schema(text: &str) -> Result<Value, String> {
+    let value: Value =
+        yaml_serde::from_str(text).map_err(|e| format!("not a YAML or JSON schema: {e}"))?;
+    let nested = value
+        .pointer("/spec/versions/0/schema/openAPIV3Schema")
+        .cloned();
+    Ok(nested.unwrap_or(value))
+}
 
 /// The fields every Kubernetes object has, added to a custom resource root when missing.
 const API_VERSION: &str = "apiVersion";

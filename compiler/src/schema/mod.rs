@@ -7,7 +7,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub use crd::{CrdDefinition, CrdError};
+pub use crd::{crd_definitions, crd_schema, CrdDefinition, CrdError};
 
 use std::sync::OnceLock;
 

@@ -1,4 +1,4 @@
-// Starts `guardrailc lsp` for .guard files. The server's commands (guardrailc.showCel and
+// Starts `guardrailc lsp` for .guard files, fixture files and guardrails.toml. The server's commands (guardrailc.showCel and
 // guardrailc.showRego, also behind the code lenses) return text; the middleware opens that
 // text beside the editor, and fills in the cursor when a command comes from the palette.
 import * as vscode from "vscode";
@@ -15,7 +15,13 @@ export async function activate(): Promise<void> {
   const command = vscode.workspace.getConfiguration("guardrailc").get<string>("path", "guardrailc");
   const serverOptions: ServerOptions = { command, args: ["lsp"] };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ scheme: "file", language: "guard" }],
+    // Fixture files (their cases run on save) and guardrails.toml (its errors) go to the
+    // server too.
+    documentSelector: [
+      { scheme: "file", language: "guard" },
+      { scheme: "file", pattern: "**/tests/**/*.{yaml,yml}" },
+      { scheme: "file", pattern: "**/guardrails.toml" },
+    ],
     middleware: {
       executeCommand: async (name, args, next) => {
         const editor = vscode.window.activeTextEditor;
