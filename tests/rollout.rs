@@ -155,14 +155,22 @@ fn check_writes_an_impact_page_grouped_by_namespace_and_team() {
     assert_self_contained_and_balanced(&html);
     assert_eq!(
         html.matches("<tr><td class=\"v-").count(),
-        5,
-        "one row per finding"
+        8,
+        "one row per finding: five guardrail findings, three namespaces without a default deny"
     );
     assert!(
         html.contains("<b>3</b><span class=\"muted\">would be denied</span>"),
         "{html}"
     );
-    for group in ["books", "shop", "storage", "catalogue", "commerce"] {
+    for group in [
+        "books",
+        "shop",
+        "storage",
+        "monitoring",
+        "catalogue",
+        "commerce",
+        "observability",
+    ] {
         assert!(
             html.contains(&format!("<div>{group}</div>")),
             "a bar for {group}"
@@ -186,4 +194,39 @@ fn test_fails_while_an_expired_exemption_remains() {
         stdout.trim_end().ends_with("passed, 1 failed"),
         "only the exemption fails: {stdout}"
     );
+}
+
+#[test]
+fn the_default_deny_check_reaches_sarif_with_its_own_rule() {
+    let (code, sarif, stderr) = run(&[
+        "check",
+        "--project",
+        "examples/rollout",
+        "--env",
+        "prod",
+        "--format",
+        "sarif",
+        "examples/rollout/cluster-export.yaml",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).expect("SARIF is JSON");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let index = rules
+        .iter()
+        .position(|r| r["id"] == "default-deny-network-policy")
+        .expect("the check has a rule");
+    let results: Vec<&serde_json::Value> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "default-deny-network-policy")
+        .collect();
+    // books (egress open), monitoring and storage (both open); shop denies both.
+    assert_eq!(results.len(), 3);
+    for result in results {
+        assert_eq!(result["ruleIndex"], index);
+        assert_eq!(result["level"], "note", "audit unless configured otherwise");
+        assert_eq!(result["properties"]["targets"], serde_json::json!([]));
+    }
 }

@@ -26,6 +26,42 @@ pub struct Config {
     /// those the guardrails' `enforce` entries name, or [`DEFAULT_ENVIRONMENT`].
     pub environments: Vec<Environment>,
     pub crds: Vec<CrdConfig>,
+    /// `[detective.default-deny-network-policy]`: the cross-object check `guardrailc check`
+    /// runs on exports; `None` when the project does not ask for it.
+    pub default_deny_network_policy: Option<DefaultDenyCheck>,
+}
+
+/// Every selected namespace of a cluster export must hold a NetworkPolicy that selects all
+/// its pods and allows no traffic in each of `directions`. It looks across objects, so it
+/// has no admission form: only `guardrailc check` runs it (docs/configuration.md).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DefaultDenyCheck {
+    /// Only namespaces carrying this label are checked (all namespaces when `None`).
+    pub namespace_label: Option<String>,
+    pub exclude_namespaces: Vec<String>,
+    /// `Ingress`, `Egress` or both, in that order.
+    pub directions: Vec<Direction>,
+    /// How a missing policy is reported; audit unless the project says otherwise.
+    pub enforcement: Enforcement,
+}
+
+/// The id findings of [`DefaultDenyCheck`] carry, and its key under `[detective]`.
+pub const DEFAULT_DENY_CHECK: &str = "default-deny-network-policy";
+
+/// A NetworkPolicy `policyTypes` entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "Ingress",
+            Direction::Egress => "Egress",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -72,6 +108,7 @@ impl Default for Config {
             out: "out".to_string(),
             environments: Vec::new(),
             crds: Vec::new(),
+            default_deny_network_policy: None,
         }
     }
 }
@@ -87,7 +124,28 @@ struct RawConfig {
     environments: indexmap::IndexMap<toml::Spanned<String>, RawEnvironment>,
     #[serde(default)]
     crds: Vec<CrdConfig>,
+    #[serde(default)]
+    detective: RawDetective,
 }
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDetective {
+    #[serde(rename = "default-deny-network-policy")]
+    default_deny_network_policy: Option<RawDefaultDeny>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaultDeny {
+    namespace_label: Option<String>,
+    exclude_namespaces: Option<Vec<String>>,
+    directions: Option<Vec<toml::Spanned<String>>>,
+    enforcement: Option<toml::Spanned<String>>,
+}
+
+/// The namespaces Kubernetes itself runs, which hold no tenant workloads.
+const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -198,6 +256,39 @@ pub fn parse(source: SourceId, text: &str) -> Result<Config, Vec<Diagnostic>> {
         });
     }
     config.crds = raw.crds;
+    if let Some(check) = raw.detective.default_deny_network_policy {
+        let mut directions = Vec::new();
+        for direction in check.directions.unwrap_or_default() {
+            match direction.get_ref().as_str() {
+                "Ingress" => directions.push(Direction::Ingress),
+                "Egress" => directions.push(Direction::Egress),
+                other => diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidConfig,
+                        span(direction.span()),
+                        format!("`{other}` is not a NetworkPolicy direction"),
+                    )
+                    .with_help("directions are \"Ingress\" and \"Egress\""),
+                ),
+            }
+        }
+        if directions.is_empty() {
+            directions.push(Direction::Ingress);
+        }
+        directions.sort();
+        directions.dedup();
+        config.default_deny_network_policy = Some(DefaultDenyCheck {
+            namespace_label: check.namespace_label,
+            exclude_namespaces: check
+                .exclude_namespaces
+                .unwrap_or_else(|| SYSTEM_NAMESPACES.map(String::from).to_vec()),
+            directions,
+            enforcement: check
+                .enforcement
+                .and_then(|e| parse_enforcement(&e, source, &mut diagnostics))
+                .unwrap_or(Enforcement::Audit),
+        });
+    }
     if diagnostics.is_empty() {
         Ok(config)
     } else {
@@ -238,6 +329,49 @@ mod tests {
         let config = parse(SourceId(0), "").unwrap();
         assert_eq!(config, Config::default());
         assert!(config.environments.is_empty());
+    }
+
+    #[test]
+    fn reads_the_default_deny_check_with_its_defaults() {
+        let config = parse(
+            SourceId(0),
+            "[detective.default-deny-network-policy]\nnamespace_label = \"team\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.default_deny_network_policy,
+            Some(DefaultDenyCheck {
+                namespace_label: Some("team".into()),
+                exclude_namespaces: vec![
+                    "kube-system".into(),
+                    "kube-public".into(),
+                    "kube-node-lease".into()
+                ],
+                directions: vec![Direction::Ingress],
+                enforcement: Enforcement::Audit,
+            })
+        );
+        let config = parse(
+            SourceId(0),
+            "[detective.default-deny-network-policy]\ndirections = [\"Egress\", \"Ingress\"]\nexclude_namespaces = []\nenforcement = \"warn\"\n",
+        )
+        .unwrap();
+        let check = config.default_deny_network_policy.unwrap();
+        assert_eq!(check.directions, vec![Direction::Ingress, Direction::Egress]);
+        assert!(check.exclude_namespaces.is_empty());
+        assert_eq!(check.enforcement, Enforcement::Warn);
+    }
+
+    #[test]
+    fn a_wrong_direction_or_key_of_the_default_deny_check_is_reported_where_written() {
+        let text = "[detective.default-deny-network-policy]\ndirections = [\"Inbound\"]\n";
+        let errors = parse(SourceId(0), text).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].message, "`Inbound` is not a NetworkPolicy direction");
+        let (start, end) = (errors[0].span.start as usize, errors[0].span.end as usize);
+        assert_eq!(&text[start..end], "\"Inbound\"");
+        let errors = parse(SourceId(0), "[detective.default-deny]\n").unwrap_err();
+        assert!(errors[0].message.contains("unknown field"), "{}", errors[0].message);
     }
 
     #[test]

@@ -99,6 +99,15 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         workers,
     )
     .map_err(CliError::User)?;
+    if let Some(check) = &workspace.config.default_deny_network_policy {
+        let mut envs: Vec<String> = Vec::new();
+        for guardrail in &compiled {
+            if !envs.contains(&guardrail.policy.env) {
+                envs.push(guardrail.policy.env.clone());
+            }
+        }
+        findings.extend(namespaces.default_deny_findings(check, &envs, group_by_label));
+    }
     findings.sort_by(|a, b| {
         (&a.file, a.line, &a.env, &a.guardrail, &a.message).cmp(&(
             &b.file,
@@ -126,9 +135,11 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     match args.format {
         CheckFormat::Human => {
             for finding in &findings {
-                let partial = admission_targets
-                    .iter()
-                    .any(|t| !finding.targets.contains(t));
+                // The cross-object check has no targets: guardrailc runs it itself.
+                let partial = !finding.targets.is_empty()
+                    && admission_targets
+                        .iter()
+                        .any(|t| !finding.targets.contains(t));
                 let only = if partial {
                     let names: Vec<&str> = finding.targets.iter().map(|t| t.as_str()).collect();
                     format!(" (only on {})", names.join(", "))

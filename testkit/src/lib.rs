@@ -12,6 +12,7 @@ pub mod impact;
 pub mod label_selector;
 pub mod manifest_check;
 pub mod manifests;
+pub mod network_policy;
 pub mod outcome;
 pub mod property;
 pub mod rego;

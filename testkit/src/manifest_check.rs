@@ -12,16 +12,23 @@ use crate::manifests::{ObjectText, ObjectTexts};
 use crate::outcome::Verdict;
 use guardrailc_compiler::emit::Target;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use crate::network_policy::default_deny;
+use guardrailc_compiler::config::{DefaultDenyCheck, Direction, DEFAULT_DENY_CHECK};
+use guardrailc_compiler::ir::Enforcement;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufReader;
 use std::path::PathBuf;
 use std::sync::{mpsc, Mutex};
+
+/// The title of the default-deny check, where guardrails show theirs.
+pub const DEFAULT_DENY_TITLE: &str = "Every namespace has a default-deny NetworkPolicy";
 
 /// Object texts waiting for a worker; bounds memory whatever the input size.
 const QUEUE: usize = 256;
 
 /// One violation of one guardrail by one object in one environment, with the targets that
-/// found it (all of them unless the targets disagree).
+/// found it (all of them unless the targets disagree; none for the cross-object
+/// default-deny check, which guardrailc runs itself).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub file: String,
@@ -51,15 +58,26 @@ pub struct ObjectCheck {
 }
 
 /// The Namespace objects of the manifests, by name, reduced to what policies read of them
-/// (name and labels), so an export of many namespaces stays small.
+/// (name and labels), so an export of many namespaces stays small; and, for the
+/// default-deny check, where each was read and the directions its NetworkPolicies deny.
 #[derive(Clone, Debug, Default)]
 pub struct Namespaces {
     by_name: HashMap<String, Value>,
+    places: HashMap<String, (String, usize)>,
+    default_deny: HashMap<String, BTreeSet<Direction>>,
 }
 
 impl Namespaces {
-    /// Keeps `object` if it is a Namespace.
-    pub fn add(&mut self, object: &Value) {
+    /// Keeps `object` if it is a Namespace, read at `place` (file, line), or records what it
+    /// denies if it is a NetworkPolicy.
+    pub fn add(&mut self, object: &Value, place: (&str, usize)) {
+        if let Some((namespace, denied)) = default_deny(object) {
+            self.default_deny
+                .entry(namespace)
+                .or_default()
+                .extend(denied);
+            return;
+        }
         let is_namespace = object.get("kind").and_then(Value::as_str) == Some("Namespace")
             && object.get("apiVersion").and_then(Value::as_str) == Some("v1");
         let Some(name) = object.pointer("/metadata/name").and_then(Value::as_str) else {
@@ -75,6 +93,8 @@ impl Namespaces {
             .unwrap_or_default();
         // The API server sets this label on every namespace.
         labels.insert("kubernetes.io/metadata.name".into(), json!(name));
+        self.places
+            .insert(name.to_string(), (place.0.to_string(), place.1));
         self.by_name.insert(
             name.to_string(),
             json!({
@@ -93,9 +113,71 @@ impl Namespaces {
         self.by_name.is_empty()
     }
 
-    /// Whether `text` may hold a Namespace, so a first pass parses only those texts.
+    /// Whether `text` may hold a Namespace or a NetworkPolicy, so a first pass parses only
+    /// those texts.
     pub fn may_hold_namespace(text: &str) -> bool {
-        text.contains("Namespace")
+        text.contains("Namespace") || text.contains("NetworkPolicy")
+    }
+
+    /// The findings of the default-deny check in each of `envs`: one per namespace of the
+    /// manifests that `check` selects and whose NetworkPolicies leave a direction of
+    /// `check.directions` open, on the Namespace object. `group_by_label` names the owner
+    /// label, read from the namespace.
+    pub fn default_deny_findings(
+        &self,
+        check: &DefaultDenyCheck,
+        envs: &[String],
+        group_by_label: &str,
+    ) -> Vec<Finding> {
+        let mut names: Vec<&String> = self.by_name.keys().collect();
+        names.sort();
+        let mut findings = Vec::new();
+        for name in names {
+            let labels = self.by_name[name].pointer("/metadata/labels");
+            let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
+            let selected = check
+                .namespace_label
+                .as_deref()
+                .is_none_or(|key| label(key).is_some());
+            if !selected || check.exclude_namespaces.contains(name) {
+                continue;
+            }
+            let denied = self.default_deny.get(name);
+            let open: Vec<&str> = check
+                .directions
+                .iter()
+                .filter(|d| !denied.is_some_and(|denied| denied.contains(d)))
+                .map(|d| d.as_str())
+                .collect();
+            if open.is_empty() {
+                continue;
+            }
+            let (file, line) = self.places[name].clone();
+            let message = format!(
+                "namespace {name} has no default-deny NetworkPolicy for {} traffic: add one with `podSelector: {{}}`, `policyTypes: [{}]` and no rules",
+                open.join(" and "),
+                open.join(", ")
+            );
+            for env in envs {
+                findings.push(Finding {
+                    file: file.clone(),
+                    line,
+                    object: format!("Namespace {name}"),
+                    namespace: Some(name.clone()),
+                    owner: label(group_by_label).map(str::to_string),
+                    guardrail: DEFAULT_DENY_CHECK.to_string(),
+                    env: env.clone(),
+                    verdict: match check.enforcement {
+                        Enforcement::Deny => Verdict::Deny,
+                        Enforcement::Warn => Verdict::Warn,
+                        Enforcement::Audit => Verdict::Audit,
+                    },
+                    message: message.clone(),
+                    targets: Vec::new(),
+                });
+            }
+        }
+        findings
     }
 }
 
@@ -222,7 +304,7 @@ pub fn read_namespaces(inputs: &[(String, PathBuf)]) -> Result<Namespaces, Strin
                 continue;
             }
             for object in text.parse().into_iter().flatten() {
-                namespaces.add(&object);
+                namespaces.add(&object, (shown, text.line));
             }
         }
     }
@@ -372,6 +454,9 @@ pub fn sarif_report(findings: &[Finding], compiled: &[CompiledGuardrail]) -> Val
         .iter()
         .map(|c| (c.policy.id.as_str(), c.policy.meta.title.as_str()))
         .collect();
+    if findings.iter().any(|f| f.guardrail == DEFAULT_DENY_CHECK) {
+        rules.push((DEFAULT_DENY_CHECK, DEFAULT_DENY_TITLE));
+    }
     rules.sort();
     rules.dedup();
     json!({

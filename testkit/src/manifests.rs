@@ -211,7 +211,15 @@ fn dedent(object: ObjectText) -> ObjectText {
     let text = object
         .text
         .lines()
-        .map(|l| if l.len() >= common { &l[common..] } else { "" })
+        // Only blank and comment lines can be indented less than the content; they lose
+        // their indentation instead of their first characters.
+        .map(|l| {
+            if indent_of(l) >= common {
+                &l[common..]
+            } else {
+                l.trim_start_matches(' ')
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
         + "\n";
@@ -285,6 +293,12 @@ mod tests {
         let flow = objects_in("kind: List\nitems: [{kind: Pod}, {kind: Service}]\n").unwrap();
         assert_eq!(flow.len(), 2);
         assert_eq!(flow[1].1["kind"], "Service");
+    }
+
+    #[test]
+    fn comments_between_list_items_are_comments() {
+        let text = "items:\n- kind: Pod\n  metadata: {name: a}\n# é: a comment at column 0\n#\n- kind: Pod\n  metadata: {name: b}\n";
+        assert_eq!(names(text), [(2, "a".to_string()), (6, "b".to_string())]);
     }
 
     #[test]
