@@ -357,7 +357,10 @@ mod tests {
         )
         .unwrap();
         let check = config.default_deny_network_policy.unwrap();
-        assert_eq!(check.directions, vec![Direction::Ingress, Direction::Egress]);
+        assert_eq!(
+            check.directions,
+            vec![Direction::Ingress, Direction::Egress]
+        );
         assert!(check.exclude_namespaces.is_empty());
         assert_eq!(check.enforcement, Enforcement::Warn);
     }
@@ -367,11 +370,18 @@ mod tests {
         let text = "[detective.default-deny-network-policy]\ndirections = [\"Inbound\"]\n";
         let errors = parse(SourceId(0), text).unwrap_err();
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].message, "`Inbound` is not a NetworkPolicy direction");
+        assert_eq!(
+            errors[0].message,
+            "`Inbound` is not a NetworkPolicy direction"
+        );
         let (start, end) = (errors[0].span.start as usize, errors[0].span.end as usize);
         assert_eq!(&text[start..end], "\"Inbound\"");
         let errors = parse(SourceId(0), "[detective.default-deny]\n").unwrap_err();
-        assert!(errors[0].message.contains("unknown field"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("unknown field"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]

@@ -88,7 +88,9 @@ mod tests {
             [Direction::Egress]
         );
         assert_eq!(
-            denied(json!({"podSelector": {"matchLabels": {}}, "policyTypes": ["Ingress", "Egress"]})),
+            denied(
+                json!({"podSelector": {"matchLabels": {}}, "policyTypes": ["Ingress", "Egress"]})
+            ),
             [Direction::Ingress, Direction::Egress]
         );
         assert_eq!(
@@ -118,7 +120,10 @@ mod tests {
 
     #[test]
     fn other_objects_are_not_network_policies() {
-        assert_eq!(default_deny(&json!({"apiVersion": "v1", "kind": "Pod"})), None);
+        assert_eq!(
+            default_deny(&json!({"apiVersion": "v1", "kind": "Pod"})),
+            None
+        );
         assert_eq!(
             default_deny(&json!({"apiVersion": "example.com/v1", "kind": "NetworkPolicy"})),
             None
