@@ -4,6 +4,9 @@
 //!   harness overhead is their difference; the target is at most 25%.
 //! - `property/GUARDRAIL` is property mode on one guardrail (prod), every target evaluated
 //!   for every request; the target is 20,000 requests per second on one core.
+//! - `engine/GUARDRAIL/TARGET` evaluates the same kind of generated requests (made before the
+//!   timing) on one target alone, so each engine's share of property mode is measured;
+//!   `engine/GUARDRAIL/generate` is the generation itself.
 //! - Before those, `check` streams a generated export of 100,000 objects (set
 //!   `GUARDRAILC_BENCH_EXPORT_OBJECTS` to change it, 0 to skip) through every core once, and prints
 //!   objects per second and the process's peak resident memory (`VmHWM`).
@@ -16,9 +19,11 @@ use guardrailc_compiler::schema::Schema;
 use guardrailc_testkit::compiled::{load_compiled, names, CompiledGuardrail};
 use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
 use guardrailc_testkit::manifest_check::{check_manifests, read_namespaces};
-use guardrailc_testkit::property::{run_property, PropertyConfig};
+use guardrailc_testkit::property::{request_strategy, run_property, PropertyConfig};
 use guardrailc_testkit::runner::run_fixtures;
 use guardrailc_testkit::{AdmissionCase, SchemaCatalog};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
 use std::hint::black_box;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -240,6 +245,60 @@ fn check_export_once(compiled: &[CompiledGuardrail]) {
     );
 }
 
+fn engines(criterion: &mut Criterion, compiled: &[CompiledGuardrail]) {
+    let catalog = SchemaCatalog(Schema::builtin());
+    let mut group = criterion.benchmark_group("engine");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(u64::from(PROPERTY_OBJECTS)));
+    for guardrail in compiled.iter().filter(|c| c.policy.env == "prod") {
+        let id = &guardrail.policy.id;
+        let strategy = request_strategy(&guardrail.policy, Schema::builtin())
+            .expect("every quickstart guardrail matches a kind the schema knows");
+        let generate = |runner: &mut TestRunner| -> Vec<AdmissionCase> {
+            (0..PROPERTY_OBJECTS)
+                .map(|_| {
+                    strategy
+                        .new_tree(runner)
+                        .expect("the request strategy never rejects")
+                        .current()
+                })
+                .collect()
+        };
+        group.bench_function(format!("{id}/generate"), |b| {
+            b.iter(|| black_box(generate(&mut TestRunner::deterministic())))
+        });
+        let requests = generate(&mut TestRunner::deterministic());
+        if let Some(vap) = &guardrail.vap {
+            group.bench_function(format!("{id}/vap"), |b| {
+                b.iter(|| {
+                    for request in &requests {
+                        black_box(vap.evaluate_in_scope(request, &catalog).ok());
+                    }
+                })
+            });
+        }
+        if let Some(gatekeeper) = &guardrail.gatekeeper {
+            group.bench_function(format!("{id}/gatekeeper"), |b| {
+                b.iter(|| {
+                    for request in &requests {
+                        black_box(gatekeeper.evaluate_on_vm(request, &catalog).ok());
+                    }
+                })
+            });
+        }
+        if let Some(opa) = &guardrail.opa {
+            group.bench_function(format!("{id}/opa"), |b| {
+                b.iter(|| {
+                    for request in &requests {
+                        black_box(opa.evaluate_on_vm(request).ok());
+                    }
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 fn main() {
     let (policies, artifacts) = build_quickstart();
     let compiled = load_compiled(policies, &artifacts).expect("the engines load the quickstart");
@@ -248,5 +307,6 @@ fn main() {
     check_export_once(&compiled);
     fixtures(&mut criterion, &compiled);
     property(&mut criterion, &compiled);
+    engines(&mut criterion, &compiled);
     criterion.final_summary();
 }
