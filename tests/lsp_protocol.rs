@@ -565,3 +565,40 @@ fn custom_resources_and_config_errors() {
     editor.notify("exit", json!(null));
     assert!(editor.child.wait().expect("the server exits").success());
 }
+
+#[test]
+fn library_sets_named_in_guardrails_toml_are_part_of_the_project() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = dir.path().canonicalize().expect("a real path");
+    std::fs::write(
+        root.join("guardrails.toml"),
+        "sources = [\"mine.guard\", \"@library/multi-tenancy\"]\n",
+    )
+    .unwrap();
+    // The id of a multi-tenancy guardrail: the clash shows only if the embedded set is read.
+    let text = "guardrail loadbalancer-namespaces {\n  title \"Mine\"\n  match kinds [Service]\n  deny when object.spec.type == \"LoadBalancer\"\n    message \"no\"\n}\n";
+    std::fs::write(root.join("mine.guard"), text).unwrap();
+    let mut editor = Editor::start(&root);
+    let uri = format!("{}/mine.guard", editor.root_uri);
+    editor.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": editor.root_uri, "capabilities": {} }),
+    );
+    editor.notify("initialized", json!({}));
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "guard", "version": 1, "text": text } }));
+    let diagnostics = editor.diagnostics_for(&uri);
+    let messages: Vec<&str> = diagnostics
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("loadbalancer-namespaces")),
+        "{messages:?}"
+    );
+    editor.request("shutdown", json!(null));
+    editor.notify("exit", json!(null));
+}

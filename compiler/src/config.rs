@@ -10,6 +10,10 @@ use crate::span::{SourceId, Span};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// The prefix that names a set of the standard library among the sources:
+/// `@library/multi-tenancy`.
+pub const LIBRARY_PREFIX: &str = "@library/";
+
 /// The environment a project without `[environments]` builds.
 pub const DEFAULT_ENVIRONMENT: &str = "default";
 
@@ -61,6 +65,37 @@ impl Direction {
             Direction::Ingress => "Ingress",
             Direction::Egress => "Egress",
         }
+    }
+}
+
+impl Config {
+    /// The library sets `sources` names (`@library/SET` entries), without the prefix.
+    pub fn library_sets(&self) -> impl Iterator<Item = &str> {
+        self.sources
+            .iter()
+            .filter_map(|pattern| pattern.strip_prefix(LIBRARY_PREFIX))
+    }
+
+    /// The matcher of the project's own `.guard` files: the patterns of `sources` other
+    /// than library sets, matched against paths relative to the project folder (`/`
+    /// separated). `None` when every source is a library set. The error names a bad pattern.
+    pub fn local_sources(&self) -> Result<Option<globset::GlobSet>, String> {
+        let mut builder = globset::GlobSetBuilder::new();
+        let mut any = false;
+        for pattern in self
+            .sources
+            .iter()
+            .filter(|p| !p.starts_with(LIBRARY_PREFIX))
+        {
+            let glob = globset::Glob::new(pattern)
+                .map_err(|e| format!("bad source pattern `{pattern}`: {e}"))?;
+            builder.add(glob);
+            any = true;
+        }
+        if !any {
+            return Ok(None);
+        }
+        builder.build().map(Some).map_err(|e| e.to_string())
     }
 }
 

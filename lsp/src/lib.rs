@@ -19,3 +19,4 @@ pub mod types;
 pub mod workspace;
 
 pub use server::{serve_stdio, SHOW_CEL, SHOW_REGO};
+pub use workspace::LibraryFiles;

@@ -10,7 +10,7 @@ use crate::names;
 use crate::semantic_tokens::{self, TokenType};
 use crate::symbols::{self, SymbolKind as OutlineKind};
 use crate::syntax_index::FileSyntax;
-use crate::workspace::{self, Workspace, CONFIG_FILE};
+use crate::workspace::{self, LibraryFiles, Workspace, CONFIG_FILE};
 use guardrailc_compiler::{Diagnostic, Severity, Span};
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -50,8 +50,9 @@ struct Backend {
 }
 
 /// Runs the server on stdin/stdout until the client exits. `today` decides which exemptions
-/// have expired in compiled output.
-pub fn serve_stdio(today: (u16, u8, u8)) -> std::io::Result<()> {
+/// have expired in compiled output; `library` gives the files of the `@library/SET` sets
+/// guardrails.toml may name.
+pub fn serve_stdio(today: (u16, u8, u8), library: LibraryFiles) -> std::io::Result<()> {
     // The command line's panic hook exits the process; a server logs and keeps serving.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("guardrailc lsp: internal error (the request was dropped): {info}");
@@ -64,7 +65,7 @@ pub fn serve_stdio(today: (u16, u8, u8)) -> std::io::Result<()> {
         let (service, socket) = LspService::new(|client| Backend {
             client,
             state: Arc::new(Mutex::new(State {
-                workspace: Workspace::new(today),
+                workspace: Workspace::new(today).with_library(library),
                 root: None,
                 published: BTreeMap::new(),
                 open: BTreeSet::new(),

@@ -3,7 +3,7 @@
 //! guardrails.toml with the custom resources it declares; and the project's fixture files.
 
 use crate::document::{Document, Position};
-use guardrailc_compiler::config::{self, Config};
+use guardrailc_compiler::config::{self, Config, LIBRARY_PREFIX};
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions, BuildOutput, SourceFile};
 use guardrailc_compiler::schema::{crd_definitions, Schema};
 use guardrailc_compiler::{Code, Diagnostic, SourceId, Span};
@@ -17,6 +17,14 @@ pub const CONFIG_FILE: &str = "guardrails.toml";
 /// The source id of guardrails.toml in the diagnostics about it (never a `.guard` file's).
 const CONFIG_SOURCE: SourceId = SourceId(u32::MAX);
 
+/// The files of the standard library's set `SET` (paths relative to it, texts), as the
+/// binary embeds them; empty for an unknown set.
+pub type LibraryFiles = fn(&str) -> Vec<(&'static str, &'static str)>;
+
+fn no_library(_: &str) -> Vec<(&'static str, &'static str)> {
+    Vec::new()
+}
+
 /// Cheap to clone (the schema is shared), so a long job such as a fixture run can take a
 /// copy off the request path.
 #[derive(Clone)]
@@ -29,8 +37,15 @@ pub struct Workspace {
     config_diagnostics: Vec<Diagnostic>,
     /// The built-in kinds plus the custom resources guardrails.toml declares.
     schema: Arc<Schema>,
-    /// `.guard` files by name (the editor's URI), in name order; `SourceId(i)` is the i-th.
+    /// `.guard` files by name (the editor's URI), in name order. Those that the `sources`
+    /// patterns select are the project's sources, after the library's.
     files: BTreeMap<String, Document>,
+    /// The project's own `.guard` files, by path relative to the project folder; `None`
+    /// when `sources` names library sets only.
+    local_sources: Option<globset::GlobSet>,
+    /// The `.guard` files of the library sets `sources` names; the first source ids.
+    library_sources: Vec<SourceFile>,
+    library: LibraryFiles,
     /// Every other file the editor has open or the project tests with (fixture YAML files),
     /// by name.
     others: BTreeMap<String, Document>,
@@ -49,10 +64,19 @@ impl Workspace {
             config_diagnostics: Vec::new(),
             schema: Arc::new(Schema::builtin().clone()),
             files: BTreeMap::new(),
+            local_sources: Config::default().local_sources().unwrap_or_default(),
+            library_sources: Vec::new(),
+            library: no_library,
             others: BTreeMap::new(),
             today,
             root_prefix: String::new(),
         }
+    }
+
+    /// Where `@library/SET` sources come from (the binary's embedded copy); none by default.
+    pub fn with_library(mut self, library: LibraryFiles) -> Workspace {
+        self.library = library;
+        self
     }
 
     /// Names the project folder: file names under it are shown relative to it.
@@ -86,11 +110,13 @@ impl Workspace {
         let text = self
             .config_file
             .as_ref()
-            .map_or("", |(_, document)| document.text());
+            .map_or(String::new(), |(_, document)| document.text().to_string());
+        let text = text.as_str();
         self.config = config::parse(CONFIG_SOURCE, text).unwrap_or_else(|errors| {
             self.config_diagnostics = errors;
             Config::default()
         });
+        self.reload_sources(text);
         let with_crds = crd_definitions(&self.config.crds, read).and_then(|crds| {
             Schema::builtin()
                 .with_crds(&crds)
@@ -115,6 +141,56 @@ impl Workspace {
                 Schema::builtin().clone()
             }
         });
+    }
+
+    /// Reads the `sources` patterns of the configuration (guardrails.toml's `text`): the
+    /// project's own files they select, and the library sets they name. A bad pattern or an
+    /// unknown set is reported on guardrails.toml where it is written.
+    fn reload_sources(&mut self, text: &str) {
+        let at = |written: &str| {
+            text.find(&format!("\"{written}\""))
+                .map_or(Span::new(CONFIG_SOURCE, 0, 0), |i| {
+                    Span::new(CONFIG_SOURCE, i, i + written.len() + 2)
+                })
+        };
+        self.local_sources = match self.config.local_sources() {
+            Ok(globs) => globs,
+            Err(message) => {
+                let written = self
+                    .config
+                    .sources
+                    .iter()
+                    .find(|p| message.contains(p.as_str()))
+                    .map_or("", String::as_str);
+                self.config_diagnostics.push(Diagnostic::new(
+                    Code::InvalidConfig,
+                    at(written),
+                    message,
+                ));
+                None
+            }
+        };
+        self.library_sources.clear();
+        for set in self.config.library_sets() {
+            let files: Vec<(&str, &str)> = (self.library)(set)
+                .into_iter()
+                .filter(|(path, _)| is_guard_file(path))
+                .collect();
+            if files.is_empty() {
+                let written = format!("{LIBRARY_PREFIX}{set}");
+                self.config_diagnostics.push(Diagnostic::new(
+                    Code::InvalidConfig,
+                    at(&written),
+                    format!("`{written}` names no library set"),
+                ));
+            }
+            for (path, text) in files {
+                self.library_sources.push(SourceFile {
+                    name: format!("{LIBRARY_PREFIX}{set}/{path}"),
+                    text: text.to_string(),
+                });
+            }
+        }
     }
 
     /// The paths of the schema files guardrails.toml names, as written there: a change to
@@ -199,16 +275,36 @@ impl Workspace {
         self.others.iter().map(|(name, d)| (name.as_str(), d))
     }
 
+    /// The `.guard` files that are the project's sources, in name order: those the
+    /// `sources` patterns select by their path in the project folder, and any file outside
+    /// it (the editor may open one on its own).
+    fn selected(&self) -> impl Iterator<Item = (&String, &Document)> {
+        self.files.iter().filter(|(name, _)| {
+            match (name.strip_prefix(&self.root_prefix), &self.local_sources) {
+                _ if self.root_prefix.is_empty() => true,
+                (None, _) => true,
+                (Some(relative), Some(globs)) => globs.is_match(relative),
+                (Some(_), None) => false,
+            }
+        })
+    }
+
+    /// What the compiler reads: the library sets' files, then the selected files, named
+    /// relative to the project folder as `guardrailc build` names them. The library comes
+    /// first so that a clash between the two (a duplicate id) is reported on the file the
+    /// editor can show.
     fn sources(&self) -> Vec<SourceFile> {
-        self.files
+        let selected = self.selected().map(|(name, document)| SourceFile {
+            name: name
+                .strip_prefix(&self.root_prefix)
+                .unwrap_or(name)
+                .to_string(),
+            text: document.text().to_string(),
+        });
+        self.library_sources
             .iter()
-            .map(|(name, document)| SourceFile {
-                name: name
-                    .strip_prefix(&self.root_prefix)
-                    .unwrap_or(name)
-                    .to_string(),
-                text: document.text().to_string(),
-            })
+            .cloned()
+            .chain(selected)
             .collect()
     }
 
@@ -251,8 +347,10 @@ impl Workspace {
 
     /// The name of the file a diagnostic of [`Workspace::diagnostics`] or
     /// [`Workspace::build`] points into.
+    /// `None` for a library file: the editor has no document for it.
     pub fn file_of(&self, source: SourceId) -> Option<&str> {
-        self.files.keys().nth(source.0 as usize).map(String::as_str)
+        let index = (source.0 as usize).checked_sub(self.library_sources.len())?;
+        self.selected().nth(index).map(|(name, _)| name.as_str())
     }
 }
 

@@ -3,9 +3,6 @@
 
 include!(concat!(env!("OUT_DIR"), "/library_files.rs"));
 
-/// The prefix that names library sources in guardrails.toml: `@library/multi-tenancy`.
-pub const PREFIX: &str = "@library/";
-
 /// The files of one set (or of every set under a folder), with paths relative to it.
 pub fn files_of(set: &str) -> Vec<(&'static str, &'static str)> {
     let set = set.trim_matches('/');

@@ -1,7 +1,7 @@
 //! Reading a project from disk: guardrails.toml, the sources it names, CRD schemas.
 
 use crate::cli::{library, CliError};
-use guardrailc_compiler::config::{self, Config};
+use guardrailc_compiler::config::{self, Config, LIBRARY_PREFIX};
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions, BuildOutput, SourceFile};
 use guardrailc_compiler::render::SourceFiles;
 use guardrailc_compiler::schema::{crd_definitions, Schema};
@@ -129,13 +129,15 @@ fn read(path: &Path) -> Result<String, CliError> {
 /// output directory and hidden directories; then the library sets named `@library/SET`,
 /// from the copy embedded in the binary.
 fn read_sources(root: &Path, config: &Config) -> Result<Vec<SourceFile>, CliError> {
-    let (library_sets, patterns): (Vec<&String>, Vec<&String>) = config
-        .sources
-        .iter()
-        .partition(|p| p.starts_with(library::PREFIX));
-    let mut sources = read_local_sources(root, config, &patterns)?;
-    for entry in library_sets {
-        let set = &entry[library::PREFIX.len()..];
+    let globs = config
+        .local_sources()
+        .map_err(|e| CliError::User(format!("{CONFIG_FILE}: {e}")))?;
+    let mut sources = match globs {
+        Some(globs) => read_local_sources(root, config, &globs)?,
+        None => Vec::new(),
+    };
+    for set in config.library_sets() {
+        let entry = format!("{LIBRARY_PREFIX}{set}");
         let files: Vec<(&str, &str)> = library::files_of(set)
             .into_iter()
             .filter(|(path, _)| path.ends_with(".guard"))
@@ -159,23 +161,8 @@ fn read_sources(root: &Path, config: &Config) -> Result<Vec<SourceFile>, CliErro
 fn read_local_sources(
     root: &Path,
     config: &Config,
-    patterns: &[&String],
+    globs: &globset::GlobSet,
 ) -> Result<Vec<SourceFile>, CliError> {
-    if patterns.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut builder = globset::GlobSetBuilder::new();
-    for pattern in patterns {
-        let glob = globset::Glob::new(pattern).map_err(|e| {
-            CliError::User(format!(
-                "{CONFIG_FILE}: bad source pattern `{pattern}`: {e}"
-            ))
-        })?;
-        builder.add(glob);
-    }
-    let globs = builder
-        .build()
-        .map_err(|e| CliError::User(format!("{CONFIG_FILE}: {e}")))?;
     let out_dir = root.join(&config.out);
     let mut paths = Vec::new();
     let walker = walkdir::WalkDir::new(root)

@@ -1,0 +1,102 @@
+//! The project's sources in the editor are the ones `guardrailc build` reads: the files the
+//! `sources` patterns of guardrails.toml select, and the library sets it names.
+
+use guardrailc_lsp::workspace::Workspace;
+
+const LIBRARY_GUARD: &str = "guardrail shared-check {
+  title \"A guardrail of the library\"
+  match kinds [Pod]
+  deny when object.metadata.name == \"x\"
+    message \"no x\"
+}
+";
+
+fn library(set: &str) -> Vec<(&'static str, &'static str)> {
+    match set {
+        "team" => vec![("guardrails.toml", ""), ("checks.guard", LIBRARY_GUARD)],
+        _ => Vec::new(),
+    }
+}
+
+fn project(config: &str) -> Workspace {
+    let mut workspace = Workspace::new((2026, 11, 28)).with_library(library);
+    workspace.set_root_prefix("file:///project/");
+    let read = |path: &str| Err(format!("no file `{path}`"));
+    workspace.set_config("file:///project/guardrails.toml", config.into(), &read);
+    workspace
+}
+
+fn codes(workspace: &Workspace, name: &str) -> Vec<String> {
+    workspace.diagnostics()[name]
+        .iter()
+        .map(|d| format!("{} {}", d.code.as_str(), d.message))
+        .collect()
+}
+
+#[test]
+fn library_sets_are_compiled_with_the_project() {
+    let mut workspace = project("sources = [\"guardrails/*.guard\", \"@library/team\"]\n");
+    // The same id as the library's guardrail: the duplicate is only seen if the set is read.
+    workspace.set_file(
+        "file:///project/guardrails/mine.guard",
+        LIBRARY_GUARD.to_string(),
+    );
+    let found = codes(&workspace, "file:///project/guardrails/mine.guard");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("shared-check"), "{found:?}");
+    assert_eq!(
+        codes(&workspace, "file:///project/guardrails.toml"),
+        Vec::<String>::new()
+    );
+    workspace.set_file(
+        "file:///project/guardrails/mine.guard",
+        LIBRARY_GUARD.replace("shared-check", "my-check"),
+    );
+    let built = workspace.build();
+    assert!(
+        built
+            .artifacts
+            .iter()
+            .any(|a| a.contents.contains("@library/team/checks.guard")),
+        "compiled output names the library file as `guardrailc build` does"
+    );
+}
+
+#[test]
+fn files_outside_the_source_patterns_are_not_compiled() {
+    let mut workspace = project("sources = [\"guardrails/*.guard\"]\n");
+    workspace.set_file(
+        "file:///project/guardrails/ok.guard",
+        LIBRARY_GUARD.to_string(),
+    );
+    workspace.set_file("file:///project/drafts/broken.guard", "guardrail {".into());
+    assert_eq!(
+        codes(&workspace, "file:///project/guardrails/ok.guard"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        codes(&workspace, "file:///project/drafts/broken.guard"),
+        Vec::<String>::new()
+    );
+    // With the default patterns the draft is a source, and its error shows.
+    let mut defaults = project("");
+    defaults.set_file("file:///project/drafts/broken.guard", "guardrail {".into());
+    assert!(!codes(&defaults, "file:///project/drafts/broken.guard").is_empty());
+}
+
+#[test]
+fn an_unknown_library_set_is_reported_where_guardrails_toml_names_it() {
+    let text = "sources = [\"@library/nope\"]\n";
+    let workspace = project(text);
+    let diagnostics = &workspace.diagnostics()["file:///project/guardrails.toml"];
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(
+        diagnostics[0].message,
+        "`@library/nope` names no library set"
+    );
+    let span = diagnostics[0].span;
+    assert_eq!(
+        &text[span.start as usize..span.end as usize],
+        "\"@library/nope\""
+    );
+}
