@@ -4,6 +4,7 @@
 //! Rendered as Markdown and as one self-contained HTML page (no scripts, no external assets).
 
 use crate::check::{describe_param_type, CheckedGuardrail};
+use crate::config::{DefaultDenyCheck, DEFAULT_DENY_CHECK, DEFAULT_DENY_TITLE};
 use crate::exemptions::ExemptionInfo;
 use crate::ir::Policy;
 use crate::plan::display;
@@ -125,6 +126,42 @@ pub fn build(
         title: title.to_string(),
         environments: environments.to_vec(),
         entries,
+    }
+}
+
+/// The catalog entry of the configured default-deny NetworkPolicy check: a detective control
+/// with no compiled form, reported by `guardrailc check` in every environment.
+pub fn default_deny_entry(check: &DefaultDenyCheck, environments: &[String]) -> Entry {
+    let directions: Vec<&str> = check.directions.iter().map(|d| d.as_str()).collect();
+    let mut params = vec![format!("directions = [{}]", directions.join(", "))];
+    if let Some(label) = &check.namespace_label {
+        params.push(format!("namespace_label = {label}"));
+    }
+    params.push(format!(
+        "exclude_namespaces = [{}]",
+        check.exclude_namespaces.join(", ")
+    ));
+    Entry {
+        id: DEFAULT_DENY_CHECK.to_string(),
+        title: DEFAULT_DENY_TITLE.to_string(),
+        why: Some(
+            "Without a NetworkPolicy that denies all traffic by default, every pod of a namespace can reach and be reached by every other tenant. The check looks across a namespace's objects, which admission never sees at once, so `guardrailc check` runs it on cluster exports.".to_string(),
+        ),
+        category: "detective".to_string(),
+        severity: "high".to_string(),
+        owner: None,
+        controls: vec!["multi-tenancy: network isolation".to_string()],
+        docs: Some("docs/configuration.md#detective-checks-across-objects".to_string()),
+        file: "guardrails.toml".to_string(),
+        kinds: vec!["Namespace".to_string(), "NetworkPolicy".to_string()],
+        rules: 1,
+        params,
+        enforcement: environments
+            .iter()
+            .map(|env| (env.clone(), word(&check.enforcement)))
+            .collect(),
+        exemptions: Vec::new(),
+        evidence: None,
     }
 }
 

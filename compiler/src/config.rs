@@ -52,6 +52,9 @@ pub struct DefaultDenyCheck {
 /// The id findings of [`DefaultDenyCheck`] carry, and its key under `[detective]`.
 pub const DEFAULT_DENY_CHECK: &str = "default-deny-network-policy";
 
+/// The title of [`DefaultDenyCheck`], where guardrails show theirs (reports, catalog).
+pub const DEFAULT_DENY_TITLE: &str = "Every namespace has a default-deny NetworkPolicy";
+
 /// A NetworkPolicy `policyTypes` entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Direction {

@@ -112,14 +112,21 @@ fn project_catalog(dir: &Path) -> Result<Option<catalog::Catalog>, CliError> {
         .into_iter()
         .map(|e| e.name)
         .collect();
-    Ok(Some(catalog::build(
+    let mut catalog = catalog::build(
         "",
         &environments,
         &guardrails,
         &output.policies,
         &exemptions,
         &evidence,
-    )))
+    );
+    if let Some(check) = &workspace.config.default_deny_network_policy {
+        catalog
+            .entries
+            .push(catalog::default_deny_entry(check, &environments));
+        catalog.entries.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+    Ok(Some(catalog))
 }
 
 /// What the project's fixtures show for each guardrail: the cases that allow and deny, how

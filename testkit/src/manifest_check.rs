@@ -11,7 +11,9 @@ use crate::fixtures::namespace_kubernetes_creates;
 use crate::manifests::{ObjectText, ObjectTexts};
 use crate::network_policy::default_deny;
 use crate::outcome::Verdict;
-use guardrailc_compiler::config::{DefaultDenyCheck, Direction, DEFAULT_DENY_CHECK};
+use guardrailc_compiler::config::{
+    DefaultDenyCheck, Direction, DEFAULT_DENY_CHECK, DEFAULT_DENY_TITLE,
+};
 use guardrailc_compiler::emit::Target;
 use guardrailc_compiler::ir::Enforcement;
 use serde_json::{json, Map, Value};
@@ -19,9 +21,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufReader;
 use std::path::PathBuf;
 use std::sync::{mpsc, Mutex};
-
-/// The title of the default-deny check, where guardrails show theirs.
-pub const DEFAULT_DENY_TITLE: &str = "Every namespace has a default-deny NetworkPolicy";
 
 /// Object texts waiting for a worker; bounds memory whatever the input size.
 const QUEUE: usize = 256;
