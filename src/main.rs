@@ -3,6 +3,11 @@
 
 mod cli;
 
+/// Evaluating guardrails (`test`, `check`) allocates small maps and lists by the million;
+/// mimalloc serves them markedly faster than the system allocator (docs/testing.md, "Numbers").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 

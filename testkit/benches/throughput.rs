@@ -29,6 +29,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// The allocator the `guardrailc` binary uses, so the numbers are the shipped binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Requests per property-mode iteration.
 const PROPERTY_OBJECTS: u32 = 2_000;
 

@@ -19,17 +19,18 @@ pub(crate) struct CompiledVariable {
     pub program: Program,
 }
 
-/// The top-level bindings of one request.
-pub(crate) struct Bindings {
-    pub object: serde_json::Value,
-    pub old_object: serde_json::Value,
+/// The top-level bindings of one request, borrowed from the case (an absent object is
+/// `null`).
+pub(crate) struct Bindings<'c> {
+    pub object: &'c serde_json::Value,
+    pub old_object: &'c serde_json::Value,
     pub request: serde_json::Value,
-    pub namespace_object: serde_json::Value,
+    pub namespace_object: &'c serde_json::Value,
 }
 
 pub(crate) struct Activation<'p> {
     env: Arc<Env>,
-    bindings: &'p Bindings,
+    bindings: &'p Bindings<'p>,
     object: OnceLock<Box<dyn Val>>,
     old_object: OnceLock<Box<dyn Val>>,
     request: OnceLock<Box<dyn Val>>,
@@ -43,7 +44,11 @@ pub(crate) struct Activation<'p> {
 }
 
 impl<'p> Activation<'p> {
-    pub fn new(env: Arc<Env>, bindings: &'p Bindings, variables: &'p [CompiledVariable]) -> Self {
+    pub fn new(
+        env: Arc<Env>,
+        bindings: &'p Bindings<'p>,
+        variables: &'p [CompiledVariable],
+    ) -> Self {
         Activation {
             env,
             bindings,
@@ -107,12 +112,12 @@ impl VariableResolver for Activation<'_> {
         let plain = |json: &serde_json::Value| boxed(cel_value_of(json));
         let bindings = self.bindings;
         let bound = match name {
-            "object" => self.object.get_or_init(|| object(&bindings.object)),
-            "oldObject" => self.old_object.get_or_init(|| object(&bindings.old_object)),
+            "object" => self.object.get_or_init(|| object(bindings.object)),
+            "oldObject" => self.old_object.get_or_init(|| object(bindings.old_object)),
             "request" => self.request.get_or_init(|| plain(&bindings.request)),
             "namespaceObject" => self
                 .namespace_object
-                .get_or_init(|| object(&bindings.namespace_object)),
+                .get_or_init(|| object(bindings.namespace_object)),
             // paramKind is not supported: params are inlined by the compiler.
             "params" => self.params.get_or_init(|| plain(&serde_json::Value::Null)),
             "variables" => return Some(CowVal::owned(Variables { activation: self })),

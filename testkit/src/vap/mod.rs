@@ -205,14 +205,17 @@ impl VapPolicy {
     }
 }
 
-impl Bindings {
+/// What an absent object binds as.
+static NULL: Json = Json::Null;
+
+impl<'c> Bindings<'c> {
     /// The values the API server binds for a request: absent objects are `null`.
-    fn of(case: &AdmissionCase, facts: &RequestFacts) -> Bindings {
+    fn of(case: &'c AdmissionCase, facts: &RequestFacts) -> Bindings<'c> {
         Bindings {
-            object: case.object.clone().unwrap_or(Json::Null),
-            old_object: case.old_object.clone().unwrap_or(Json::Null),
+            object: case.object.as_ref().unwrap_or(&NULL),
+            old_object: case.old_object.as_ref().unwrap_or(&NULL),
             request: case.admission_request(facts),
-            namespace_object: case.namespace_object.clone().unwrap_or(Json::Null),
+            namespace_object: case.namespace_object.as_ref().unwrap_or(&NULL),
         }
     }
 }
