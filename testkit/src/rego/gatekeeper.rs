@@ -87,7 +87,7 @@ impl GatekeeperPolicy {
             matcher: ConstraintMatch::parse(constraint.pointer("/spec/match"))?,
             parameters: constraint
                 .pointer("/spec/parameters")
-                .map_or_else(|| regorus::Value::new_object(), rego_value),
+                .map_or_else(regorus::Value::new_object, rego_value),
             enforcement,
         })
     }
