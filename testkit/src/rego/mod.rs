@@ -53,8 +53,8 @@ pub enum RegoRun<'a> {
     /// regorus's bytecode VM (RVM) alone, about four times faster: property mode and
     /// `check`. It differs from OPA in one way the reference run cannot cover: conflicting
     /// values of a complete rule are undefined instead of an error. The Rego guardrailc
-    /// emits has no such conflicts (its only multi-definition rule, `pod_spec`, has bodies
-    /// that exclude each other by kind).
+    /// emits has no such conflicts (its multi-definition rules exclude each other: the pod
+    /// view by kind, `namespace_object` by whether the review holds a namespace object).
     Vm,
 }
 
