@@ -530,3 +530,118 @@ fn image_exemptions_drop_only_the_violations_of_matching_containers() {
         outcome.messages
     );
 }
+
+/// The `.guard` sources of the project in `dir`, named relative to it (snapshots and
+/// fixtures hold none).
+fn project_sources(dir: &std::path::Path) -> Vec<SourceFile> {
+    let mut sources: Vec<SourceFile> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|entry| entry.expect("the project is readable"))
+        .filter(|entry| entry.path().extension().is_some_and(|e| e == "guard"))
+        .map(|entry| SourceFile {
+            name: entry
+                .path()
+                .strip_prefix(dir)
+                .expect("below the project")
+                .display()
+                .to_string(),
+            text: std::fs::read_to_string(entry.path()).expect("a readable source"),
+        })
+        .collect();
+    sources.sort_by(|a, b| a.name.cmp(&b.name));
+    sources
+}
+
+/// Every namespace-aware guardrail of the library and the examples, on every fixture case
+/// of it: Gatekeeper 3.22 and newer (the namespace in the review) and older Gatekeeper (the
+/// namespace only among the Namespaces gatekeeper/sync.yaml replicates into data.inventory)
+/// give the same outcome.
+#[test]
+fn gatekeeper_outcomes_do_not_depend_on_where_the_namespace_comes_from() {
+    use guardrailc_testkit::compiled::load_compiled;
+    use guardrailc_testkit::fixtures::{is_fixture, load_fixture, TESTS_DIR};
+    use guardrailc_testkit::NamespaceSource::{Inventory, Review};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let catalog = SchemaCatalog(Schema::builtin());
+    let mut guardrails_compared = Vec::new();
+    let (mut violated, mut allowed) = (0, 0);
+    for top in ["library", "examples"] {
+        let mut projects: Vec<_> = std::fs::read_dir(root.join(top))
+            .expect("the folder exists")
+            .map(|entry| entry.expect("a readable folder").path())
+            .filter(|path| path.join("guardrails.toml").exists())
+            .collect();
+        projects.sort();
+        for dir in projects {
+            let config = std::fs::read_to_string(dir.join("guardrails.toml")).unwrap();
+            let output = project::build_text(&project_sources(&dir), &config, (2026, 11, 28));
+            let errors: Vec<_> = output.diagnostics.iter().filter(|d| d.is_error()).collect();
+            assert!(errors.is_empty(), "{}: {errors:#?}", dir.display());
+            let compiled = load_compiled(output.policies, &output.artifacts).unwrap();
+            let Ok(entries) = std::fs::read_dir(dir.join(TESTS_DIR)) else {
+                continue;
+            };
+            let mut fixtures: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+            fixtures.sort();
+            for path in fixtures.into_iter().filter(|p| p.is_file()) {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if !is_fixture(&text) {
+                    continue;
+                }
+                let shown = path.display().to_string();
+                let fixture = load_fixture(&path, &shown, &text, &compiled, &catalog)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let readers = compiled
+                    .iter()
+                    .filter(|c| c.policy.id == fixture.guardrail && c.policy.reads.namespace);
+                for guardrail in readers {
+                    let gatekeeper = guardrail.gatekeeper.as_ref().expect("gatekeeper is built");
+                    let env = &guardrail.policy.env;
+                    for case in &fixture.cases {
+                        if !case.envs.is_empty() && !case.envs.contains(env) {
+                            continue;
+                        }
+                        let from = |source| {
+                            gatekeeper
+                                .evaluate_with_namespace_from(&case.case, &catalog, source)
+                                .unwrap()
+                        };
+                        let (current, older) = (from(Review), from(Inventory));
+                        assert_eq!(
+                            current, older,
+                            "{shown}:{} `{}` in {env}: 3.22 and older Gatekeeper differ",
+                            case.line, case.name
+                        );
+                        if case.case.namespace_object.is_some() {
+                            if current.violated {
+                                violated += 1;
+                            } else {
+                                allowed += 1;
+                            }
+                        }
+                    }
+                    guardrails_compared.push(format!("{}/{}", env, guardrail.policy.id));
+                }
+            }
+        }
+    }
+    guardrails_compared.sort();
+    guardrails_compared.dedup();
+    // The multi-tenancy library's two namespace-aware guardrails and the quickstart's one,
+    // in each of its three environments.
+    assert_eq!(
+        guardrails_compared,
+        [
+            "default/loadbalancer-namespaces",
+            "default/workload-tenant-label",
+            "dev/team-label-immutable",
+            "prod/team-label-immutable",
+            "staging/team-label-immutable",
+        ]
+    );
+    // Both readings are exercised on violations and on allowed requests.
+    assert!(
+        violated >= 10 && allowed >= 10,
+        "{violated} violated, {allowed} allowed"
+    );
+}

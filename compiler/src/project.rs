@@ -218,6 +218,9 @@ pub fn build(input: &BuildInput) -> BuildOutput {
                 artifacts.append(&mut emitted);
             }
         }
+        if targets.contains(&Target::Gatekeeper) {
+            artifacts.extend(emit::gatekeeper::emit_sync(&policies));
+        }
         dedup_diagnostics(&mut diagnostics);
         if has_errors(&diagnostics) {
             artifacts.clear();

@@ -439,13 +439,58 @@ fn namespace_reads() {
     );
     assert!(gatekeeper_messages(&policy, with_namespace("prod", Some(2))).is_empty());
     assert!(gatekeeper_messages(&policy, with_namespace("dev", Some(1))).is_empty());
-    // No namespace object (older Gatekeeper, or a cluster-scoped request).
-    let mut review = with_namespace("prod", Some(1));
-    review
-        .as_object_mut()
-        .expect("object")
-        .remove("namespaceObject");
-    assert!(gatekeeper_messages(&policy, review).is_empty());
+    // No namespace object (older Gatekeeper, or a cluster-scoped request), and nothing
+    // replicated: the rule cannot tell the environment and stays silent.
+    let without_namespace = |replicas| {
+        let mut review = with_namespace("prod", Some(replicas));
+        review
+            .as_object_mut()
+            .expect("object")
+            .remove("namespaceObject");
+        review
+    };
+    assert!(gatekeeper_messages(&policy, without_namespace(1)).is_empty());
+    // Older Gatekeeper: the Namespace replicated into data.inventory (by gatekeeper/sync.yaml)
+    // stands in, found by the request's namespace, `shop`.
+    let inventory = |name: &str, env: &str| {
+        json!({ "inventory": { "cluster": { "v1": { "Namespace": {
+            name: { "metadata": { "name": name, "labels": { "env": env } } }
+        } } } } })
+    };
+    assert_eq!(
+        gatekeeper_messages_with_data(&policy, without_namespace(1), inventory("shop", "prod")),
+        message
+    );
+    assert!(gatekeeper_messages_with_data(
+        &policy,
+        without_namespace(2),
+        inventory("shop", "prod")
+    )
+    .is_empty());
+    assert!(
+        gatekeeper_messages_with_data(&policy, without_namespace(1), inventory("shop", "dev"))
+            .is_empty()
+    );
+    // Another namespace's object is not this request's namespace.
+    assert!(
+        gatekeeper_messages_with_data(&policy, without_namespace(1), inventory("web", "prod"))
+            .is_empty()
+    );
+    // The review's namespace object wins over the replicated one, which may lag behind.
+    assert!(gatekeeper_messages_with_data(
+        &policy,
+        with_namespace("dev", Some(1)),
+        inventory("shop", "prod")
+    )
+    .is_empty());
+    assert_eq!(
+        gatekeeper_messages_with_data(
+            &policy,
+            with_namespace("prod", Some(1)),
+            inventory("shop", "dev")
+        ),
+        message
+    );
 }
 
 #[test]

@@ -23,7 +23,7 @@ pub mod vap;
 
 pub use case::{AdmissionCase, Operation, ResourceCatalog, ResourceInfo, SchemaCatalog, UserInfo};
 pub use outcome::{compare, Difference, Outcome, Verdict};
-pub use rego::gatekeeper::GatekeeperPolicy;
+pub use rego::gatekeeper::{GatekeeperPolicy, NamespaceSource};
 pub use rego::opa::OpaPolicy;
 pub use vap::VapPolicy;
 

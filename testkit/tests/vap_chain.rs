@@ -278,3 +278,106 @@ spec:
         Some(json!({"metadata": {"name": "default", "labels": {"tier": "silver"}}}));
     assert_eq!(policy.evaluate(&silver, &catalog), Ok(Outcome::allowed()));
 }
+
+/// A template that reads the namespace as guardrailc emits it: the review's
+/// `namespaceObject`, else the replicated Namespace named `fallback_name`. guardrailc looks
+/// it up by the request's namespace; another name makes a template whose older-Gatekeeper
+/// reading is wrong.
+fn namespace_template(fallback_name: &str) -> String {
+    format!(
+        "
+apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {{name: t}}
+spec:
+  crd: {{spec: {{names: {{kind: T}}}}}}
+  targets:
+    - target: admission.k8s.gatekeeper.sh
+      rego: |
+        package t
+        default namespace_object := null
+        namespace_object := input.review.namespaceObject if {{
+          is_object(input.review.namespaceObject)
+        }}
+        namespace_object := data.inventory.cluster[\"v1\"].Namespace[{fallback_name}] if {{
+          not is_object(input.review.namespaceObject)
+        }}
+        violation contains {{\"msg\": \"gold tier\"}} if {{
+          namespace_object.metadata.labels.tier == \"gold\"
+        }}
+"
+    )
+}
+
+const MATCH_ALL: &str = "
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: T
+metadata: {name: c}
+spec: {}
+";
+
+#[test]
+fn gatekeeper_reads_the_namespace_from_the_review_or_from_data_inventory() {
+    use guardrailc_testkit::NamespaceSource::{Inventory, Review};
+    let policy = GatekeeperPolicy::load(&namespace_template("input.review.namespace"), MATCH_ALL)
+        .expect("valid");
+    let in_tier = |tier: &str| {
+        let mut case = case();
+        case.namespace_object =
+            Some(json!({"metadata": {"name": "default", "labels": {"tier": tier}}}));
+        case
+    };
+    for source in [Review, Inventory] {
+        let gold = policy
+            .evaluate_with_namespace_from(&in_tier("gold"), &catalog, source)
+            .expect("complete case");
+        assert_eq!(gold.messages, vec!["gold tier"], "{source:?}");
+        assert_eq!(
+            policy.evaluate_with_namespace_from(&in_tier("silver"), &catalog, source),
+            Ok(Outcome::allowed()),
+            "{source:?}"
+        );
+    }
+    // `evaluate` makes both readings and they agree.
+    let gold = policy
+        .evaluate(&in_tier("gold"), &catalog)
+        .expect("complete case");
+    assert_eq!(gold.messages, vec!["gold tier"]);
+    assert!(gold.errors.is_empty(), "{:?}", gold.errors);
+}
+
+#[test]
+fn a_template_whose_older_gatekeeper_reading_differs_is_an_error() {
+    use guardrailc_testkit::NamespaceSource::{Inventory, Review};
+    let policy =
+        GatekeeperPolicy::load(&namespace_template("\"elsewhere\""), MATCH_ALL).expect("valid");
+    let mut gold = case();
+    gold.namespace_object =
+        Some(json!({"metadata": {"name": "default", "labels": {"tier": "gold"}}}));
+    let review = policy
+        .evaluate_with_namespace_from(&gold, &catalog, Review)
+        .expect("complete case");
+    assert_eq!(review.messages, vec!["gold tier"]);
+    // The replicated Namespace is stored under the request's namespace, `default`; the
+    // template looks elsewhere and finds nothing.
+    let older = policy
+        .evaluate_with_namespace_from(&gold, &catalog, Inventory)
+        .expect("complete case");
+    assert_eq!(older, Outcome::allowed());
+    let checked = policy.evaluate(&gold, &catalog).expect("complete case");
+    assert_eq!(checked.verdict, Verdict::Deny);
+    assert!(!checked.violated);
+    assert_eq!(
+        checked.errors,
+        vec![
+            "with the namespace from data.inventory (Gatekeeper before 3.22) the template gives no violation, with input.review.namespaceObject the violations [\"gold tier\"]"
+        ]
+    );
+    // Without a namespace object there is nothing to replicate and nothing to compare.
+    let mut cluster_scoped = case();
+    cluster_scoped.namespace_object = None;
+    assert_eq!(
+        policy.evaluate(&cluster_scoped, &catalog),
+        Ok(Outcome::allowed())
+    );
+}

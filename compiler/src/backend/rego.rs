@@ -6,6 +6,8 @@
 //! * `exempt if { … }`, one body per exemption; every rule requires `not exempt`;
 //! * the pod view: `pod_spec`, `pod_metadata` (one definition per pod location, chosen by the
 //!   object's kind, null when absent) and `all_containers`;
+//! * Gatekeeper only, when the policy reads the namespace: `namespace_object`, from the review
+//!   or, on Gatekeeper without `namespaceObject`, from the replicated `data.inventory`;
 //! * one `violation contains …` / `deny contains …` rule per IR rule, each followed by the
 //!   helpers it calls.
 //!
@@ -36,6 +38,10 @@ pub enum RegoFlavour {
 /// Where the OPA flavour expects the admission context (old object, namespace, request) when a
 /// user supplies it as data; absent by default, so rules that read it do not fire.
 pub const OPA_REVIEW_DATA: &str = "data.guardrailc.review";
+
+/// The replicated Namespaces that Gatekeeper's sync (a `SyncSet` or the `Config`) keeps in
+/// `data.inventory`, by name (docs/rego-backend.md).
+pub const INVENTORY_NAMESPACES: &str = "data.inventory.cluster[\"v1\"].Namespace";
 
 /// The Rego package of a guardrail: `guardrailc.no_latest_tag`.
 pub fn package_name(policy: &Policy) -> String {
@@ -79,6 +85,7 @@ const MODULE_NAMES: &[&str] = &[
     "pod_spec",
     "pod_metadata",
     "all_containers",
+    "namespace_object",
     "violation",
     "deny",
     "msg",
@@ -349,6 +356,7 @@ impl ModulePrinter<'_> {
         }
         self.exemptions(&mut out);
         self.pod_view(&mut out);
+        self.namespace_view(&mut out);
         for rule in &self.policy.rules {
             let mut helpers = HelperSink::new(format!("rule_{}", rule.index));
             match self.rule(rule, &mut helpers) {
@@ -473,6 +481,45 @@ impl ModulePrinter<'_> {
                 "}\n",
             ));
         }
+    }
+
+    /// Gatekeeper 3.22 puts the namespace object into the review; older versions only have
+    /// the Namespaces replicated into `data.inventory`. The two definitions exclude each other
+    /// (one needs an object in the review, the other its absence), so the rule never has two
+    /// values; `null` when neither has it, as the pod view is.
+    fn namespace_view(&self, out: &mut String) {
+        let exemptions_read = self.policy.exemptions.iter().any(|exemption| {
+            let mut reads = false;
+            each_access(&exemption.condition, &mut |access| {
+                reads |= access.root == Root::Namespace
+            });
+            reads
+        });
+        let reads = exemptions_read
+            || self
+                .policy
+                .rules
+                .iter()
+                .any(|rule| rule_reads(rule, |root| *root == Root::Namespace));
+        if self.flavour != RegoFlavour::Gatekeeper || !reads {
+            return;
+        }
+        out.push_str(&format!(
+            concat!(
+                "\n# The namespace of the request: in the review from Gatekeeper 3.22 on; before that, the\n",
+                "# Namespace that gatekeeper/sync.yaml replicates into data.inventory; null when neither has it.\n",
+                "default namespace_object := null\n",
+                "\n",
+                "namespace_object := input.review.namespaceObject if {{\n",
+                "    is_object(input.review.namespaceObject)\n",
+                "}}\n",
+                "\n",
+                "namespace_object := {inventory}[input.review.namespace] if {{\n",
+                "    not is_object(input.review.namespaceObject)\n",
+                "}}\n",
+            ),
+            inventory = INVENTORY_NAMESPACES
+        ));
     }
 
     fn rule(&self, rule: &Rule, helpers: &mut HelperSink) -> Result<String, Inconsistency> {
@@ -616,7 +663,7 @@ impl BodyPrinter<'_> {
             Root::Object => "input".to_string(),
             Root::OldObject if gatekeeper => "input.review.oldObject".to_string(),
             Root::OldObject => format!("{OPA_REVIEW_DATA}.oldObject"),
-            Root::Namespace if gatekeeper => "input.review.namespaceObject".to_string(),
+            Root::Namespace if gatekeeper => "namespace_object".to_string(),
             Root::Namespace => format!("{OPA_REVIEW_DATA}.namespaceObject"),
             Root::Request if gatekeeper => "input.review".to_string(),
             Root::Request => OPA_REVIEW_DATA.to_string(),
@@ -649,6 +696,18 @@ impl BodyPrinter<'_> {
         Ok(text)
     }
 
+    /// Module rules may be null (pod view, namespace) or a list (containers): `object.get`
+    /// reads them wrapped in an object, so that it always has one.
+    fn module_rule_anchor(
+        &self,
+        root: &Root,
+        scope: &Scope,
+    ) -> Result<(String, Vec<String>), Inconsistency> {
+        let rule = self.root(root, scope)?;
+        let key = string_literal(&rule);
+        Ok((format!("{{{key}: {rule}}}"), vec![key]))
+    }
+
     /// `object.get` from an anchor that is an object whenever the policy runs, with the
     /// root's own path prepended, so a missing or null root gives the fallback as well.
     fn value_or(
@@ -663,7 +722,7 @@ impl BodyPrinter<'_> {
         let (anchor, mut path): (String, Vec<String>) = match &access.root {
             Root::Object if gatekeeper => review("object"),
             Root::OldObject if gatekeeper => review("oldObject"),
-            Root::Namespace if gatekeeper => review("namespaceObject"),
+            Root::Namespace if gatekeeper => self.module_rule_anchor(&access.root, scope)?,
             Root::Request if gatekeeper => ("input.review".to_string(), Vec::new()),
             Root::Object => ("input".to_string(), Vec::new()),
             Root::OldObject => opa_review("oldObject"),
@@ -674,12 +733,8 @@ impl BodyPrinter<'_> {
                 self.root(&access.root, scope)?;
                 (self.params().to_string(), vec![string_literal(name)])
             }
-            // Module rules may be null (pod view) or a list (containers): wrap them in an
-            // object so that `object.get` always has one.
             Root::PodSpec | Root::PodMetadata | Root::AllContainers => {
-                let rule = self.root(&access.root, scope)?;
-                let key = string_literal(&rule);
-                (format!("{{{key}: {rule}}}"), vec![key])
+                self.module_rule_anchor(&access.root, scope)?
             }
             Root::Var(_) if access.steps.is_empty() => return self.root(&access.root, scope),
             Root::Var(_) => (self.root(&access.root, scope)?, Vec::new()),

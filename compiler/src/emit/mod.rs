@@ -40,7 +40,8 @@ impl Target {
 pub struct Artifact {
     pub env: String,
     pub target: Target,
-    /// The guardrail it came from.
+    /// The guardrail it came from; empty for a file of the whole environment
+    /// (`ENV/gatekeeper/sync.yaml`).
     pub guardrail: String,
     /// Path relative to the output directory, `/`-separated: `prod/vap/no-latest-tag.policy.yaml`.
     pub path: String,

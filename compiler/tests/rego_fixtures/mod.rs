@@ -636,7 +636,16 @@ pub fn review(operation: &str, object: Value) -> Value {
 /// The Gatekeeper violations (`{"msg", "details"}` objects, in regorus's set order) for a
 /// review, with the environment's params as `input.parameters`.
 pub fn gatekeeper_violations(policy: &Policy, review: Value) -> Vec<Value> {
+    gatekeeper_violations_with_data(policy, review, json!({}))
+}
+
+/// Like [`gatekeeper_violations`], with `data` loaded first (what Gatekeeper's sync
+/// replicates into `data.inventory`).
+pub fn gatekeeper_violations_with_data(policy: &Policy, review: Value, data: Value) -> Vec<Value> {
     let mut engine = engine(policy, RegoFlavour::Gatekeeper);
+    engine
+        .add_data(regorus::Value::from_json_str(&data.to_string()).expect("json data"))
+        .expect("data loads");
     let parameters: serde_json::Map<String, Value> = policy
         .params
         .iter()
@@ -652,7 +661,12 @@ pub fn gatekeeper_violations(policy: &Policy, review: Value) -> Vec<Value> {
 
 /// The messages of the Gatekeeper violations, sorted, duplicates kept.
 pub fn gatekeeper_messages(policy: &Policy, review: Value) -> Vec<String> {
-    let mut messages: Vec<String> = gatekeeper_violations(policy, review)
+    gatekeeper_messages_with_data(policy, review, json!({}))
+}
+
+/// Like [`gatekeeper_messages`], with `data` loaded first.
+pub fn gatekeeper_messages_with_data(policy: &Policy, review: Value, data: Value) -> Vec<String> {
+    let mut messages: Vec<String> = gatekeeper_violations_with_data(policy, review, data)
         .iter()
         .map(|violation| violation["msg"].as_str().expect("msg").to_string())
         .collect();

@@ -4,16 +4,31 @@
 use super::gatekeeper_match::ConstraintMatch;
 use super::{failed, rego_value, LineCoverage, PreparedRule, RegoRun, TEMPLATE_MODULE};
 use crate::case::{AdmissionCase, RequestFacts, ResourceCatalog};
-use crate::outcome::{Outcome, Verdict};
+use crate::outcome::{compare, Outcome, Verdict};
 use crate::CaseError;
+use guardrailc_compiler::emit::Target;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The admission target every template we evaluate is written for.
 const ADMISSION_TARGET: &str = "admission.k8s.gatekeeper.sh";
 
+/// Where a template finds the namespace object of the request; Gatekeeper versions differ
+/// (docs/rego-backend.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamespaceSource {
+    /// `input.review.namespaceObject`, as Gatekeeper 3.22 and newer review a request.
+    Review,
+    /// Only `data.inventory.cluster["v1"].Namespace[<namespace of the request>]`: older
+    /// Gatekeeper, with Namespaces replicated by the emitted `SyncSet` (or a `Config`).
+    Inventory,
+}
+
 pub struct GatekeeperPolicy {
     violation: PreparedRule,
+    /// Whether the template's Rego reads `data.inventory`; only then can the two
+    /// [`NamespaceSource`]s give different outcomes.
+    reads_inventory: bool,
     matcher: ConstraintMatch,
     /// `spec.parameters` of the Constraint, as Rego input.
     parameters: regorus::Value,
@@ -52,7 +67,11 @@ impl GatekeeperPolicy {
                 target_name.unwrap_or_default()
             ));
         }
-        let violation = PreparedRule::new(&template_modules(target)?, "violation")?;
+        let modules = template_modules(target)?;
+        let reads_inventory = modules
+            .iter()
+            .any(|(_, source)| source.contains("data.inventory"));
+        let violation = PreparedRule::new(&modules, "violation")?;
         let enforcement = match constraint
             .pointer("/spec/enforcementAction")
             .and_then(Value::as_str)
@@ -64,6 +83,7 @@ impl GatekeeperPolicy {
         };
         Ok(GatekeeperPolicy {
             violation,
+            reads_inventory,
             matcher: ConstraintMatch::parse(constraint.pointer("/spec/match"))?,
             parameters: constraint
                 .pointer("/spec/parameters")
@@ -72,7 +92,10 @@ impl GatekeeperPolicy {
         })
     }
 
-    /// Applies the constraint's match, then evaluates the template's `violation` rule.
+    /// Applies the constraint's match, then evaluates the template's `violation` rule. When
+    /// the case has a namespace object and the template reads `data.inventory`, it is
+    /// evaluated as older Gatekeeper does too ([`NamespaceSource::Inventory`]), and an outcome
+    /// that differs is an error: the emitted sync and fallback promise the same verdicts.
     pub fn evaluate(
         &self,
         case: &AdmissionCase,
@@ -101,10 +124,59 @@ impl GatekeeperPolicy {
         self.evaluate_with(case, catalog, RegoRun::Reference(Some(coverage)))
     }
 
+    /// The outcome with the namespace object from `source` alone, on the reference run
+    /// without the cross-check [`GatekeeperPolicy::evaluate`] makes.
+    pub fn evaluate_with_namespace_from(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+        source: NamespaceSource,
+    ) -> Result<Outcome, CaseError> {
+        self.evaluate_from(case, catalog, source, RegoRun::Reference(None))
+    }
+
     fn evaluate_with(
         &self,
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
+        run: RegoRun<'_>,
+    ) -> Result<Outcome, CaseError> {
+        let RegoRun::Reference(mut coverage) = run else {
+            return self.evaluate_from(case, catalog, NamespaceSource::Review, run);
+        };
+        let current = self.evaluate_from(
+            case,
+            catalog,
+            NamespaceSource::Review,
+            RegoRun::Reference(coverage.as_deref_mut()),
+        )?;
+        if !self.reads_inventory || case.namespace_object.is_none() {
+            return Ok(current);
+        }
+        let older = self.evaluate_from(
+            case,
+            catalog,
+            NamespaceSource::Inventory,
+            RegoRun::Reference(coverage),
+        )?;
+        let same = compare((Target::Gatekeeper, &current), (Target::Gatekeeper, &older)).is_ok()
+            && current.errors == older.errors;
+        if same {
+            Ok(current)
+        } else {
+            Ok(failed(format!(
+                "with the namespace from data.inventory (Gatekeeper before 3.22) the template gives {}, with input.review.namespaceObject {}",
+                summary(&older),
+                summary(&current)
+            )))
+        }
+    }
+
+    fn evaluate_from(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+        source: NamespaceSource,
         run: RegoRun<'_>,
     ) -> Result<Outcome, CaseError> {
         let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
@@ -148,14 +220,35 @@ impl GatekeeperPolicy {
                 .as_ref()
                 .map_or(regorus::Value::Null, rego_value),
         );
+        // Older Gatekeeper finds the namespace only among the replicated Namespaces, by the
+        // request's namespace, as the template's fallback looks it up.
+        let mut data = None;
         if let Some(namespace) = &case.namespace_object {
-            review.insert(key("namespaceObject"), rego_value(namespace));
+            match source {
+                NamespaceSource::Review => {
+                    review.insert(key("namespaceObject"), rego_value(namespace));
+                }
+                NamespaceSource::Inventory => {
+                    let by_name = BTreeMap::from([(key(&facts.namespace), rego_value(namespace))]);
+                    let nested = [
+                        key("Namespace"),
+                        key("v1"),
+                        key("cluster"),
+                        key("inventory"),
+                    ]
+                    .into_iter()
+                    .fold(regorus::Value::from(by_name), |inner, name| {
+                        regorus::Value::from(BTreeMap::from([(name, inner)]))
+                    });
+                    data = Some(nested);
+                }
+            }
         }
         let input = regorus::Value::from(BTreeMap::from([
             (key("review"), regorus::Value::from(review)),
             (key("parameters"), self.parameters.clone()),
         ]));
-        let violations = match self.violation.evaluate_set(input, run) {
+        let violations = match self.violation.evaluate_set(input, data.as_ref(), run) {
             Ok(violations) => violations,
             Err(error) => return Ok(failed(error)),
         };
@@ -191,6 +284,17 @@ impl GatekeeperPolicy {
             errors: Vec::new(),
             rules,
         })
+    }
+}
+
+/// An outcome in a few words, for the message when two evaluations differ.
+fn summary(outcome: &Outcome) -> String {
+    if !outcome.errors.is_empty() {
+        format!("the errors {:?}", outcome.errors)
+    } else if outcome.violated {
+        format!("the violations {:?}", outcome.messages)
+    } else {
+        "no violation".to_string()
     }
 }
 

@@ -53,8 +53,8 @@ pub enum RegoRun<'a> {
     /// regorus's bytecode VM (RVM) alone, about four times faster: property mode and
     /// `check`. It differs from OPA in one way the reference run cannot cover: conflicting
     /// values of a complete rule are undefined instead of an error. The Rego guardrailc
-    /// emits has no such conflicts (its only multi-definition rule, `pod_spec`, has bodies
-    /// that exclude each other by kind).
+    /// emits has no such conflicts (its multi-definition rules exclude each other: the pod
+    /// view by kind, `namespace_object` by whether the review holds a namespace object).
     Vm,
 }
 
@@ -119,22 +119,23 @@ impl PreparedRule {
         })
     }
 
-    /// The rule's value on `input`; an undefined rule is the empty set. Rego errors
-    /// (conflicting values, failed builtins in strict places) come back as errors, never as
-    /// verdicts.
+    /// The rule's value on `input`, with `data` (an object) as the data document when given;
+    /// an undefined rule is the empty set. Rego errors (conflicting values, failed builtins
+    /// in strict places) come back as errors, never as verdicts.
     pub(crate) fn evaluate_set(
         &self,
         input: regorus::Value,
+        data: Option<&regorus::Value>,
         run: RegoRun<'_>,
     ) -> Result<Vec<regorus::Value>, String> {
         let value = match run {
-            RegoRun::Vm => self.execute(input),
+            RegoRun::Vm => self.execute(input, data),
             RegoRun::Reference(coverage) => {
-                let interpreted = self.interpret(input.clone(), coverage);
+                let interpreted = self.interpret(input.clone(), data, coverage);
                 // The VM makes conflicting values of a complete rule undefined where OPA
                 // raises an error, so only a value is compared, not an error.
                 if let Ok(expected) = &interpreted {
-                    let executed = self.execute(input);
+                    let executed = self.execute(input, data);
                     if executed.as_ref() != Ok(expected) {
                         return Err(format!(
                             "regorus's VM and interpreter disagree on `{}`: {} vs {}",
@@ -159,10 +160,18 @@ impl PreparedRule {
     }
 
     /// The rule's value in a fresh VM running the compiled program.
-    fn execute(&self, input: regorus::Value) -> Result<regorus::Value, String> {
+    fn execute(
+        &self,
+        input: regorus::Value,
+        data: Option<&regorus::Value>,
+    ) -> Result<regorus::Value, String> {
         let mut vm = RegoVM::new_with_policy(self.compiled.clone());
         vm.set_max_instructions(MAX_INSTRUCTIONS);
         vm.load_program(self.program.clone());
+        if let Some(data) = data {
+            vm.set_data(data.clone())
+                .map_err(|e| format!("the data document conflicts with the rules: {e}"))?;
+        }
         vm.set_input(input);
         vm.execute().map_err(|e| e.to_string())
     }
@@ -172,9 +181,17 @@ impl PreparedRule {
     fn interpret(
         &self,
         input: regorus::Value,
+        data: Option<&regorus::Value>,
         coverage: Option<&mut LineCoverage>,
     ) -> Result<regorus::Value, String> {
         let mut engine = self.interpreter.clone();
+        // Adding data makes the interpreter prepare the modules again: only evaluations
+        // that need a data document pay for it.
+        if let Some(data) = data {
+            engine
+                .add_data(data.clone())
+                .map_err(|e| format!("the data document does not load: {e}"))?;
+        }
         engine.set_input(input);
         if coverage.is_some() {
             engine.set_enable_coverage(true);
@@ -285,6 +302,7 @@ mod tests {
         let found = rule
             .evaluate_set(
                 serde_json::json!({"n": 0}).into(),
+                None,
                 RegoRun::Reference(Some(&mut coverage)),
             )
             .unwrap();
@@ -294,6 +312,7 @@ mod tests {
         assert!(coverage.not_reached.contains(&2), "{coverage:?}");
         rule.evaluate_set(
             serde_json::json!({"n": 2}).into(),
+            None,
             RegoRun::Reference(Some(&mut coverage)),
         )
         .unwrap();

@@ -32,7 +32,7 @@ impl OpaPolicy {
             .object
             .as_ref()
             .map_or(regorus::Value::Null, rego_value);
-        let denials = match self.deny.evaluate_set(input, run) {
+        let denials = match self.deny.evaluate_set(input, None, run) {
             Ok(denials) => denials,
             Err(error) => return Ok(failed(error)),
         };
