@@ -4,6 +4,7 @@
 //! request: most requests read only some of them.
 
 use super::json_to_cel::{cel_value_of, object_value};
+use crate::case::{AdmissionCase, RequestFacts};
 use cel::common::traits::Indexer;
 use cel::common::types::{CelString, Type};
 use cel::common::value::{CowVal, Val};
@@ -20,12 +21,13 @@ pub(crate) struct CompiledVariable {
 }
 
 /// The top-level bindings of one request, borrowed from the case (an absent object is
-/// `null`).
+/// `null`); the request is built from the case and its facts when an expression reads it.
 pub(crate) struct Bindings<'c> {
     pub object: &'c serde_json::Value,
     pub old_object: &'c serde_json::Value,
-    pub request: serde_json::Value,
     pub namespace_object: &'c serde_json::Value,
+    pub case: &'c AdmissionCase,
+    pub facts: &'c RequestFacts,
 }
 
 pub(crate) struct Activation<'p> {
@@ -114,7 +116,9 @@ impl VariableResolver for Activation<'_> {
         let bound = match name {
             "object" => self.object.get_or_init(|| object(bindings.object)),
             "oldObject" => self.old_object.get_or_init(|| object(bindings.old_object)),
-            "request" => self.request.get_or_init(|| plain(&bindings.request)),
+            "request" => self
+                .request
+                .get_or_init(|| plain(&bindings.case.admission_request(bindings.facts))),
             "namespaceObject" => self
                 .namespace_object
                 .get_or_init(|| object(bindings.namespace_object)),

@@ -210,12 +210,13 @@ static NULL: Json = Json::Null;
 
 impl<'c> Bindings<'c> {
     /// The values the API server binds for a request: absent objects are `null`.
-    fn of(case: &'c AdmissionCase, facts: &RequestFacts) -> Bindings<'c> {
+    fn of(case: &'c AdmissionCase, facts: &'c RequestFacts) -> Bindings<'c> {
         Bindings {
             object: case.object.as_ref().unwrap_or(&NULL),
             old_object: case.old_object.as_ref().unwrap_or(&NULL),
-            request: case.admission_request(facts),
             namespace_object: case.namespace_object.as_ref().unwrap_or(&NULL),
+            case,
+            facts,
         }
     }
 }
