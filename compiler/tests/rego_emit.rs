@@ -286,3 +286,28 @@ fn sync_set_per_environment_whose_guardrails_read_the_namespace() {
         "team-label-frozen"
     );
 }
+
+#[test]
+fn a_build_without_the_gatekeeper_target_emits_no_sync_set() {
+    use guardrailc_compiler::project::{build_text, SourceFile};
+    let sources = [SourceFile {
+        name: "ns.guard".to_string(),
+        text: "guardrail ns-team {\n  title \"t\"\n  match kinds [Pod]\n  deny when namespace.metadata.labels[\"team\"] == \"x\"\n    message \"no\"\n}\n".to_string(),
+    }];
+    let sync_files = |config: &str| -> Vec<String> {
+        let output = build_text(&sources, config, (2026, 11, 28));
+        assert!(
+            output.diagnostics.iter().all(|d| !d.is_error()),
+            "{:?}",
+            output.diagnostics
+        );
+        output
+            .artifacts
+            .into_iter()
+            .map(|a| a.path)
+            .filter(|p| p.ends_with("sync.yaml"))
+            .collect()
+    };
+    assert_eq!(sync_files(""), ["default/gatekeeper/sync.yaml"]);
+    assert!(sync_files("targets = [\"vap\", \"opa\"]\n").is_empty());
+}
