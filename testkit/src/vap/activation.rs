@@ -105,13 +105,8 @@ impl<'p> Activation<'p> {
 
 impl VariableResolver for Activation<'_> {
     fn resolve<'b>(&'b self, name: &str) -> Option<CowVal<'b, 'b>> {
-        let boxed = |value: Value| -> Box<dyn Val> {
-            value
-                .try_into()
-                .expect("values converted from JSON are all built-in CEL values")
-        };
-        let object = |json: &serde_json::Value| boxed(object_value(json, Schema::builtin()));
-        let plain = |json: &serde_json::Value| boxed(cel_value_of(json));
+        let object = |json: &serde_json::Value| object_value(json, Schema::builtin());
+        let plain = cel_value_of;
         let bindings = self.bindings;
         let bound = match name {
             "object" => self.object.get_or_init(|| object(bindings.object)),

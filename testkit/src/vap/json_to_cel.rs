@@ -5,39 +5,41 @@
 //! (labels, annotations, resource limits) are not.
 //! <https://kubernetes.io/docs/reference/using-api/cel/#escaping>
 
-use cel::objects::Key;
-use cel::Value;
+use cel::common::types::{
+    CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString,
+};
+use cel::common::value::Val;
 use guardrailc_compiler::backend::cel::property_name;
 use guardrailc_compiler::schema::{FieldType, Schema};
 use std::collections::HashMap;
-use std::sync::Arc;
 
-pub(crate) fn cel_value_of(json: &serde_json::Value) -> Value {
+/// Built in one pass as the interpreter's own values (`Box<dyn Val>`), not as `cel::Value`
+/// first: converting a `Value` tree is a second deep copy of the whole object.
+pub(crate) fn cel_value_of(json: &serde_json::Value) -> Box<dyn Val> {
     match json {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Null => Box::new(CelNull),
+        serde_json::Value::Bool(b) => Box::new(CelBool::from(*b)),
         serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
+            Some(i) => Box::new(CelInt::from(i)),
             // Beyond int64, Kubernetes decodes a number as a float64.
-            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            None => Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN))),
         },
-        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
-        serde_json::Value::Array(items) => {
-            Value::List(Arc::new(items.iter().map(cel_value_of).collect()))
-        }
-        serde_json::Value::Object(fields) => {
-            let map: HashMap<Key, Value> = fields
+        serde_json::Value::String(s) => Box::new(CelString::from(s.clone())),
+        serde_json::Value::Array(items) => Box::new(CelList::from(
+            items.iter().map(cel_value_of).collect::<Vec<_>>(),
+        )),
+        serde_json::Value::Object(fields) => Box::new(CelMap::from(
+            fields
                 .iter()
-                .map(|(k, v)| (Key::from(k.clone()), cel_value_of(v)))
-                .collect();
-            Value::from(map)
-        }
+                .map(|(k, v)| (CelMapKey::from(k.clone()), cel_value_of(v)))
+                .collect::<HashMap<_, _>>(),
+        )),
     }
 }
 
 /// A Kubernetes object as CEL sees it: walked along the schema of its kind, with object
 /// properties escaped. Objects of kinds the schema does not know are bound as plain JSON.
-pub(crate) fn object_value(json: &serde_json::Value, schema: &Schema) -> Value {
+pub(crate) fn object_value(json: &serde_json::Value, schema: &Schema) -> Box<dyn Val> {
     let root = json
         .get("kind")
         .and_then(|k| k.as_str())
@@ -49,10 +51,10 @@ pub(crate) fn object_value(json: &serde_json::Value, schema: &Schema) -> Value {
     }
 }
 
-fn typed_value(json: &serde_json::Value, ty: &FieldType, schema: &Schema) -> Value {
+fn typed_value(json: &serde_json::Value, ty: &FieldType, schema: &Schema) -> Box<dyn Val> {
     match (json, ty) {
-        (serde_json::Value::Object(fields), FieldType::Object(id)) => {
-            let map: HashMap<Key, Value> = fields
+        (serde_json::Value::Object(fields), FieldType::Object(id)) => Box::new(CelMap::from(
+            fields
                 .iter()
                 .filter_map(|(k, v)| {
                     // A property CEL cannot name is not accessible at all.
@@ -61,24 +63,22 @@ fn typed_value(json: &serde_json::Value, ty: &FieldType, schema: &Schema) -> Val
                         Some(field) => typed_value(v, field, schema),
                         None => cel_value_of(v),
                     };
-                    Some((Key::from(name), value))
+                    Some((CelMapKey::from(name), value))
                 })
-                .collect();
-            Value::from(map)
-        }
-        (serde_json::Value::Object(fields), FieldType::Map { values }) => {
-            let map: HashMap<Key, Value> = fields
+                .collect::<HashMap<_, _>>(),
+        )),
+        (serde_json::Value::Object(fields), FieldType::Map { values }) => Box::new(CelMap::from(
+            fields
                 .iter()
-                .map(|(k, v)| (Key::from(k.clone()), typed_value(v, values, schema)))
-                .collect();
-            Value::from(map)
-        }
+                .map(|(k, v)| (CelMapKey::from(k.clone()), typed_value(v, values, schema)))
+                .collect::<HashMap<_, _>>(),
+        )),
         (serde_json::Value::Array(items), FieldType::Array { items: item_ty, .. }) => {
-            Value::List(Arc::new(
+            Box::new(CelList::from(
                 items
                     .iter()
                     .map(|v| typed_value(v, item_ty, schema))
-                    .collect(),
+                    .collect::<Vec<_>>(),
             ))
         }
         _ => cel_value_of(json),
@@ -88,15 +88,22 @@ fn typed_value(json: &serde_json::Value, ty: &FieldType, schema: &Schema) -> Val
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cel::objects::Key;
+    use cel::Value;
     use serde_json::json;
+    use std::sync::Arc;
+
+    fn value(val: Box<dyn Val>) -> Value {
+        Value::try_from(val.as_ref()).expect("built-in values convert")
+    }
 
     #[test]
     fn integers_are_ints_and_fractions_doubles() {
-        assert_eq!(cel_value_of(&json!(80)), Value::Int(80));
-        assert_eq!(cel_value_of(&json!(-1)), Value::Int(-1));
-        assert_eq!(cel_value_of(&json!(0.5)), Value::Float(0.5));
+        assert_eq!(value(cel_value_of(&json!(80))), Value::Int(80));
+        assert_eq!(value(cel_value_of(&json!(-1))), Value::Int(-1));
+        assert_eq!(value(cel_value_of(&json!(0.5))), Value::Float(0.5));
         assert_eq!(
-            cel_value_of(&json!(18446744073709551615u64)),
+            value(cel_value_of(&json!(18446744073709551615u64))),
             Value::Float(18446744073709551615.0)
         );
     }
@@ -108,7 +115,7 @@ mod tests {
             "kind": "Pod",
             "metadata": {"name": "p", "namespace": "ns", "labels": {"namespace": "x", "a.b/c": "d"}},
         });
-        let Value::Map(map) = object_value(&pod, Schema::builtin()) else {
+        let Value::Map(map) = value(object_value(&pod, Schema::builtin())) else {
             panic!("a pod binds as a map")
         };
         let metadata = map.get(&Key::from("metadata")).expect("metadata");
@@ -126,7 +133,7 @@ mod tests {
 
     #[test]
     fn null_and_nesting() {
-        let value = cel_value_of(&json!({"a": [null, true, "s"]}));
+        let built = value(cel_value_of(&json!({"a": [null, true, "s"]})));
         let expected: HashMap<Key, Value> = [(
             Key::from("a".to_string()),
             Value::List(Arc::new(vec![
@@ -137,6 +144,6 @@ mod tests {
         )]
         .into_iter()
         .collect();
-        assert_eq!(value, Value::from(expected));
+        assert_eq!(built, Value::from(expected));
     }
 }
