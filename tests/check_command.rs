@@ -246,3 +246,60 @@ fn the_human_report_groups_by_namespace_and_the_chosen_label() {
         .unwrap()
         .starts_with("checked 5 objects"));
 }
+
+/// A project of the default-deny check alone, checked against `export` as JSON.
+fn default_deny_findings(export: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(
+        dir.path().join("guardrails.toml"),
+        "[detective.default-deny-network-policy]\n",
+    )
+    .unwrap();
+    let manifests = dir.path().join("export.yaml");
+    std::fs::write(&manifests, export).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_guardrailc"))
+        .args(["check", "--format", "json", "--project"])
+        .arg(dir.path())
+        .arg(&manifests)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the report is JSON");
+    report["findings"].as_array().expect("findings").clone()
+}
+
+#[test]
+fn the_default_deny_check_covers_namespaces_without_a_namespace_object() {
+    // No Namespace objects at all (`kubectl get all,networkpolicies -A`) and no guardrails:
+    // beta's pod has no default deny; gamma's policy, with an empty `policyTypes`, denies
+    // ingress as Kubernetes defaults it.
+    let export = "apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: { name: p, namespace: beta }
+  spec: { containers: [{ name: app, image: nginx }] }
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: { name: deny, namespace: gamma }
+  spec: { podSelector: {}, policyTypes: [] }
+- apiVersion: v1
+  kind: Pod
+  metadata: { name: q, namespace: gamma }
+  spec: { containers: [{ name: app, image: nginx }] }
+";
+    let findings = default_deny_findings(export);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let finding = &findings[0];
+    assert_eq!(finding["guardrail"], "default-deny-network-policy");
+    assert_eq!(finding["namespace"], "beta");
+    assert_eq!(finding["line"], 4, "on beta's first object");
+    assert_eq!(finding["env"], "default");
+    assert_eq!(finding["verdict"], "audit");
+}

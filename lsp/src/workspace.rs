@@ -167,7 +167,9 @@ impl Workspace {
                     at(written),
                     message,
                 ));
-                None
+                // As for a guardrails.toml that does not parse: the defaults, so the files
+                // keep their diagnostics while the pattern is being fixed.
+                Config::default().local_sources().unwrap_or_default()
             }
         };
         self.library_sources.clear();
@@ -280,13 +282,21 @@ impl Workspace {
     /// it (the editor may open one on its own).
     fn selected(&self) -> impl Iterator<Item = (&String, &Document)> {
         self.files.iter().filter(|(name, _)| {
-            match (name.strip_prefix(&self.root_prefix), &self.local_sources) {
+            match (self.relative_path(name), &self.local_sources) {
                 _ if self.root_prefix.is_empty() => true,
                 (None, _) => true,
-                (Some(relative), Some(globs)) => globs.is_match(relative),
+                (Some(relative), Some(globs)) => globs.is_match(relative.as_ref()),
                 (Some(_), None) => false,
             }
         })
+    }
+
+    /// The path of the file named by URI `name` relative to the project folder, decoded as
+    /// `guardrailc build` sees it (`my rules/a.guard`, not `my%20rules/a.guard`); `None`
+    /// outside the folder.
+    fn relative_path<'n>(&self, name: &'n str) -> Option<std::borrow::Cow<'n, str>> {
+        name.strip_prefix(&self.root_prefix)
+            .map(|relative| percent_encoding::percent_decode_str(relative).decode_utf8_lossy())
     }
 
     /// What the compiler reads: the library sets' files, then the selected files, named
@@ -295,10 +305,9 @@ impl Workspace {
     /// editor can show.
     fn sources(&self) -> Vec<SourceFile> {
         let selected = self.selected().map(|(name, document)| SourceFile {
-            name: name
-                .strip_prefix(&self.root_prefix)
-                .unwrap_or(name)
-                .to_string(),
+            name: self
+                .relative_path(name)
+                .map_or_else(|| name.clone(), |relative| relative.into_owned()),
             text: document.text().to_string(),
         });
         self.library_sources

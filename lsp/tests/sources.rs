@@ -100,3 +100,32 @@ fn an_unknown_library_set_is_reported_where_guardrails_toml_names_it() {
         "\"@library/nope\""
     );
 }
+
+#[test]
+fn patterns_match_decoded_paths_and_a_bad_pattern_falls_back_to_the_defaults() {
+    // The editor names files by URI, percent-encoded; guardrails.toml names them as on disk.
+    let mut workspace = project("sources = [\"my rules/*.guard\"]\n");
+    workspace.set_file(
+        "file:///project/my%20rules/broken.guard",
+        "guardrail {".into(),
+    );
+    assert!(!codes(&workspace, "file:///project/my%20rules/broken.guard").is_empty());
+
+    let text = "sources = [\"guardrails/[x.guard\"]\n";
+    let mut workspace = project(text);
+    workspace.set_file(
+        "file:///project/guardrails/broken.guard",
+        "guardrail {".into(),
+    );
+    let config = &workspace.diagnostics()["file:///project/guardrails.toml"];
+    assert_eq!(config.len(), 1, "{config:?}");
+    assert!(
+        config[0].message.contains("bad source pattern"),
+        "{}",
+        config[0].message
+    );
+    assert!(
+        !codes(&workspace, "file:///project/guardrails/broken.guard").is_empty(),
+        "the files keep their diagnostics while the pattern is wrong"
+    );
+}

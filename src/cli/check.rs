@@ -5,6 +5,7 @@
 //! spooled to a temporary file so that it can be read twice.
 
 use crate::cli::{workspace, CliError, EXIT_USER};
+use guardrailc_compiler::config::DEFAULT_ENVIRONMENT;
 use guardrailc_compiler::diagnostic::has_errors;
 use guardrailc_compiler::emit::Target;
 use guardrailc_compiler::project::BuildOptions;
@@ -87,6 +88,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let CheckRun {
         objects,
+        namespaces_seen,
         skipped,
         mut findings,
         problems,
@@ -100,13 +102,30 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     )
     .map_err(CliError::User)?;
     if let Some(check) = &workspace.config.default_deny_network_policy {
-        let mut envs: Vec<String> = Vec::new();
+        // The environments checked: those guardrails.toml declares (a project may have no
+        // guardrail compiled in one), else those the guardrails were built for, else the
+        // default one; `--env` narrows them.
+        let mut envs: Vec<String> = workspace
+            .config
+            .environments
+            .iter()
+            .map(|e| e.name.clone())
+            .collect();
         for guardrail in &compiled {
             if !envs.contains(&guardrail.policy.env) {
                 envs.push(guardrail.policy.env.clone());
             }
         }
-        findings.extend(namespaces.default_deny_findings(check, &envs, group_by_label));
+        if envs.is_empty() {
+            envs.push(DEFAULT_ENVIRONMENT.to_string());
+        }
+        envs.retain(|env| args.envs.is_empty() || args.envs.contains(env));
+        findings.extend(namespaces.default_deny_findings(
+            check,
+            &envs,
+            group_by_label,
+            &namespaces_seen,
+        ));
     }
     findings.sort_by(|a, b| {
         (&a.file, a.line, &a.env, &a.guardrail, &a.message).cmp(&(
@@ -210,11 +229,12 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             writeln!(stdout, "{:#}", sarif_report(&findings, &compiled)).map_err(write_error)?;
         }
         CheckFormat::Html => {
-            let envs: Vec<&str> = {
-                let mut envs: Vec<&str> = findings.iter().map(|f| f.env.as_str()).collect();
-                envs.dedup();
-                envs
-            };
+            let mut envs: Vec<&str> = Vec::new();
+            for finding in &findings {
+                if !envs.contains(&finding.env.as_str()) {
+                    envs.push(&finding.env);
+                }
+            }
             let title = format!(
                 "Impact of the guardrails on {objects} objects ({})",
                 envs.join(", ")

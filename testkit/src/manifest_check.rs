@@ -54,6 +54,8 @@ pub struct ObjectCheck {
     pub skipped: bool,
     /// Evaluation errors (a CEL error is a compiler bug worth reporting).
     pub errors: Vec<String>,
+    /// The namespaces the objects were checked in (none for cluster-scoped objects).
+    pub namespaces: Vec<String>,
 }
 
 /// The Namespace objects of the manifests, by name, reduced to what policies read of them
@@ -118,21 +120,29 @@ impl Namespaces {
         text.contains("Namespace") || text.contains("NetworkPolicy")
     }
 
-    /// The findings of the default-deny check in each of `envs`: one per namespace of the
-    /// manifests that `check` selects and whose NetworkPolicies leave a direction of
-    /// `check.directions` open, on the Namespace object. `group_by_label` names the owner
-    /// label, read from the namespace.
+    /// The findings of the default-deny check in each of `envs`: one per namespace that
+    /// `check` selects and whose NetworkPolicies leave a direction of `check.directions`
+    /// open. The namespaces are those of the manifests' Namespace objects (the finding is on
+    /// the Namespace) and those `seen` names, where objects were checked without one (the
+    /// finding is on the first such object). A namespace without a Namespace object has no
+    /// known labels, so a `namespace_label` check cannot select it. `group_by_label` names
+    /// the owner label, read from the namespace.
     pub fn default_deny_findings(
         &self,
         check: &DefaultDenyCheck,
         envs: &[String],
         group_by_label: &str,
+        seen: &BTreeMap<String, (String, usize)>,
     ) -> Vec<Finding> {
-        let mut names: Vec<&String> = self.by_name.keys().collect();
+        let mut names: Vec<&String> = self.by_name.keys().chain(seen.keys()).collect();
         names.sort();
+        names.dedup();
         let mut findings = Vec::new();
         for name in names {
-            let labels = self.by_name[name].pointer("/metadata/labels");
+            let labels = self
+                .by_name
+                .get(name)
+                .and_then(|namespace| namespace.pointer("/metadata/labels"));
             let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
             let selected = check
                 .namespace_label
@@ -151,7 +161,10 @@ impl Namespaces {
             if open.is_empty() {
                 continue;
             }
-            let (file, line) = self.places[name].clone();
+            let Some((file, line)) = self.places.get(name).or_else(|| seen.get(name)).cloned()
+            else {
+                continue;
+            };
             let message = format!(
                 "namespace {name} has no default-deny NetworkPolicy for {} traffic: add one with `podSelector: {{}}`, `policyTypes: [{}]` and no rules",
                 open.join(" and "),
@@ -204,6 +217,7 @@ pub fn check_object(
         Some(name) => namespaces.by_name.get(name).cloned().or(created),
         None => None,
     };
+    check.namespaces.extend(namespace_name.clone());
     let label = |value: Option<&Value>| {
         value
             .and_then(|v| v.pointer("/metadata/labels"))
@@ -278,6 +292,10 @@ pub fn check_object(
 pub struct CheckRun {
     /// Object texts read (a `List` document's items each count once).
     pub objects: usize,
+    /// Every namespace an object was checked in, with the first place (file, line) of an
+    /// object in it: the default-deny check also covers namespaces the manifests hold no
+    /// Namespace object for.
+    pub namespaces_seen: BTreeMap<String, (String, usize)>,
     /// Objects of kinds the catalog does not know.
     pub skipped: usize,
     /// Unsorted: in the order the workers finished.
@@ -286,9 +304,9 @@ pub struct CheckRun {
     pub problems: Vec<String>,
 }
 
-/// What a worker sends back for one object text.
-enum Checked {
-    Object(ObjectCheck),
+/// What a worker sends back for one object text, with the object's place.
+enum Checked<'f> {
+    Object(ObjectCheck, &'f str, usize),
     Malformed(String),
 }
 
@@ -323,7 +341,7 @@ pub fn check_manifests(
 ) -> Result<CheckRun, String> {
     let (texts_in, texts_out) = mpsc::sync_channel::<(&str, ObjectText)>(QUEUE);
     let texts_out = Mutex::new(texts_out);
-    let (results_in, results_out) = mpsc::channel::<Checked>();
+    let (results_in, results_out) = mpsc::channel::<Checked<'_>>();
     let mut run = CheckRun::default();
     std::thread::scope(|scope| -> Result<(), String> {
         for _ in 0..workers.max(1) {
@@ -350,8 +368,9 @@ pub fn check_manifests(
                             merged.findings.extend(check.findings);
                             merged.skipped |= check.skipped;
                             merged.errors.extend(check.errors);
+                            merged.namespaces.extend(check.namespaces);
                         }
-                        Checked::Object(merged)
+                        Checked::Object(merged, file, text.line)
                     }
                     Err(error) => Checked::Malformed(format!("{file}: {error}")),
                 };
@@ -376,7 +395,18 @@ pub fn check_manifests(
         });
         for checked in results_out {
             match checked {
-                Checked::Object(check) => {
+                Checked::Object(check, file, line) => {
+                    for namespace in check.namespaces {
+                        let place = (file.to_string(), line);
+                        let first = run
+                            .namespaces_seen
+                            .entry(namespace)
+                            .or_insert(place.clone());
+                        // The earliest place, so the report does not depend on worker order.
+                        if place < *first {
+                            *first = place;
+                        }
+                    }
                     run.objects += 1;
                     run.skipped += usize::from(check.skipped);
                     run.findings.extend(check.findings);

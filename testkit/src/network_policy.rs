@@ -43,7 +43,10 @@ pub fn default_deny(object: &Value) -> Option<(String, BTreeSet<Direction>)> {
             .is_some_and(|rules| !rules.is_empty())
     };
     let types: Vec<&str> = match spec.and_then(|s| s.get("policyTypes")) {
-        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),
+        // An empty list takes the defaults too (`SetDefaults_NetworkPolicySpec`).
+        Some(Value::Array(types)) if !types.is_empty() => {
+            types.iter().filter_map(Value::as_str).collect()
+        }
         _ if has_rules("egress") => vec!["Ingress", "Egress"],
         _ => vec!["Ingress"],
     };
@@ -95,6 +98,11 @@ mod tests {
         );
         assert_eq!(
             denied(json!({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": []})),
+            [Direction::Ingress]
+        );
+        // An empty list of policy types is defaulted like an absent one.
+        assert_eq!(
+            denied(json!({"podSelector": {}, "policyTypes": []})),
             [Direction::Ingress]
         );
     }
