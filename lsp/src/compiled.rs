@@ -22,8 +22,12 @@ impl Language {
     }
 }
 
-/// The guardrail id at `offset` of file `name`.
+/// The guardrail id at `offset` of file `name`; `None` outside the project's sources, whose
+/// guardrails are not built.
 pub fn guardrail_id_at(workspace: &Workspace, name: &str, offset: u32) -> Option<String> {
+    if !workspace.source_names().any(|source| source == name) {
+        return None;
+    }
     let document = workspace.guard_document(name)?;
     let syntax = FileSyntax::parse(document.text());
     let guardrail = syntax.guardrail_at(offset)?;

@@ -272,6 +272,12 @@ impl Workspace {
         self.files.keys().map(String::as_str)
     }
 
+    /// The `.guard` files that are sources of the project (see [`Workspace::selected`]), in
+    /// name order: a guardrail declared elsewhere is not built.
+    pub fn source_names(&self) -> impl Iterator<Item = &str> {
+        self.selected().map(|(name, _)| name.as_str())
+    }
+
     /// The files that are not `.guard` files nor guardrails.toml (fixtures), in name order.
     pub fn other_files(&self) -> impl Iterator<Item = (&str, &Document)> {
         self.others.iter().map(|(name, d)| (name.as_str(), d))

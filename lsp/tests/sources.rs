@@ -129,3 +129,33 @@ fn patterns_match_decoded_paths_and_a_bad_pattern_falls_back_to_the_defaults() {
         "the files keep their diagnostics while the pattern is wrong"
     );
 }
+
+#[test]
+fn navigation_and_compiled_output_skip_files_outside_the_sources() {
+    let mut workspace = project("sources = [\"guardrails/*.guard\"]\n");
+    workspace.set_file(
+        "file:///project/drafts/draft.guard",
+        LIBRARY_GUARD.to_string(),
+    );
+    assert_eq!(
+        guardrailc_lsp::fixtures::declaration(&workspace, "shared-check"),
+        None,
+        "a draft outside the sources declares nothing"
+    );
+    let offset = LIBRARY_GUARD.find("shared-check").unwrap() as u32;
+    assert_eq!(
+        guardrailc_lsp::compiled::guardrail_id_at(
+            &workspace,
+            "file:///project/drafts/draft.guard",
+            offset
+        ),
+        None
+    );
+    workspace.set_file(
+        "file:///project/guardrails/real.guard",
+        LIBRARY_GUARD.to_string(),
+    );
+    let (name, _) = guardrailc_lsp::fixtures::declaration(&workspace, "shared-check")
+        .expect("declared in a source");
+    assert_eq!(name, "file:///project/guardrails/real.guard");
+}
