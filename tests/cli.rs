@@ -402,7 +402,7 @@ fn docs_of_the_library_catalog_every_set_with_passing_evidence() {
     let (detective, rows): (Vec<&str>, Vec<&str>) = text
         .lines()
         .filter(|l| l.starts_with("| ["))
-        .partition(|l| l.contains("(#multi-tenancy/default-deny-network-policy)"));
+        .partition(|l| l.contains("(#multi-tenancydefault-deny-network-policy)"));
     assert!(rows.len() >= 60, "{} guardrails", rows.len());
     // The configured cross-object check has no fixtures; its entry says where it is tested.
     assert_eq!(detective.len(), 1, "{detective:?}");

@@ -172,6 +172,21 @@ pub fn default_deny_entry(check: &DefaultDenyCheck, environments: &[String]) -> 
     }
 }
 
+/// The anchor GitHub (and most Markdown renderers) give a heading: lowercase, with every
+/// character other than letters, digits, `-` and `_` dropped and spaces made `-`. A catalog
+/// of several projects names entries `set/id`, whose `/` the anchor drops.
+fn heading_slug(heading: &str) -> String {
+    heading
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
 fn evidence_text(entry: &Entry) -> String {
     match &entry.evidence {
         None => entry
@@ -200,7 +215,7 @@ pub fn markdown(catalog: &Catalog) -> String {
         out.push_str(&format!(
             "| [{}](#{}) | {} | {} |",
             md(&e.title),
-            e.id,
+            heading_slug(&e.id),
             e.category,
             e.severity
         ));
@@ -405,4 +420,19 @@ pub fn html(catalog: &Catalog) -> String {
     }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors_follow_the_heading_slugs_of_markdown_renderers() {
+        assert_eq!(heading_slug("no-latest-tag"), "no-latest-tag");
+        assert_eq!(
+            heading_slug("pod-security/restricted/run-as-non-root"),
+            "pod-securityrestrictedrun-as-non-root"
+        );
+        assert_eq!(heading_slug("Mixed Case_id"), "mixed-case_id");
+    }
 }
