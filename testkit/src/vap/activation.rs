@@ -20,19 +20,15 @@ pub(crate) struct CompiledVariable {
     pub program: Program,
 }
 
-/// The top-level bindings of one request, borrowed from the case (an absent object is
-/// `null`); the request is built from the case and its facts when an expression reads it.
-pub(crate) struct Bindings<'c> {
-    pub object: &'c serde_json::Value,
-    pub old_object: &'c serde_json::Value,
-    pub namespace_object: &'c serde_json::Value,
-    pub case: &'c AdmissionCase,
-    pub facts: &'c RequestFacts,
-}
+/// What an absent object binds as, as the API server binds it.
+static NULL: serde_json::Value = serde_json::Value::Null;
 
 pub(crate) struct Activation<'p> {
     env: Arc<Env>,
-    bindings: &'p Bindings<'p>,
+    /// The request the bindings come from: its objects are converted, and its request
+    /// built from it and its facts, when an expression first reads them.
+    case: &'p AdmissionCase,
+    facts: &'p RequestFacts,
     object: OnceLock<Box<dyn Val>>,
     old_object: OnceLock<Box<dyn Val>>,
     request: OnceLock<Box<dyn Val>>,
@@ -48,12 +44,14 @@ pub(crate) struct Activation<'p> {
 impl<'p> Activation<'p> {
     pub fn new(
         env: Arc<Env>,
-        bindings: &'p Bindings<'p>,
+        case: &'p AdmissionCase,
+        facts: &'p RequestFacts,
         variables: &'p [CompiledVariable],
     ) -> Self {
         Activation {
             env,
-            bindings,
+            case,
+            facts,
             object: OnceLock::new(),
             old_object: OnceLock::new(),
             request: OnceLock::new(),
@@ -105,18 +103,20 @@ impl<'p> Activation<'p> {
 
 impl VariableResolver for Activation<'_> {
     fn resolve<'b>(&'b self, name: &str) -> Option<CowVal<'b, 'b>> {
-        let object = |json: &serde_json::Value| object_value(json, Schema::builtin());
+        let object = |json: &Option<serde_json::Value>| {
+            object_value(json.as_ref().unwrap_or(&NULL), Schema::builtin())
+        };
         let plain = cel_value_of;
-        let bindings = self.bindings;
+        let case = self.case;
         let bound = match name {
-            "object" => self.object.get_or_init(|| object(bindings.object)),
-            "oldObject" => self.old_object.get_or_init(|| object(bindings.old_object)),
+            "object" => self.object.get_or_init(|| object(&case.object)),
+            "oldObject" => self.old_object.get_or_init(|| object(&case.old_object)),
             "request" => self
                 .request
-                .get_or_init(|| plain(&bindings.case.admission_request(bindings.facts))),
+                .get_or_init(|| plain(&case.admission_request(self.facts))),
             "namespaceObject" => self
                 .namespace_object
-                .get_or_init(|| object(bindings.namespace_object)),
+                .get_or_init(|| object(&case.namespace_object)),
             // paramKind is not supported: params are inlined by the compiler.
             "params" => self.params.get_or_init(|| plain(&serde_json::Value::Null)),
             "variables" => return Some(CowVal::owned(Variables { activation: self })),

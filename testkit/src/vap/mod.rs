@@ -9,7 +9,7 @@ mod match_resources;
 use crate::case::{AdmissionCase, RequestFacts, ResourceCatalog};
 use crate::outcome::{Outcome, Verdict};
 use crate::CaseError;
-use activation::{Activation, Bindings, CompiledVariable};
+use activation::{Activation, CompiledVariable};
 use cel::{Env, Program, Value};
 use match_resources::MatchResources;
 use serde_json::Value as Json;
@@ -129,8 +129,7 @@ impl VapPolicy {
         if !self.resources_match(case, &facts)? {
             return Ok((Outcome::allowed(), false));
         }
-        let bindings = Bindings::of(case, &facts);
-        let activation = Activation::new(Arc::clone(&self.env), &bindings, &self.variables);
+        let activation = Activation::new(Arc::clone(&self.env), case, &facts, &self.variables);
         let mut errors = Vec::new();
         if self.excluded_by_conditions(&activation, &mut errors) {
             return Ok((Outcome::allowed(), false));
@@ -202,22 +201,6 @@ impl VapPolicy {
             }
         }
         excluded
-    }
-}
-
-/// What an absent object binds as.
-static NULL: Json = Json::Null;
-
-impl<'c> Bindings<'c> {
-    /// The values the API server binds for a request: absent objects are `null`.
-    fn of(case: &'c AdmissionCase, facts: &'c RequestFacts) -> Bindings<'c> {
-        Bindings {
-            object: case.object.as_ref().unwrap_or(&NULL),
-            old_object: case.old_object.as_ref().unwrap_or(&NULL),
-            namespace_object: case.namespace_object.as_ref().unwrap_or(&NULL),
-            case,
-            facts,
-        }
     }
 }
 
