@@ -87,16 +87,23 @@ fn build_drops_the_expired_exemption_with_a_warning() {
     assert!(!policy.contains("csi-node"), "the expired one is not");
 }
 
-#[test]
-fn check_reports_the_impact_of_prod_on_the_cluster_export() {
-    let (code, stdout, stderr) = run(&[
+/// `check --env prod` of the example's cluster export, in `format`.
+fn check_prod_export(format: &str) -> (i32, String, String) {
+    run(&[
         "check",
         "--project",
         "examples/rollout",
         "--env",
         "prod",
+        "--format",
+        format,
         "examples/rollout/cluster-export.yaml",
-    ]);
+    ])
+}
+
+#[test]
+fn check_reports_the_impact_of_prod_on_the_cluster_export() {
+    let (code, stdout, stderr) = check_prod_export("human");
     assert_eq!(code, 1, "denied findings fail the gate: {stderr}");
     insta::assert_snapshot!(stdout);
 }
@@ -141,16 +148,7 @@ fn assert_self_contained_and_balanced(html: &str) {
 
 #[test]
 fn check_writes_an_impact_page_grouped_by_namespace_and_team() {
-    let (code, html, stderr) = run(&[
-        "check",
-        "--project",
-        "examples/rollout",
-        "--env",
-        "prod",
-        "--format",
-        "html",
-        "examples/rollout/cluster-export.yaml",
-    ]);
+    let (code, html, stderr) = check_prod_export("html");
     assert_eq!(code, 1, "{stderr}");
     assert_self_contained_and_balanced(&html);
     assert_eq!(
@@ -198,16 +196,7 @@ fn test_fails_while_an_expired_exemption_remains() {
 
 #[test]
 fn the_default_deny_check_reaches_sarif_with_its_own_rule() {
-    let (code, sarif, stderr) = run(&[
-        "check",
-        "--project",
-        "examples/rollout",
-        "--env",
-        "prod",
-        "--format",
-        "sarif",
-        "examples/rollout/cluster-export.yaml",
-    ]);
+    let (code, sarif, stderr) = check_prod_export("sarif");
     assert_eq!(code, 1, "{stderr}");
     let sarif: serde_json::Value = serde_json::from_str(&sarif).expect("SARIF is JSON");
     let run = &sarif["runs"][0];
