@@ -126,16 +126,15 @@ impl Workspace {
             Ok(schema) => schema,
             Err(message) => {
                 // Point at the schema path (or the kind) of the custom resource at fault.
-                let at = self
-                    .config
-                    .crds
-                    .iter()
-                    .flat_map(|crd| crd.schema.iter().chain([&crd.kind]))
-                    .filter(|written| message.contains(written.as_str()))
-                    .find_map(|written| text.find(&format!("\"{written}\"")).map(|i| (i, written)))
-                    .map_or(Span::new(CONFIG_SOURCE, 0, 0), |(i, written)| {
-                        Span::new(CONFIG_SOURCE, i, i + written.len() + 2)
-                    });
+                let at = config_span(
+                    text,
+                    &message,
+                    self.config
+                        .crds
+                        .iter()
+                        .flat_map(|crd| crd.schema.iter().chain([&crd.kind]))
+                        .map(String::as_str),
+                );
                 self.config_diagnostics
                     .push(Diagnostic::new(Code::InvalidConfig, at, message));
                 Schema::builtin().clone()
@@ -147,26 +146,16 @@ impl Workspace {
     /// project's own files they select, and the library sets they name. A bad pattern or an
     /// unknown set is reported on guardrails.toml where it is written.
     fn reload_sources(&mut self, text: &str) {
-        let at = |written: &str| {
-            text.find(&format!("\"{written}\""))
-                .map_or(Span::new(CONFIG_SOURCE, 0, 0), |i| {
-                    Span::new(CONFIG_SOURCE, i, i + written.len() + 2)
-                })
-        };
         self.local_sources = match self.config.local_sources() {
             Ok(globs) => globs,
             Err(message) => {
-                let written = self
-                    .config
-                    .sources
-                    .iter()
-                    .find(|p| message.contains(p.as_str()))
-                    .map_or("", String::as_str);
-                self.config_diagnostics.push(Diagnostic::new(
-                    Code::InvalidConfig,
-                    at(written),
-                    message,
-                ));
+                let at = config_span(
+                    text,
+                    &message,
+                    self.config.sources.iter().map(String::as_str),
+                );
+                self.config_diagnostics
+                    .push(Diagnostic::new(Code::InvalidConfig, at, message));
                 // As for a guardrails.toml that does not parse: the defaults, so the files
                 // keep their diagnostics while the pattern is being fixed.
                 Config::default().local_sources().unwrap_or_default()
@@ -180,11 +169,10 @@ impl Workspace {
                 .collect();
             if files.is_empty() {
                 let written = format!("{LIBRARY_PREFIX}{set}");
-                self.config_diagnostics.push(Diagnostic::new(
-                    Code::InvalidConfig,
-                    at(&written),
-                    format!("`{written}` names no library set"),
-                ));
+                let message = format!("`{written}` names no library set");
+                let at = config_span(text, &message, [written.as_str()]);
+                self.config_diagnostics
+                    .push(Diagnostic::new(Code::InvalidConfig, at, message));
             }
             for (path, text) in files {
                 self.library_sources.push(SourceFile {
@@ -367,6 +355,19 @@ impl Workspace {
         let index = (source.0 as usize).checked_sub(self.library_sources.len())?;
         self.selected().nth(index).map(|(name, _)| name.as_str())
     }
+}
+
+/// Where guardrails.toml's `text` writes, as a quoted string, the first of `written` that
+/// `message` names; the start of the file when none is found.
+fn config_span<'w>(text: &str, message: &str, written: impl IntoIterator<Item = &'w str>) -> Span {
+    written
+        .into_iter()
+        .filter(|written| message.contains(written))
+        .find_map(|written| {
+            let start = text.find(&format!("\"{written}\""))?;
+            Some(Span::new(CONFIG_SOURCE, start, start + written.len() + 2))
+        })
+        .unwrap_or(Span::new(CONFIG_SOURCE, 0, 0))
 }
 
 fn is_guard_file(name: &str) -> bool {
