@@ -38,11 +38,7 @@ impl Evaluation {
 impl CompiledGuardrail {
     /// The verdict a violation gets in this environment.
     pub fn enforcement(&self) -> Verdict {
-        match self.policy.enforcement {
-            ir::Enforcement::Deny => Verdict::Deny,
-            ir::Enforcement::Warn => Verdict::Warn,
-            ir::Enforcement::Audit => Verdict::Audit,
-        }
+        self.policy.enforcement.into()
     }
 
     pub fn targets(&self) -> Vec<Target> {

@@ -15,7 +15,6 @@ use guardrailc_compiler::config::{
     DefaultDenyCheck, Direction, DEFAULT_DENY_CHECK, DEFAULT_DENY_TITLE,
 };
 use guardrailc_compiler::emit::Target;
-use guardrailc_compiler::ir::Enforcement;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufReader;
@@ -179,11 +178,7 @@ impl Namespaces {
                     owner: label(group_by_label).map(str::to_string),
                     guardrail: DEFAULT_DENY_CHECK.to_string(),
                     env: env.clone(),
-                    verdict: match check.enforcement {
-                        Enforcement::Deny => Verdict::Deny,
-                        Enforcement::Warn => Verdict::Warn,
-                        Enforcement::Audit => Verdict::Audit,
-                    },
+                    verdict: check.enforcement.into(),
                     message: message.clone(),
                     targets: Vec::new(),
                 });

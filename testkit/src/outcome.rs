@@ -16,6 +16,18 @@ pub enum Verdict {
     Audit,
 }
 
+impl From<guardrailc_compiler::ir::Enforcement> for Verdict {
+    /// The verdict a violation gets under an enforcement action.
+    fn from(enforcement: guardrailc_compiler::ir::Enforcement) -> Verdict {
+        use guardrailc_compiler::ir::Enforcement;
+        match enforcement {
+            Enforcement::Deny => Verdict::Deny,
+            Enforcement::Warn => Verdict::Warn,
+            Enforcement::Audit => Verdict::Audit,
+        }
+    }
+}
+
 impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
