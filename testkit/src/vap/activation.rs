@@ -4,6 +4,7 @@
 //! request: most requests read only some of them.
 
 use super::json_to_cel::{cel_value_of, object_value};
+use super::shared::to_static;
 use crate::case::{AdmissionCase, RequestFacts};
 use cel::common::traits::Indexer;
 use cel::common::types::{CelString, Type};
@@ -70,6 +71,16 @@ impl<'p> Activation<'p> {
         program.execute(&context)
     }
 
+    /// Evaluates a variable's program, keeping the interpreter's own value: converting it
+    /// to a `Value` and back would copy it twice, where shared lists and maps are not
+    /// copied at all.
+    fn evaluate_to_static(&self, program: &Program) -> Result<Box<dyn Val>, ExecutionError> {
+        let mut context = Context::with_env(Arc::clone(&self.env));
+        context.set_variable_resolver(self);
+        let value = Value::resolve_val(program.expression(), &context)?;
+        to_static(value.as_ref())
+    }
+
     /// The value of variable `name`, evaluated on first use.
     pub fn variable(&self, name: &str) -> Result<&(dyn Val + 'static), ExecutionError> {
         let index = self
@@ -84,9 +95,7 @@ impl<'p> Activation<'p> {
                     format!("variable `{name}` refers to itself"),
                 ));
             }
-            let result = self
-                .evaluate(&self.variables[index].program)
-                .and_then(Box::<dyn Val>::try_from);
+            let result = self.evaluate_to_static(&self.variables[index].program);
             // Only this call can have set the cell: it was empty and no other evaluation of
             // this variable can be in progress.
             let _ = self.evaluated[index].set(result);

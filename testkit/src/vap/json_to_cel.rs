@@ -5,16 +5,16 @@
 //! (labels, annotations, resource limits) are not.
 //! <https://kubernetes.io/docs/reference/using-api/cel/#escaping>
 
-use cel::common::types::{
-    CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString,
-};
+use super::shared::{SharedList, SharedMap};
+use cel::common::types::{CelBool, CelDouble, CelInt, CelMapKey, CelNull, CelString};
 use cel::common::value::Val;
 use guardrailc_compiler::backend::cel::property_name;
 use guardrailc_compiler::schema::{FieldType, Schema};
 use std::collections::HashMap;
 
 /// Built in one pass as the interpreter's own values (`Box<dyn Val>`), not as `cel::Value`
-/// first: converting a `Value` tree is a second deep copy of the whole object.
+/// first: converting a `Value` tree is a second deep copy of the whole object. Lists and
+/// maps are shared, so that binding an element to a macro's variable does not copy it.
 pub(crate) fn cel_value_of(json: &serde_json::Value) -> Box<dyn Val> {
     match json {
         serde_json::Value::Null => Box::new(CelNull),
@@ -25,10 +25,10 @@ pub(crate) fn cel_value_of(json: &serde_json::Value) -> Box<dyn Val> {
             None => Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN))),
         },
         serde_json::Value::String(s) => Box::new(CelString::from(s.clone())),
-        serde_json::Value::Array(items) => Box::new(CelList::from(
+        serde_json::Value::Array(items) => Box::new(SharedList::new(
             items.iter().map(cel_value_of).collect::<Vec<_>>(),
         )),
-        serde_json::Value::Object(fields) => Box::new(CelMap::from(
+        serde_json::Value::Object(fields) => Box::new(SharedMap::new(
             fields
                 .iter()
                 .map(|(k, v)| (CelMapKey::from(k.clone()), cel_value_of(v)))
@@ -53,7 +53,7 @@ pub(crate) fn object_value(json: &serde_json::Value, schema: &Schema) -> Box<dyn
 
 fn typed_value(json: &serde_json::Value, ty: &FieldType, schema: &Schema) -> Box<dyn Val> {
     match (json, ty) {
-        (serde_json::Value::Object(fields), FieldType::Object(id)) => Box::new(CelMap::from(
+        (serde_json::Value::Object(fields), FieldType::Object(id)) => Box::new(SharedMap::new(
             fields
                 .iter()
                 .filter_map(|(k, v)| {
@@ -67,14 +67,14 @@ fn typed_value(json: &serde_json::Value, ty: &FieldType, schema: &Schema) -> Box
                 })
                 .collect::<HashMap<_, _>>(),
         )),
-        (serde_json::Value::Object(fields), FieldType::Map { values }) => Box::new(CelMap::from(
+        (serde_json::Value::Object(fields), FieldType::Map { values }) => Box::new(SharedMap::new(
             fields
                 .iter()
                 .map(|(k, v)| (CelMapKey::from(k.clone()), typed_value(v, values, schema)))
                 .collect::<HashMap<_, _>>(),
         )),
         (serde_json::Value::Array(items), FieldType::Array { items: item_ty, .. }) => {
-            Box::new(CelList::from(
+            Box::new(SharedList::new(
                 items
                     .iter()
                     .map(|v| typed_value(v, item_ty, schema))

@@ -5,6 +5,7 @@ mod activation;
 mod json_to_cel;
 pub mod library;
 mod match_resources;
+mod shared;
 
 use crate::case::{AdmissionCase, RequestFacts, ResourceCatalog};
 use crate::outcome::{Outcome, Verdict};
