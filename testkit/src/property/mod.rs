@@ -303,31 +303,40 @@ fn case_strategy(
         Some(strategy) => strategy.prop_map(Some).boxed(),
         None => Just(None).boxed(),
     };
+    // Only an UPDATE has an old object, so only an UPDATE generates a second one; and an
+    // update often leaves most of the object as it was (`None`: the same object), which is
+    // where "did it change" rules allow.
+    let per_operation: Vec<BoxedStrategy<(Operation, Value, Option<Value>)>> = operations
+        .into_iter()
+        .map(|operation| match operation {
+            Operation::Update => (
+                object.clone(),
+                prop_oneof![Just(None), object.clone().prop_map(Some)],
+            )
+                .prop_map(move |(object, old)| (operation, object, old))
+                .boxed(),
+            _ => object
+                .clone()
+                .prop_map(move |object| (operation, object, None))
+                .boxed(),
+        })
+        .collect();
     (
-        select(operations),
-        object.clone(),
-        object,
-        any::<bool>(),
+        proptest::strategy::Union::new(per_operation),
         namespace,
         select(namespaces),
         select(users),
     )
         .prop_map(
-            |(operation, object, old, unchanged, namespace, namespace_name, username)| {
+            |((operation, object, old), namespace, namespace_name, username)| {
+                let namespaced = namespace.is_some();
                 let place = |mut object: Value| {
-                    if namespace.is_some() {
+                    if namespaced {
                         object["metadata"]["namespace"] = json!(namespace_name);
                     }
                     object
                 };
                 let object = place(object);
-                // An update often leaves most of the object as it was; a same-object update
-                // is where "did it change" rules allow.
-                let old = if unchanged {
-                    object.clone()
-                } else {
-                    place(old)
-                };
                 let namespace_object = namespace.map(|mut ns| {
                     ns["apiVersion"] = json!("v1");
                     ns["kind"] = json!("Namespace");
@@ -343,7 +352,10 @@ fn case_strategy(
                 });
                 let (object, old_object) = match operation {
                     Operation::Create | Operation::Connect => (Some(object), None),
-                    Operation::Update => (Some(object), Some(old)),
+                    Operation::Update => {
+                        let old = old.map_or_else(|| object.clone(), place);
+                        (Some(object), Some(old))
+                    }
                     Operation::Delete => (None, Some(object)),
                 };
                 AdmissionCase {
