@@ -3,6 +3,7 @@
 
 use crate::case::{AdmissionCase, ResourceCatalog};
 use crate::outcome::{Outcome, Verdict};
+use crate::rego::{RegoObjects, RegoRun};
 use crate::{CaseError, GatekeeperPolicy, OpaPolicy, VapPolicy};
 use guardrailc_compiler::emit::{Artifact, Target};
 use guardrailc_compiler::ir;
@@ -83,6 +84,12 @@ impl CompiledGuardrail {
     ) -> Result<Evaluation, CaseError> {
         let mut outcomes = Vec::with_capacity(3);
         let mut opa_comparable = false;
+        // Gatekeeper and plain OPA read the same objects: converted once.
+        let objects = RegoObjects::default();
+        let run = || match rego {
+            RegoSpeed::Reference => RegoRun::Reference(None),
+            RegoSpeed::Vm => RegoRun::Vm,
+        };
         if let Some(vap) = &self.vap {
             let (outcome, in_scope) = vap.evaluate_in_scope(case, catalog)?;
             outcomes.push((Target::Vap, outcome));
@@ -90,20 +97,14 @@ impl CompiledGuardrail {
             opa_comparable = !(reads.old_object || reads.namespace || reads.request) && in_scope;
         }
         if let Some(gatekeeper) = &self.gatekeeper {
-            let outcome = match rego {
-                RegoSpeed::Reference => gatekeeper.evaluate(case, catalog)?,
-                RegoSpeed::Vm => gatekeeper.evaluate_on_vm(case, catalog)?,
-            };
+            let outcome = gatekeeper.evaluate_sharing(case, catalog, &objects, run())?;
             outcomes.push((Target::Gatekeeper, outcome));
         }
         // The plain OPA package is evaluated only where it is compared: elsewhere its
         // outcome says nothing about the admission targets, and skipping it saves the most
         // expensive evaluation on every request out of scope.
         if let Some(opa) = self.opa.as_ref().filter(|_| opa_comparable) {
-            let outcome = match rego {
-                RegoSpeed::Reference => opa.evaluate(case)?,
-                RegoSpeed::Vm => opa.evaluate_on_vm(case)?,
-            };
+            let outcome = opa.evaluate_sharing(case, &objects, run())?;
             outcomes.push((Target::Opa, outcome));
         }
         Ok(Evaluation {

@@ -2,7 +2,9 @@
 //! input Gatekeeper builds from an admission request.
 
 use super::gatekeeper_match::ConstraintMatch;
-use super::{failed, rego_value, LineCoverage, PreparedRule, RegoRun, TEMPLATE_MODULE};
+use super::{
+    failed, rego_value, LineCoverage, PreparedRule, RegoObjects, RegoRun, TEMPLATE_MODULE,
+};
 use crate::case::{AdmissionCase, RequestFacts, ResourceCatalog};
 use crate::outcome::{compare, Outcome, Verdict};
 use crate::CaseError;
@@ -101,7 +103,12 @@ impl GatekeeperPolicy {
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
     ) -> Result<Outcome, CaseError> {
-        self.evaluate_with(case, catalog, RegoRun::Reference(None))
+        self.evaluate_sharing(
+            case,
+            catalog,
+            &RegoObjects::default(),
+            RegoRun::Reference(None),
+        )
     }
 
     /// [`GatekeeperPolicy::evaluate`] on regorus's VM alone ([`RegoRun::Vm`]).
@@ -110,7 +117,7 @@ impl GatekeeperPolicy {
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
     ) -> Result<Outcome, CaseError> {
-        self.evaluate_with(case, catalog, RegoRun::Vm)
+        self.evaluate_sharing(case, catalog, &RegoObjects::default(), RegoRun::Vm)
     }
 
     /// [`GatekeeperPolicy::evaluate`], merging the template's Rego lines the evaluation
@@ -121,7 +128,12 @@ impl GatekeeperPolicy {
         catalog: &dyn ResourceCatalog,
         coverage: &mut LineCoverage,
     ) -> Result<Outcome, CaseError> {
-        self.evaluate_with(case, catalog, RegoRun::Reference(Some(coverage)))
+        self.evaluate_sharing(
+            case,
+            catalog,
+            &RegoObjects::default(),
+            RegoRun::Reference(Some(coverage)),
+        )
     }
 
     /// The outcome with the namespace object from `source` alone, on the reference run
@@ -132,21 +144,30 @@ impl GatekeeperPolicy {
         catalog: &dyn ResourceCatalog,
         source: NamespaceSource,
     ) -> Result<Outcome, CaseError> {
-        self.evaluate_from(case, catalog, source, RegoRun::Reference(None))
+        self.evaluate_from(
+            case,
+            catalog,
+            &RegoObjects::default(),
+            source,
+            RegoRun::Reference(None),
+        )
     }
 
-    fn evaluate_with(
+    /// Evaluates with the case's objects converted by (or for) another Rego target.
+    pub(crate) fn evaluate_sharing(
         &self,
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
+        objects: &RegoObjects,
         run: RegoRun<'_>,
     ) -> Result<Outcome, CaseError> {
         let RegoRun::Reference(mut coverage) = run else {
-            return self.evaluate_from(case, catalog, NamespaceSource::Review, run);
+            return self.evaluate_from(case, catalog, objects, NamespaceSource::Review, run);
         };
         let current = self.evaluate_from(
             case,
             catalog,
+            objects,
             NamespaceSource::Review,
             RegoRun::Reference(coverage.as_deref_mut()),
         )?;
@@ -156,6 +177,7 @@ impl GatekeeperPolicy {
         let older = self.evaluate_from(
             case,
             catalog,
+            objects,
             NamespaceSource::Inventory,
             RegoRun::Reference(coverage),
         )?;
@@ -176,6 +198,7 @@ impl GatekeeperPolicy {
         &self,
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
+        objects: &RegoObjects,
         source: NamespaceSource,
         run: RegoRun<'_>,
     ) -> Result<Outcome, CaseError> {
@@ -213,13 +236,14 @@ impl GatekeeperPolicy {
                 review.insert(key(name), rego_value(value));
             }
         }
-        review.insert(key("object"), rego_value(object));
         review.insert(
-            key("oldObject"),
-            case.old_object
-                .as_ref()
-                .map_or(regorus::Value::Null, rego_value),
+            key("object"),
+            match case.object {
+                Some(_) => objects.object(case),
+                None => objects.old_object(case),
+            },
         );
+        review.insert(key("oldObject"), objects.old_object(case));
         // Older Gatekeeper finds the namespace only among the replicated Namespaces, by the
         // request's namespace, as the template's fallback looks it up.
         let mut data = None;

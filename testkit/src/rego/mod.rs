@@ -211,6 +211,39 @@ impl PreparedRule {
     }
 }
 
+/// The case's objects as Rego values, each converted at most once per request however many
+/// Rego targets read it (regorus values share their contents, so a copy is a reference
+/// count).
+#[derive(Default)]
+pub(crate) struct RegoObjects {
+    object: std::cell::OnceCell<regorus::Value>,
+    old_object: std::cell::OnceCell<regorus::Value>,
+}
+
+impl RegoObjects {
+    /// `case.object`, `null` when the case has none.
+    pub fn object(&self, case: &crate::case::AdmissionCase) -> regorus::Value {
+        self.object
+            .get_or_init(|| {
+                case.object
+                    .as_ref()
+                    .map_or(regorus::Value::Null, rego_value)
+            })
+            .clone()
+    }
+
+    /// `case.old_object`, `null` when the case has none.
+    pub fn old_object(&self, case: &crate::case::AdmissionCase) -> regorus::Value {
+        self.old_object
+            .get_or_init(|| {
+                case.old_object
+                    .as_ref()
+                    .map_or(regorus::Value::Null, rego_value)
+            })
+            .clone()
+    }
+}
+
 /// A JSON value as the Rego input regorus's JSON reader would make it, read in place
 /// instead of through serde, which needs an owned copy and costs about a fifth of an
 /// evaluation on a Pod.

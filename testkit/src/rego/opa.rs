@@ -1,6 +1,6 @@
 //! Plain OPA/conftest modules: `deny contains msg if …` over the object itself as `input`.
 
-use super::{failed, rego_value, PreparedRule, RegoRun};
+use super::{failed, PreparedRule, RegoObjects, RegoRun};
 use crate::case::AdmissionCase;
 use crate::outcome::{Outcome, Verdict};
 use crate::CaseError;
@@ -19,19 +19,22 @@ impl OpaPolicy {
     /// Evaluates `deny` with the case's object as `input` (`null` when the case has none, as
     /// on DELETE: conftest checks manifests, which have no operation).
     pub fn evaluate(&self, case: &AdmissionCase) -> Result<Outcome, CaseError> {
-        self.evaluate_with(case, RegoRun::Reference(None))
+        self.evaluate_sharing(case, &RegoObjects::default(), RegoRun::Reference(None))
     }
 
     /// [`OpaPolicy::evaluate`] on regorus's VM alone ([`RegoRun::Vm`]).
     pub fn evaluate_on_vm(&self, case: &AdmissionCase) -> Result<Outcome, CaseError> {
-        self.evaluate_with(case, RegoRun::Vm)
+        self.evaluate_sharing(case, &RegoObjects::default(), RegoRun::Vm)
     }
 
-    fn evaluate_with(&self, case: &AdmissionCase, run: RegoRun<'_>) -> Result<Outcome, CaseError> {
-        let input = case
-            .object
-            .as_ref()
-            .map_or(regorus::Value::Null, rego_value);
+    /// Evaluates with the case's objects converted by (or for) another Rego target.
+    pub(crate) fn evaluate_sharing(
+        &self,
+        case: &AdmissionCase,
+        objects: &RegoObjects,
+        run: RegoRun<'_>,
+    ) -> Result<Outcome, CaseError> {
+        let input = objects.object(case);
         let denials = match self.deny.evaluate_set(input, None, run) {
             Ok(denials) => denials,
             Err(error) => return Ok(failed(error)),
