@@ -6,7 +6,9 @@
 //!   for every request; the target is 20,000 requests per second on one core.
 //! - `engine/GUARDRAIL/TARGET` evaluates the same kind of generated requests (made before the
 //!   timing) on one target alone, so each engine's share of property mode is measured;
-//!   `engine/GUARDRAIL/generate` is the generation itself.
+//!   `engine/GUARDRAIL/generate` is the generation itself, and
+//!   `engine/GUARDRAIL/generate+TARGET` property mode with that one target: each request
+//!   generated, then evaluated.
 //! - Before those, `check` streams a generated export of 100,000 objects (set
 //!   `GUARDRAILC_BENCH_EXPORT_OBJECTS` to change it, 0 to skip) through every core once, and prints
 //!   objects per second and the process's peak resident memory (`VmHWM`).
@@ -249,6 +251,9 @@ fn check_export_once(compiled: &[CompiledGuardrail]) {
     );
 }
 
+/// One target's evaluation of a request, its outcome discarded.
+type Evaluate<'a> = Box<dyn Fn(&AdmissionCase) + 'a>;
+
 fn engines(criterion: &mut Criterion, compiled: &[CompiledGuardrail]) {
     let catalog = SchemaCatalog(Schema::builtin());
     let mut group = criterion.benchmark_group("engine");
@@ -272,29 +277,46 @@ fn engines(criterion: &mut Criterion, compiled: &[CompiledGuardrail]) {
             b.iter(|| black_box(generate(&mut TestRunner::deterministic())))
         });
         let requests = generate(&mut TestRunner::deterministic());
+        let mut targets: Vec<(&str, Evaluate<'_>)> = Vec::new();
         if let Some(vap) = &guardrail.vap {
-            group.bench_function(format!("{id}/vap"), |b| {
-                b.iter(|| {
-                    for request in &requests {
-                        black_box(vap.evaluate_in_scope(request, &catalog).ok());
-                    }
-                })
-            });
+            targets.push((
+                "vap",
+                Box::new(|request| {
+                    black_box(vap.evaluate_in_scope(request, &catalog).ok());
+                }),
+            ));
         }
         if let Some(gatekeeper) = &guardrail.gatekeeper {
-            group.bench_function(format!("{id}/gatekeeper"), |b| {
-                b.iter(|| {
-                    for request in &requests {
-                        black_box(gatekeeper.evaluate_on_vm(request, &catalog).ok());
-                    }
-                })
-            });
+            targets.push((
+                "gatekeeper",
+                Box::new(|request| {
+                    black_box(gatekeeper.evaluate_on_vm(request, &catalog).ok());
+                }),
+            ));
         }
         if let Some(opa) = &guardrail.opa {
-            group.bench_function(format!("{id}/opa"), |b| {
+            targets.push((
+                "opa",
+                Box::new(|request| {
+                    black_box(opa.evaluate_on_vm(request).ok());
+                }),
+            ));
+        }
+        for (target, evaluate) in &targets {
+            group.bench_function(format!("{id}/{target}"), |b| {
+                b.iter(|| requests.iter().for_each(evaluate))
+            });
+            // Property mode as it would run with this one engine: each request generated,
+            // then evaluated.
+            group.bench_function(format!("{id}/generate+{target}"), |b| {
                 b.iter(|| {
-                    for request in &requests {
-                        black_box(opa.evaluate_on_vm(request).ok());
+                    let mut runner = TestRunner::deterministic();
+                    for _ in 0..PROPERTY_OBJECTS {
+                        let request = strategy
+                            .new_tree(&mut runner)
+                            .expect("the request strategy never rejects")
+                            .current();
+                        evaluate(&request);
                     }
                 })
             });
