@@ -167,6 +167,15 @@ fn json_and_junit_reports_count_the_same_tests() {
     let runs = details["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 21);
     assert!(runs.iter().all(|r| r["evaluated"] == 16), "{runs:#?}");
+    // Every quickstart guardrail has a VAP policy, so every run charged some run-time cost,
+    // and none came near the API server's limit.
+    assert!(
+        runs.iter().all(|r| {
+            let cost = r["largest_cost"].as_u64().unwrap();
+            cost > 0 && cost < 1_000_000
+        }),
+        "{runs:#?}"
+    );
     let rules = &report["details"]["coverage"]["guardrails"][0]["rules"];
     assert_eq!(rules[0]["rule"], 1, "{rules}");
     assert!(rules[0]["fired"].as_u64().unwrap() > 0, "{rules}");

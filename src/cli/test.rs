@@ -287,6 +287,7 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
                         "env": p.env,
                         "evaluated": p.evaluated,
                         "violating": p.violating,
+                        "largest_cost": p.largest_cost,
                     })).collect::<Vec<_>>(),
                 },
                 "coverage": {
@@ -436,7 +437,16 @@ fn fresh_seed() -> u64 {
 fn property_record(result: &PropertyResult) -> TestRecord {
     TestRecord {
         kind: TestKind::Property,
-        name: format!("{} generated requests", result.evaluated),
+        name: if result.largest_cost > 0 {
+            format!(
+                "{} generated requests (VAP run-time cost at most {} of {})",
+                result.evaluated,
+                result.largest_cost,
+                guardrailc_testkit::vap::cost::PER_CALL_LIMIT
+            )
+        } else {
+            format!("{} generated requests", result.evaluated)
+        },
         guardrail: Some(result.guardrail.clone()),
         env: Some(result.env.clone()),
         file: None,

@@ -7,7 +7,7 @@ use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
 use guardrailc_testkit::compiled::load_compiled;
 use guardrailc_testkit::fixtures::{parse_fixture, ProjectFacts};
-use guardrailc_testkit::property::{run_property, PropertyConfig, PropertyResult};
+use guardrailc_testkit::property::{check_request, run_property, PropertyConfig, PropertyResult};
 use guardrailc_testkit::runner::run_fixtures;
 use guardrailc_testkit::SchemaCatalog;
 use std::path::{Path, PathBuf};
@@ -220,4 +220,56 @@ fn property_mode_finds_an_altered_rego_message() {
     let report = result.failures.first().expect("the divergence is found");
     assert!(report.contains("which is unpinned"), "{report}");
     assert!(report.contains("minimal request (seed 7"), "{report}");
+}
+
+/// A request on which the emitted CEL would pass the API server's run-time cost limit fails
+/// property mode, even where every target agrees.
+#[test]
+fn property_mode_checks_the_run_time_cost_of_each_request() {
+    let (policies, mut artifacts) = build_quickstart();
+    let policy = artifacts
+        .iter_mut()
+        .find(|a| a.path == "prod/vap/no-host-ports.policy.yaml")
+        .unwrap();
+    // The same messages, after a test that is always true and costs a tenth of the name's
+    // length, squared.
+    let altered = policy.contents.replace(
+        "expression: 'variables.allContainers.map(",
+        "expression: 'object.metadata.name.contains(object.metadata.name) ? variables.allContainers.map(",
+    );
+    let altered = altered.replace(".filter(l, size(l) > 0)'", ".filter(l, size(l) > 0) : []'");
+    assert_ne!(altered, policy.contents, "the planted change applies");
+    policy.contents = altered;
+    let compiled = load_compiled(policies, &artifacts).unwrap();
+    let guardrail = compiled
+        .iter()
+        .find(|c| c.policy.id == "no-host-ports" && c.policy.env == "prod")
+        .unwrap();
+    let catalog = SchemaCatalog(Schema::builtin());
+    let pod = |name: &str| guardrailc_testkit::AdmissionCase {
+        operation: guardrailc_testkit::Operation::Create,
+        object: Some(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"containers": [{"name": "app", "image": "a:1"}]}
+        })),
+        old_object: None,
+        namespace_object: None,
+        user: Default::default(),
+    };
+    let checked = check_request(guardrail, &pod("web"), &catalog).expect("a short name fits");
+    assert!(!checked.violated);
+    assert!(
+        checked.largest_cost > 0 && checked.largest_cost < 1_000,
+        "{checked:?}"
+    );
+    let report = check_request(guardrail, &pod(&"a".repeat(10_000)), &catalog)
+        .expect_err("a 10,000-character name costs 1,000,000 in `contains` alone");
+    assert!(
+        report.contains("variable `rule_1` costs")
+            && report
+                .contains("at run time, over the API server's limit of 1000000 per expression"),
+        "{report}"
+    );
+    assert!(!report.contains("disagree"), "{report}");
 }

@@ -381,3 +381,88 @@ fn a_template_whose_older_gatekeeper_reading_differs_is_an_error() {
         Ok(Outcome::allowed())
     );
 }
+
+fn named(name: &str) -> AdmissionCase {
+    let mut case = case();
+    case.object.as_mut().unwrap()["metadata"]["name"] = json!(name);
+    case
+}
+
+#[test]
+fn run_time_cost_is_charged_per_expression_and_checked_against_the_limits() {
+    // A string contains itself: always true, at a cost of a tenth of its length squared.
+    let policy = policy(
+        "  variables:
+    - {name: name, expression: object.metadata.name}
+  validations:
+    - expression: variables.name.contains(object.metadata.name)
+    - expression: size(variables.name) > 1000
+      messageExpression: \"'short: ' + variables.name\"",
+    );
+    let short = policy
+        .runtime_cost(&named(&"a".repeat(100)), &catalog)
+        .unwrap();
+    // `variables.name` 2, `object.metadata.name` 3, `contains` 10 × 10.
+    let contains = "validation `variables.name.contains(object.metadata.name)`";
+    assert_eq!(short.expressions[0], (contains.to_string(), 2 + 3 + 100));
+    // `size(variables.name) > 1000`: 2 + size 1 + `>` 1; it fails, so the message
+    // expression runs: 2 + the concatenation of 7 and 100 characters, 11.
+    assert_eq!(short.expressions[1].1, 4);
+    assert_eq!(short.expressions[2].1, 2 + 11);
+    // The variable is charged once, however many expressions read it: `object.metadata.name`.
+    assert_eq!(short.expressions[3], ("variable `name`".to_string(), 3));
+    assert_eq!(short.expressions.len(), 4);
+    assert_eq!(short.total(), 105 + 4 + 13 + 3);
+    assert!(short.over_limits().is_empty());
+
+    // 10,000 characters: 1,000 × 1,000 for `contains` alone, over the per-expression limit.
+    let long = policy
+        .runtime_cost(&named(&"a".repeat(10_000)), &catalog)
+        .unwrap();
+    assert_eq!(long.largest(), 1_000_005);
+    let over = long.over_limits();
+    assert_eq!(over.len(), 1, "{over:?}");
+    assert!(
+        over[0].starts_with(&format!(
+            "{contains} costs 1000005 at run time, over the API server's limit of 1000000"
+        )),
+        "{over:?}"
+    );
+}
+
+#[test]
+fn the_runtime_budget_is_for_all_expressions_of_a_request_together() {
+    // Eleven expressions of 998,007 each: each under the per-expression limit,
+    // together over the budget of 10,000,000.
+    let validations: String = (0..11)
+        .map(|_| "    - expression: object.metadata.name.contains(object.metadata.name)\n")
+        .collect();
+    let policy = policy(&format!("  validations:\n{validations}"));
+    let cost = policy
+        .runtime_cost(&named(&"a".repeat(9_990)), &catalog)
+        .unwrap();
+    // 999 × 999 + 6 identifier and field costs.
+    assert_eq!(cost.largest(), 999 * 999 + 6);
+    let over = cost.over_limits();
+    assert_eq!(over.len(), 1, "{over:?}");
+    assert!(
+        over[0].contains("over the API server's budget of 10000000"),
+        "{over:?}"
+    );
+}
+
+#[test]
+fn a_request_out_of_scope_costs_nothing() {
+    let policy = policy(
+        "  matchConditions:
+    - {name: never, expression: 'false'}
+  validations:
+    - expression: object.metadata.name.contains('x')",
+    );
+    let cost = policy.runtime_cost(&case(), &catalog).unwrap();
+    // Only the match condition runs: a literal, free.
+    assert_eq!(
+        cost.expressions,
+        vec![("matchCondition `never`".to_string(), 0)]
+    );
+}

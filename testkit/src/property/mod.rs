@@ -41,6 +41,9 @@ pub struct PropertyResult {
     /// Of those, the requests some target found violating: a run that never (or always)
     /// violates says the generators miss one side of the guardrail.
     pub violating: u32,
+    /// The largest run-time cost of one VAP expression on a generated request, as the API
+    /// server would charge it: the margin under its limit of 1,000,000.
+    pub largest_cost: u64,
     /// Why the run failed: a shrunk counterexample, or a rule over the cost limit.
     pub failures: Vec<String>,
     /// The shrunk request that failed, if one did.
@@ -68,6 +71,7 @@ pub fn run_property(
         env: policy.env.clone(),
         evaluated: 0,
         violating: 0,
+        largest_cost: 0,
         failures: cost_failures(policy),
         counterexample: None,
     };
@@ -76,6 +80,7 @@ pub fn run_property(
     };
     let evaluated = std::cell::Cell::new(0u32);
     let violating = std::cell::Cell::new(0u32);
+    let largest_cost = std::cell::Cell::new(0u64);
     let mut runner = TestRunner::new_with_rng(
         Config {
             cases: config.objects,
@@ -90,12 +95,14 @@ pub fn run_property(
         if evaluated.get() <= config.objects {
             on_request();
         }
-        let violated = check_request(guardrail, &case, catalog).map_err(TestCaseError::fail)?;
-        violating.set(violating.get() + u32::from(violated));
+        let checked = check_request(guardrail, &case, catalog).map_err(TestCaseError::fail)?;
+        violating.set(violating.get() + u32::from(checked.violated));
+        largest_cost.set(largest_cost.get().max(checked.largest_cost));
         Ok(())
     });
     result.evaluated = evaluated.get();
     result.violating = violating.get();
+    result.largest_cost = largest_cost.get();
     match outcome {
         Ok(()) => {}
         Err(TestError::Fail(reason, case)) => {
@@ -146,18 +153,32 @@ fn cost_failures(policy: &ir::Policy) -> Vec<String> {
         .collect()
 }
 
-/// One generated request must give agreeing outcomes and no engine error. Says whether a
-/// target found a violation. The Rego runs on regorus's VM; a request that fails there is
-/// evaluated again the reference way (docs/evaluation.md, "Rego"), whose report is the one
-/// given, so a fault of the VM itself shows as the VM and the interpreter disagreeing.
+/// What checking one generated request found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// Whether a target found a violation.
+    pub violated: bool,
+    /// The largest run-time cost of one VAP expression on the request.
+    pub largest_cost: u64,
+}
+
+/// One generated request must give agreeing outcomes and no engine error, and its VAP
+/// expressions must stay within the API server's run-time cost limits. The Rego runs on
+/// regorus's VM; a request that fails there is evaluated again the reference way
+/// (docs/evaluation.md, "Rego"), whose report is the one given, so a fault of the VM itself
+/// shows as the VM and the interpreter disagreeing.
 pub fn check_request(
     guardrail: &CompiledGuardrail,
     case: &AdmissionCase,
     catalog: &dyn ResourceCatalog,
-) -> Result<bool, String> {
+) -> Result<Checked, String> {
+    let cannot = |e: CaseError| format!("a generated request cannot be evaluated: {e}");
+    let cost = match &guardrail.vap {
+        Some(vap) => vap.runtime_cost(case, catalog).map_err(cannot)?,
+        None => Default::default(),
+    };
     let evaluated = |evaluation: Result<Evaluation, CaseError>| {
-        let evaluation =
-            evaluation.map_err(|e| format!("a generated request cannot be evaluated: {e}"))?;
+        let evaluation = evaluation.map_err(cannot)?;
         let mut problems: Vec<String> = disagreements(&evaluation)
             .iter()
             .map(ToString::to_string)
@@ -167,11 +188,15 @@ pub fn check_request(
                 problems.push(format!("`{}` raised an error: {error}", target.as_str()));
             }
         }
+        problems.extend(cost.over_limits());
         if problems.is_empty() {
-            Ok(evaluation
-                .outcomes
-                .iter()
-                .any(|(_, outcome)| outcome.violated))
+            Ok(Checked {
+                violated: evaluation
+                    .outcomes
+                    .iter()
+                    .any(|(_, outcome)| outcome.violated),
+                largest_cost: cost.largest(),
+            })
         } else {
             Err(problems.join("\n"))
         }

@@ -3,6 +3,7 @@
 //! converted to a CEL value, and each variable evaluated, lazily and at most once per
 //! request: most requests read only some of them.
 
+use super::cost::runtime_cost;
 use super::json_to_cel::{cel_value_of, object_value};
 use super::shared::to_static;
 use crate::case::{AdmissionCase, RequestFacts};
@@ -69,6 +70,19 @@ impl<'p> Activation<'p> {
         let mut context = Context::with_env(Arc::clone(&self.env));
         context.set_variable_resolver(self);
         program.execute(&context)
+    }
+
+    /// What the API server would charge to evaluate `program` on this request
+    /// ([`super::cost`]); variables it reads are evaluated, not charged.
+    pub fn cost(&self, program: &Program) -> u64 {
+        let mut context = Context::with_env(Arc::clone(&self.env));
+        context.set_variable_resolver(self);
+        runtime_cost(program.expression(), &context)
+    }
+
+    /// Whether variable `index` has been evaluated on this request.
+    pub fn variable_evaluated(&self, index: usize) -> bool {
+        self.evaluated[index].get().is_some()
     }
 
     /// Evaluates a variable's program, keeping the interpreter's own value: converting it

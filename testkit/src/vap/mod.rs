@@ -2,6 +2,7 @@
 //! API server's admission chain does (docs/evaluation.md, "VAP").
 
 mod activation;
+pub mod cost;
 mod json_to_cel;
 pub mod library;
 mod match_resources;
@@ -171,6 +172,77 @@ impl VapPolicy {
         Ok((outcome, true))
     }
 
+    /// What the API server would charge for the CEL it evaluates on this request
+    /// ([`cost`]): each match condition, each validation, the message expression of each
+    /// violated one, and each variable those read, once. Empty when the request is out of
+    /// scope.
+    pub fn runtime_cost(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+    ) -> Result<RuntimeCost, CaseError> {
+        let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
+        let mut cost = RuntimeCost::default();
+        if !self.resources_match(case, &facts)? {
+            return Ok(cost);
+        }
+        let activation = Activation::new(Arc::clone(&self.env), case, &facts, &self.variables);
+        let mut excluded = false;
+        for condition in &self.match_conditions {
+            cost.charge(
+                format!("matchCondition `{}`", condition.name),
+                activation.cost(&condition.program),
+            );
+            excluded |= matches!(
+                activation.evaluate(&condition.program),
+                Ok(Value::Bool(false))
+            );
+        }
+        if !excluded {
+            for validation in &self.validations {
+                cost.charge(
+                    format!("validation `{}`", validation.source),
+                    activation.cost(&validation.program),
+                );
+                let violated = matches!(
+                    activation.evaluate(&validation.program),
+                    Ok(Value::Bool(false))
+                );
+                if let (true, None, Some(program)) = (
+                    violated,
+                    &validation.messages_from,
+                    &validation.message_expression,
+                ) {
+                    cost.charge(
+                        format!("messageExpression of `{}`", validation.source),
+                        activation.cost(program),
+                    );
+                }
+                if violated {
+                    if let Some(variable) = &validation.messages_from {
+                        // The messages are read from the variable: evaluate it if the
+                        // validation did not.
+                        let _ = activation.variable(variable);
+                    }
+                }
+            }
+        }
+        // Each variable the request evaluated is charged once; charging one may evaluate
+        // another (its cost walk reads the variables it reads).
+        let mut charged = vec![false; self.variables.len()];
+        while let Some(index) =
+            (0..self.variables.len()).find(|&i| !charged[i] && activation.variable_evaluated(i))
+        {
+            charged[index] = true;
+            let variable = &self.variables[index];
+            cost.charge(
+                format!("variable `{}`", variable.name),
+                activation.cost(&variable.program),
+            );
+        }
+        Ok(cost)
+    }
+
     fn resources_match(
         &self,
         case: &AdmissionCase,
@@ -230,6 +302,56 @@ impl Validation {
             .unwrap_or_else(|| {
                 format!("failed expression: {}", self.source)
             })])
+    }
+}
+
+/// What the API server would charge for the CEL of one request, expression by expression.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuntimeCost {
+    pub expressions: Vec<(String, u64)>,
+}
+
+impl RuntimeCost {
+    fn charge(&mut self, expression: String, cost: u64) {
+        self.expressions.push((expression, cost));
+    }
+
+    pub fn total(&self) -> u64 {
+        self.expressions
+            .iter()
+            .fold(0, |total, (_, cost)| total.saturating_add(*cost))
+    }
+
+    /// The largest cost of one expression.
+    pub fn largest(&self) -> u64 {
+        self.expressions
+            .iter()
+            .map(|(_, cost)| *cost)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Each limit of the API server this request would exceed, described.
+    pub fn over_limits(&self) -> Vec<String> {
+        let mut over: Vec<String> = self
+            .expressions
+            .iter()
+            .filter(|(_, cost)| *cost > cost::PER_CALL_LIMIT)
+            .map(|(expression, cost)| {
+                format!(
+                    "{expression} costs {cost} at run time, over the API server's limit of {} per expression",
+                    cost::PER_CALL_LIMIT
+                )
+            })
+            .collect();
+        if self.total() > cost::RUNTIME_BUDGET {
+            over.push(format!(
+                "the policy's expressions cost {} together at run time, over the API server's budget of {} per request",
+                self.total(),
+                cost::RUNTIME_BUDGET
+            ));
+        }
+        over
     }
 }
 

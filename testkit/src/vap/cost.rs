@@ -1,0 +1,506 @@
+//! The run-time cost of evaluating an expression, counted as the API server counts it.
+//!
+//! The API server (cel-go's `CostTracker`, with Kubernetes's own call costs) charges as it
+//! evaluates: 1 for each identifier and field selection or index, 0 for literals and for the
+//! presence test of `has()`, 10 for creating a list and 30 for a map, 1 for most calls, and
+//! for string and list functions an amount that grows with the size of their arguments.
+//! Logical operators and the conditional cost nothing themselves, and only the operands they
+//! evaluate count; a comprehension costs what its loop condition and step cost on each
+//! element it reaches. It stops an expression whose cost passes 1,000,000
+//! ([`PER_CALL_LIMIT`]) and a policy whose expressions together pass 10,000,000
+//! ([`RUNTIME_BUDGET`]) on one request.
+//!
+//! The `cel` crate counts nothing, so [`runtime_cost`] walks the same expression over the same
+//! bindings, asking the interpreter for the values that decide what is evaluated (a
+//! condition, the left of `&&`, a comprehension's range) and for the arguments whose size
+//! sets a call's cost. cel-go resolves some identifiers inside larger attributes without
+//! charging them (the branches of a conditional whose branches are both attributes, an
+//! identifier used as an index); this count charges them, so it may be a few units above
+//! cel-go's and is never below it. The tests pin the count against cel-go's own expected
+//! costs (`interpreter/runtimecost_test.go`) and Kubernetes's call costs
+//! (`apiserver/pkg/cel/library/cost.go`).
+
+use cel::common::ast::{operators, CallExpr, ComprehensionExpr, EntryExpr, Expr};
+use cel::common::types::{CelBool, CelBytes, CelList, CelMap, CelString};
+use cel::common::value::{CowVal, Val};
+use cel::{Context, IdedExpr, Value};
+
+/// The most one expression may cost on one request (`PerCallLimit`).
+pub const PER_CALL_LIMIT: u64 = 1_000_000;
+/// The most a policy's expressions may cost together on one request (`RuntimeCELCostBudget`).
+pub const RUNTIME_BUDGET: u64 = 10_000_000;
+
+const LIST_CREATE: u64 = 10;
+const MAP_CREATE: u64 = 30;
+const STRING_TRAVERSAL: f64 = 0.1;
+const REGEX_LENGTH: f64 = 0.25;
+
+/// The cost of evaluating `expr` once in `ctx`, as the API server would charge it.
+pub fn runtime_cost(expr: &IdedExpr, ctx: &Context<'_, '_>) -> u64 {
+    match &expr.expr {
+        Expr::Literal(_) | Expr::Unspecified => 0,
+        Expr::Ident(_) => 1,
+        Expr::Select(select) => {
+            // `has(a.b)` tests presence without charging for it.
+            runtime_cost(&select.operand, ctx) + u64::from(!select.test)
+        }
+        Expr::List(list) => sum(list.elements.iter().map(|e| runtime_cost(e, ctx))) + LIST_CREATE,
+        Expr::Map(map) => {
+            let entries = map.entries.iter().map(|entry| match &entry.expr {
+                EntryExpr::MapEntry(e) => runtime_cost(&e.key, ctx) + runtime_cost(&e.value, ctx),
+                EntryExpr::StructField(f) => runtime_cost(&f.value, ctx),
+            });
+            sum(entries) + MAP_CREATE
+        }
+        // Struct literals do not occur in Kubernetes expressions; cel-go charges 40.
+        Expr::Struct(s) => {
+            let fields = s.entries.iter().map(|entry| match &entry.expr {
+                EntryExpr::MapEntry(e) => runtime_cost(&e.key, ctx) + runtime_cost(&e.value, ctx),
+                EntryExpr::StructField(f) => runtime_cost(&f.value, ctx),
+            });
+            sum(fields) + 40
+        }
+        Expr::Call(call) => call_cost(call, ctx),
+        Expr::Comprehension(comprehension) => comprehension_cost(comprehension, ctx),
+    }
+}
+
+fn sum(costs: impl Iterator<Item = u64>) -> u64 {
+    costs.fold(0, u64::saturating_add)
+}
+
+fn call_cost(call: &CallExpr, ctx: &Context<'_, '_>) -> u64 {
+    let name = call.func_name.as_str();
+    let arg = |i: usize| runtime_cost(&call.args[i], ctx);
+    match (name, call.args.len(), &call.target) {
+        (operators::CONDITIONAL, 3, None) => {
+            arg(0)
+                + match bool_of(&call.args[0], ctx) {
+                    Some(true) => arg(1),
+                    Some(false) => arg(2),
+                    // A condition that is not a bool is an error: neither branch runs.
+                    None => 0,
+                }
+        }
+        (operators::LOGICAL_AND | operators::LOGICAL_OR, 2, None) => {
+            // The right operand runs unless the left decides: false for `&&`, true for `||`.
+            let decides = name == operators::LOGICAL_OR;
+            arg(0)
+                + if bool_of(&call.args[0], ctx) == Some(decides) {
+                    0
+                } else {
+                    arg(1)
+                }
+        }
+        (operators::INDEX | operators::OPT_INDEX | operators::OPT_SELECT, 2, None) => {
+            arg(0) + arg(1) + 1
+        }
+        _ => {
+            let operands = call.target.iter().map(|t| t.as_ref()).chain(&call.args);
+            let evaluated = sum(operands.clone().map(|e| runtime_cost(e, ctx)));
+            let operands: Vec<&IdedExpr> = operands.collect();
+            evaluated.saturating_add(function_cost(call, &operands, ctx))
+        }
+    }
+}
+
+/// What a call itself costs, its operands (the target first) already evaluated: Kubernetes's
+/// library costs first, then cel-go's, else 1.
+fn function_cost(call: &CallExpr, operands: &[&IdedExpr], ctx: &Context<'_, '_>) -> u64 {
+    let value = |i: usize| operands.get(i).and_then(|e| value_of(e, ctx));
+    let size = |i: usize| value(i).map_or(1, |v| actual_size(v.as_ref()));
+    let traversal = |size: u64, factor: f64| (size as f64 * factor).ceil() as u64;
+    match call.func_name.as_str() {
+        // apiserver/pkg/cel/library/cost.go
+        "isSorted" | "sum" | "max" | "min" | "indexOf" | "lastIndexOf" => {
+            value(0).map_or(1, |v| traversal_cost(v.as_ref()))
+        }
+        "url" | "lowerAscii" | "upperAscii" | "substring" | "trim" | "quantity" | "isQuantity"
+        | "isIP" | "isCIDR" | "cidr" => traversal(size(0), STRING_TRAVERSAL),
+        "replace" | "split" => traversal(size(0), 2.0 * STRING_TRAVERSAL),
+        "join" => {
+            // Charged on the joined string: the call is evaluated for it.
+            let joined = value_of_call(call, ctx);
+            traversal(
+                joined.map_or(1, |v| match v {
+                    Value::String(s) => s.chars().count() as u64,
+                    _ => 1,
+                }),
+                2.0 * STRING_TRAVERSAL,
+            )
+        }
+        "find" | "findAll" => {
+            traversal(1 + size(0), STRING_TRAVERSAL) * traversal(size(1), REGEX_LENGTH)
+        }
+        "sign" | "asInteger" | "isInteger" | "asApproximateFloat" | "isGreaterThan"
+        | "isLessThan" | "compareTo" | "add" | "sub" => 1,
+        // cel-go interpreter/runtimecost.go
+        "startsWith" | "endsWith" if is_string(value(0)) => traversal(size(0), STRING_TRAVERSAL),
+        "contains" if is_string(value(0)) => {
+            traversal(size(0), STRING_TRAVERSAL) * traversal(size(1), STRING_TRAVERSAL)
+        }
+        "matches" if is_string(value(0)) => {
+            traversal(1 + size(0), STRING_TRAVERSAL) * traversal(size(1), REGEX_LENGTH)
+        }
+        operators::IN => match value(1) {
+            Some(list) if list.downcast_ref::<CelList>().is_some() => actual_size(list.as_ref()),
+            _ => 1,
+        },
+        operators::EQUALS | operators::NOT_EQUALS => {
+            traversal(size(0).min(size(1)), STRING_TRAVERSAL)
+        }
+        operators::LESS
+        | operators::LESS_EQUALS
+        | operators::GREATER
+        | operators::GREATER_EQUALS
+            if is_text(value(0)) && is_text(value(1)) =>
+        {
+            traversal(size(0).min(size(1)), STRING_TRAVERSAL)
+        }
+        operators::ADD if is_text(value(0)) && is_text(value(1)) => {
+            traversal(size(0) + size(1), STRING_TRAVERSAL)
+        }
+        // Converting between strings and bytes traverses; any other conversion costs 1.
+        "bytes" if is_string(value(0)) => traversal(size(0), STRING_TRAVERSAL),
+        "string" if value(0).is_some_and(|v| v.downcast_ref::<CelBytes>().is_some()) => {
+            traversal(size(0), STRING_TRAVERSAL)
+        }
+        _ => 1,
+    }
+}
+
+fn comprehension_cost(c: &ComprehensionExpr, ctx: &Context<'_, '_>) -> u64 {
+    let mut cost = runtime_cost(&c.iter_range, ctx) + runtime_cost(&c.accu_init, ctx);
+    let Some(range) = value_of(&c.iter_range, ctx) else {
+        return cost;
+    };
+    let Some(iterable) = range.as_iterable() else {
+        return cost;
+    };
+    let Some(mut accumulator) = value_of(&c.accu_init, ctx).map(|v| v.into_owned()) else {
+        return cost;
+    };
+    // A `map` or `filter` step only appends to the accumulator, which nothing but the step
+    // reads: what it costs does not depend on the list built so far, which is not rebuilt.
+    let appends = appends_only(c);
+    let mut items = iterable.iter();
+    while let Some(item) = items.next() {
+        let mut scope = ctx.new_inner_scope();
+        scope.add_variable_as_val(&c.accu_var, accumulator.clone_as_boxed());
+        scope.add_variable_as_val(&c.iter_var, item.clone_as_boxed());
+        cost = cost.saturating_add(runtime_cost(&c.loop_cond, &scope));
+        // cel-go stops when the condition is the bool `false`; an error goes on.
+        if bool_of(&c.loop_cond, &scope) == Some(false) {
+            break;
+        }
+        cost = cost.saturating_add(runtime_cost(&c.loop_step, &scope));
+        if !appends {
+            // A step that fails leaves the accumulator as it was: for `all` and `exists`,
+            // the value that lets the loop, and the next step's right operand, run on.
+            if let Some(next) = value_of(&c.loop_step, &scope) {
+                accumulator = next.into_owned();
+            }
+        }
+    }
+    let mut scope = ctx.new_inner_scope();
+    scope.add_variable_as_val(&c.accu_var, accumulator);
+    cost.saturating_add(runtime_cost(&c.result, &scope))
+}
+
+/// Whether the comprehension is a `map` or `filter`: its step is `@result + [e]`, or
+/// `cond ? @result + [e] : @result`.
+fn appends_only(c: &ComprehensionExpr) -> bool {
+    let accumulator = |e: &IdedExpr| matches!(&e.expr, Expr::Ident(name) if *name == c.accu_var);
+    let appends = |e: &IdedExpr| match &e.expr {
+        Expr::Call(call) if call.func_name == operators::ADD && call.args.len() == 2 => {
+            accumulator(&call.args[0]) && matches!(call.args[1].expr, Expr::List(_))
+        }
+        _ => false,
+    };
+    match &c.loop_step.expr {
+        Expr::Call(call) if call.func_name == operators::CONDITIONAL && call.args.len() == 3 => {
+            appends(&call.args[1]) && accumulator(&call.args[2])
+        }
+        _ => appends(&c.loop_step),
+    }
+}
+
+fn value_of<'e, 'v>(expr: &'e IdedExpr, ctx: &'e Context<'_, 'v>) -> Option<CowVal<'e, 'v>> {
+    Value::resolve_val(expr, ctx).ok()
+}
+
+/// The value of a whole call (for costs charged on the result).
+fn value_of_call(call: &CallExpr, ctx: &Context<'_, '_>) -> Option<Value> {
+    let expr = IdedExpr {
+        id: 0,
+        expr: Expr::Call(call.clone()),
+    };
+    Value::resolve(&expr, ctx).ok()
+}
+
+fn bool_of(expr: &IdedExpr, ctx: &Context<'_, '_>) -> Option<bool> {
+    value_of(expr, ctx).and_then(|v| v.downcast_ref::<CelBool>().map(|b| *b.inner()))
+}
+
+fn is_string(value: Option<CowVal<'_, '_>>) -> bool {
+    value.is_some_and(|v| v.downcast_ref::<CelString>().is_some())
+}
+
+/// A string or bytes: the operands whose comparisons and concatenation traverse them.
+fn is_text(value: Option<CowVal<'_, '_>>) -> bool {
+    value.is_some_and(|v| {
+        v.downcast_ref::<CelString>().is_some() || v.downcast_ref::<CelBytes>().is_some()
+    })
+}
+
+/// cel-go's `actualSize`: the `size()` of a string (code points), bytes, list or map; 1 for
+/// anything else.
+fn actual_size(value: &dyn Val) -> u64 {
+    if let Some(s) = value.downcast_ref::<CelString>() {
+        return s.inner().chars().count() as u64;
+    }
+    if let Some(b) = value.downcast_ref::<CelBytes>() {
+        return b.inner().len() as u64;
+    }
+    if let Some(l) = value.downcast_ref::<CelList>() {
+        return l.inner().len() as u64;
+    }
+    if let Some(m) = value.downcast_ref::<CelMap>() {
+        return m.inner().len() as u64;
+    }
+    1
+}
+
+/// Kubernetes's `traversalCost`: a tenth of each string's bytes (rounded down), summed over
+/// lists and over maps' keys and values; 1 for anything else.
+fn traversal_cost(value: &dyn Val) -> u64 {
+    if let Some(s) = value.downcast_ref::<CelString>() {
+        return (s.inner().len() as f64 * STRING_TRAVERSAL) as u64;
+    }
+    if let Some(b) = value.downcast_ref::<CelBytes>() {
+        return (b.inner().len() as f64 * STRING_TRAVERSAL) as u64;
+    }
+    if let Some(l) = value.downcast_ref::<CelList>() {
+        return sum(l.inner().iter().map(|item| traversal_cost(item.as_ref())));
+    }
+    if let Some(m) = value.downcast_ref::<CelMap>() {
+        return sum(m
+            .inner()
+            .iter()
+            .map(|(k, v)| traversal_cost(k.inner()) + traversal_cost(v.as_ref())));
+    }
+    1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vap::json_to_cel::cel_value_of;
+    use crate::vap::library::kubernetes_env;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    /// The cost of `expression` with the fields of `bindings` as variables, bound as the VAP
+    /// engine binds objects.
+    fn cost(expression: &str, bindings: serde_json::Value) -> u64 {
+        let env = Arc::new(kubernetes_env());
+        let program = env
+            .compile(expression)
+            .unwrap_or_else(|e| panic!("`{expression}` should parse: {e}"));
+        let mut context = Context::with_env(env);
+        for (name, value) in bindings.as_object().expect("bindings are an object") {
+            context.add_variable_as_val(name, cel_value_of(value));
+        }
+        runtime_cost(program.expression(), &context)
+    }
+
+    fn letters(n: usize) -> String {
+        "abcdefghijklmnopqrstuvwxyz"
+            .chars()
+            .cycle()
+            .take(n)
+            .collect()
+    }
+
+    /// The expected costs of cel-go's `TestRuntimeCost` (interpreter/runtimecost_test.go),
+    /// with its inputs written as JSON.
+    #[test]
+    fn counts_what_cel_go_counts() {
+        let none = json!({});
+        let cases = [
+            (r#""Hello World!""#, none.clone(), 0),
+            ("input", json!({"input": [1, 2]}), 1),
+            ("input['key']", json!({"input": {"key": "v"}}), 2),
+            ("input[0]", json!({"input": ["v"]}), 2),
+            ("input['ke' + 'y']", json!({"input": {"key": "v"}}), 3),
+            ("input[3-3]", json!({"input": ["v"]}), 3),
+            (
+                "has(input.testAttr.nestedAttr)",
+                json!({"input": {"testAttr": {"nestedAttr": "0"}}}),
+                2,
+            ),
+            ("[1, 2, 3]", none.clone(), 10),
+            (r#"{"a": 1, "b": 2, "c": 3}"#, none.clone(), 30),
+            ("input.all(x, true)", json!({"input": []}), 2),
+            ("input.all(x, x.all(y, true))", json!({"input": []}), 2),
+            ("[1, 2, 3].all(x, true)", none.clone(), 20),
+            (
+                "input.matches('[0-9]')",
+                json!({"input": letters(500)}),
+                103,
+            ),
+            ("'123'.matches('[0-9]')", none.clone(), 2),
+            ("false || false", none.clone(), 0),
+            ("true || false", none.clone(), 0),
+            (
+                "a || b || c || d",
+                json!({"a": false, "b": false, "c": false, "d": false}),
+                4,
+            ),
+            ("true && false", none.clone(), 0),
+            ("false && true", none.clone(), 0),
+            (
+                "a && b && c && d",
+                json!({"a": true, "b": true, "c": true, "d": true}),
+                4,
+            ),
+            ("1 < 2", none.clone(), 1),
+            ("1 <= 2", none.clone(), 1),
+            ("1 == 2", none.clone(), 1),
+            ("2 > 1", none.clone(), 1),
+            ("2 >= 1", none.clone(), 1),
+            ("2 in [1, 2, 3]", none.clone(), 13),
+            ("1 + 1", none.clone(), 1),
+            ("1 - 1", none.clone(), 1),
+            ("1 / 1", none.clone(), 1),
+            ("1 * 1", none.clone(), 1),
+            ("1 % 1", none.clone(), 1),
+            ("true ? 1 : 2", none.clone(), 0),
+            (r#"size("123")"#, none.clone(), 1),
+            ("size(input)", json!({"input": "500"}), 2),
+            ("input.size()", json!({"input": "500"}), 2),
+            (
+                "'12345678901234567890' == '123456789012345678901234567890'",
+                none.clone(),
+                2,
+            ),
+            ("bytes(input)", json!({"input": letters(500)}), 51),
+            ("string(1)", none.clone(), 1),
+            (
+                "input.contains(arg1)",
+                json!({"input": letters(500), "arg1": letters(500)}),
+                2502,
+            ),
+            (
+                r"input.matches('\\d+a\\d+b')",
+                json!({"input": letters(500)}),
+                103,
+            ),
+            (
+                "input.startsWith(arg1)",
+                json!({"input": "idc", "arg1": letters(500)}),
+                3,
+            ),
+            (
+                "input.endsWith(arg1)",
+                json!({"input": "idc", "arg1": letters(500)}),
+                3,
+            ),
+            ("true ? false : 1 > 3", none.clone(), 0),
+            ("false ? false : 1 > 3", none.clone(), 1),
+            (
+                "(list1 + list2).all(x, true)",
+                json!({"list1": [], "list2": []}),
+                4,
+            ),
+            (
+                r#""abcdefg".contains(str1 + str2)"#,
+                json!({"str1": "val1", "str2": "val2222222"}),
+                6,
+            ),
+            ("(1 > 2 ? 5 : 3) > 1", none.clone(), 2),
+            ("(1 > 2 || 2 > 1) == true", none.clone(), 3),
+            ("[{'k1': 1}, {'k2': 2}].all(x, true)", none.clone(), 77),
+        ];
+        for (expression, bindings, expected) in cases {
+            assert_eq!(cost(expression, bindings), expected, "{expression}");
+        }
+    }
+
+    /// Where cel-go resolves an identifier inside a larger attribute without charging it,
+    /// this count charges it: one more than cel-go's expected cost, never less.
+    #[test]
+    fn charges_identifiers_cel_go_resolves_inside_attributes() {
+        // cel-go: 6 (the ternary's branches are both attributes).
+        assert_eq!(
+            cost(
+                "(x > 2 ? input1 : input2).all(y, true)",
+                json!({"x": 1, "input1": [{}], "input2": [{}]})
+            ),
+            6 + 1
+        );
+        // cel-go: 9 (`k` is an index into `input`).
+        assert_eq!(
+            cost(
+                "input.all(k, input[k].single_int32 > 3)",
+                json!({"input": {"val": {"single_int32": 0}}})
+            ),
+            9 + 1
+        );
+    }
+
+    /// Kubernetes's costs of the library calls guardrailc emits
+    /// (apiserver/pkg/cel/library/cost.go), worked out by hand.
+    #[test]
+    fn counts_kubernetes_library_calls() {
+        let none = json!({});
+        // List 10; `join` charges a fifth of the joined string ("a-b", 3), rounded up.
+        assert_eq!(cost("['a', 'b'].join('-')", none.clone()), 10 + 1);
+        // 12 items of 10 characters, joined with "; ": 142 characters, 29.
+        assert_eq!(
+            cost("input.join('; ')", json!({"input": vec![letters(10); 12]})),
+            1 + 29
+        );
+        // `max` traverses: 1 for each int.
+        assert_eq!(cost("[1, 2, 3].max()", none.clone()), 10 + 3);
+        // `find`: (1 + 3) tenths rounded up, times a quarter of the pattern (5) rounded up.
+        assert_eq!(cost("'abc'.find('[a-z]')", none.clone()), 2);
+        // `quantity` traverses its string; comparisons cost 1.
+        assert_eq!(cost("quantity('1Gi')", none.clone()), 1);
+        assert_eq!(
+            cost(
+                "quantity(input).isGreaterThan(quantity('1G'))",
+                json!({"input": "2Gi"})
+            ),
+            1 + 1 + 1 + 1
+        );
+        // `lowerAscii` traverses the string: 45 characters, 5.
+        assert_eq!(
+            cost("input.lowerAscii()", json!({"input": letters(45)})),
+            1 + 5
+        );
+    }
+
+    /// `map` starts from an empty list (10), builds a list per element (10) and appends it
+    /// (1) after reading the accumulator (1); `filter` does so only for the elements it
+    /// keeps.
+    #[test]
+    fn map_and_filter_charge_per_element() {
+        // Range 1, `[]` 10; each of 3 elements: `@result + [x]` = 1 + (1 + 10) + 1 = 13;
+        // result 1.
+        assert_eq!(
+            cost("input.map(x, x)", json!({"input": [1, 2, 3]})),
+            1 + 10 + 3 * 13 + 1
+        );
+        // Each element: guard `x > 1` = 2; kept ones (2 of 3) add 13, dropped ones 1.
+        assert_eq!(
+            cost("input.filter(x, x > 1)", json!({"input": [1, 2, 3]})),
+            1 + 10 + 3 * 2 + 2 * 13 + 1 + 1
+        );
+        // `exists` stops at the first element that satisfies it: cond 3 + step (1 + 2).
+        assert_eq!(
+            cost("input.exists(x, x > 1)", json!({"input": [5, 6, 7]})),
+            1 + (3 + 3) + 3 + 1
+        );
+    }
+}
