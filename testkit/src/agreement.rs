@@ -51,6 +51,7 @@ mod tests {
                 ),
             ],
             opa_comparable: false,
+            vap_cost: None,
         };
         assert!(disagreements(&evaluation).is_empty());
         evaluation.opa_comparable = true;
@@ -67,6 +68,7 @@ mod tests {
                 (Target::Gatekeeper, denied("b")),
             ],
             opa_comparable: true,
+            vap_cost: None,
         };
         let found = disagreements(&evaluation);
         assert_eq!(found.len(), 1);

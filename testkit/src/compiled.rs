@@ -4,6 +4,7 @@
 use crate::case::{AdmissionCase, ResourceCatalog};
 use crate::outcome::{Outcome, Verdict};
 use crate::rego::{RegoObjects, RegoRun};
+use crate::vap::RuntimeCost;
 use crate::{CaseError, GatekeeperPolicy, OpaPolicy, VapPolicy};
 use guardrailc_compiler::emit::{Artifact, Target};
 use guardrailc_compiler::ir;
@@ -25,6 +26,8 @@ pub struct Evaluation {
     /// it applies no match and sees only the object, so only when the VAP policy has the
     /// request in scope and the guardrail reads no request context.
     pub opa_comparable: bool,
+    /// The VAP policy's run-time cost on the case, when it was counted.
+    pub vap_cost: Option<RuntimeCost>,
 }
 
 impl Evaluation {
@@ -63,7 +66,7 @@ impl CompiledGuardrail {
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
     ) -> Result<Evaluation, CaseError> {
-        self.evaluate_with(case, catalog, RegoSpeed::Reference)
+        self.evaluate_with(case, catalog, RegoSpeed::Reference, false)
     }
 
     /// [`CompiledGuardrail::evaluate`] with the Rego on regorus's VM alone
@@ -73,7 +76,17 @@ impl CompiledGuardrail {
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
     ) -> Result<Evaluation, CaseError> {
-        self.evaluate_with(case, catalog, RegoSpeed::Vm)
+        self.evaluate_with(case, catalog, RegoSpeed::Vm, false)
+    }
+
+    /// [`CompiledGuardrail::evaluate_on_vm`], also counting the VAP policy's run-time cost
+    /// ([`Evaluation::vap_cost`]) in the same pass: property mode's evaluation.
+    pub fn evaluate_counted_on_vm(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+    ) -> Result<Evaluation, CaseError> {
+        self.evaluate_with(case, catalog, RegoSpeed::Vm, true)
     }
 
     fn evaluate_with(
@@ -81,6 +94,7 @@ impl CompiledGuardrail {
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
         rego: RegoSpeed,
+        count: bool,
     ) -> Result<Evaluation, CaseError> {
         let mut outcomes = Vec::with_capacity(3);
         let mut opa_comparable = false;
@@ -90,8 +104,15 @@ impl CompiledGuardrail {
             RegoSpeed::Reference => RegoRun::Reference(None),
             RegoSpeed::Vm => RegoRun::Vm,
         };
+        let mut vap_cost = None;
         if let Some(vap) = &self.vap {
-            let (outcome, in_scope) = vap.evaluate_in_scope(case, catalog)?;
+            let (outcome, in_scope) = if count {
+                let (outcome, in_scope, cost) = vap.evaluate_counted(case, catalog)?;
+                vap_cost = Some(cost);
+                (outcome, in_scope)
+            } else {
+                vap.evaluate_in_scope(case, catalog)?
+            };
             outcomes.push((Target::Vap, outcome));
             let reads = self.policy.reads;
             opa_comparable = !(reads.old_object || reads.namespace || reads.request) && in_scope;
@@ -110,6 +131,7 @@ impl CompiledGuardrail {
         Ok(Evaluation {
             outcomes,
             opa_comparable,
+            vap_cost,
         })
     }
 }

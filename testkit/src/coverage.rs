@@ -200,6 +200,7 @@ mod tests {
                     (Target::Gatekeeper, outcome),
                 ],
                 opa_comparable: false,
+                vap_cost: None,
             });
             run
         };

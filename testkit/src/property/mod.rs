@@ -173,13 +173,8 @@ pub fn check_request(
     catalog: &dyn ResourceCatalog,
 ) -> Result<Checked, String> {
     let cannot = |e: CaseError| format!("a generated request cannot be evaluated: {e}");
-    let cost = match &guardrail.vap {
-        Some(vap) => vap.runtime_cost(case, catalog).map_err(cannot)?,
-        None => Default::default(),
-    };
-    let evaluated = |evaluation: Result<Evaluation, CaseError>| {
-        let evaluation = evaluation.map_err(cannot)?;
-        let mut problems: Vec<String> = disagreements(&evaluation)
+    let problems = |evaluation: &Evaluation| {
+        let mut problems: Vec<String> = disagreements(evaluation)
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -188,21 +183,29 @@ pub fn check_request(
                 problems.push(format!("`{}` raised an error: {error}", target.as_str()));
             }
         }
-        problems.extend(cost.over_limits());
-        if problems.is_empty() {
-            Ok(Checked {
-                violated: evaluation
-                    .outcomes
-                    .iter()
-                    .any(|(_, outcome)| outcome.violated),
-                largest_cost: cost.largest(),
-            })
-        } else {
-            Err(problems.join("\n"))
-        }
+        problems
     };
-    evaluated(guardrail.evaluate_on_vm(case, catalog))
-        .or_else(|_| evaluated(guardrail.evaluate(case, catalog)))
+    let evaluation = guardrail
+        .evaluate_counted_on_vm(case, catalog)
+        .map_err(cannot)?;
+    let cost = evaluation.vap_cost.clone().unwrap_or_default();
+    let mut found = problems(&evaluation);
+    if !found.is_empty() {
+        // Reported as the reference evaluation sees it.
+        found = problems(&guardrail.evaluate(case, catalog).map_err(cannot)?);
+    }
+    found.extend(cost.over_limits());
+    if found.is_empty() {
+        Ok(Checked {
+            violated: evaluation
+                .outcomes
+                .iter()
+                .any(|(_, outcome)| outcome.violated),
+            largest_cost: cost.largest(),
+        })
+    } else {
+        Err(found.join("\n"))
+    }
 }
 
 /// A request as a fixture case, so a counterexample can be pasted into `tests/`.

@@ -20,10 +20,11 @@
 //! costs (`interpreter/runtimecost_test.go`) and Kubernetes's call costs
 //! (`apiserver/pkg/cel/library/cost.go`).
 
-use cel::common::ast::{operators, CallExpr, ComprehensionExpr, EntryExpr, Expr};
+use cel::common::ast::{operators, CallExpr, ComprehensionExpr, EntryExpr, Expr, LiteralValue};
 use cel::common::types::{CelBool, CelBytes, CelList, CelMap, CelString};
 use cel::common::value::{CowVal, Val};
 use cel::{Context, IdedExpr, Value};
+use std::cell::OnceCell;
 
 /// The most one expression may cost on one request (`PerCallLimit`).
 pub const PER_CALL_LIMIT: u64 = 1_000_000;
@@ -37,6 +38,53 @@ const REGEX_LENGTH: f64 = 0.25;
 
 /// The cost of evaluating `expr` once in `ctx`, as the API server would charge it.
 pub fn runtime_cost(expr: &IdedExpr, ctx: &Context<'_, '_>) -> u64 {
+    walk(expr, ctx).0
+}
+
+/// A cost, and the value of the expression where the walk produced it on the way (a
+/// comprehension, a list literal of such), so that whoever reads the value does not have the
+/// interpreter evaluate it again.
+type Walked<'v> = (u64, Option<Box<dyn Val + 'v>>);
+
+fn walk<'v>(expr: &IdedExpr, ctx: &Context<'_, 'v>) -> Walked<'v> {
+    match &expr.expr {
+        Expr::Comprehension(comprehension) => comprehension_walk(comprehension, ctx),
+        Expr::Call(call) => call_walk(expr, call, ctx),
+        Expr::List(list) => {
+            let mut cost = LIST_CREATE;
+            let mut items = Some(Vec::with_capacity(list.elements.len()));
+            for element in &list.elements {
+                let (element_cost, value) = walk(element, ctx);
+                cost = cost.saturating_add(element_cost);
+                match (items.as_mut(), value) {
+                    (Some(items), Some(value)) => items.push(value),
+                    _ => items = None,
+                }
+            }
+            let optional = !list.optional_indices.is_empty();
+            let value = items
+                .filter(|_| !optional)
+                .map(|items| Box::new(CelList::from(items)) as Box<dyn Val + 'v>);
+            (cost, value)
+        }
+        // The value of a name or a field, read along the walk: the operands of tests and
+        // string functions are then not evaluated again.
+        Expr::Ident(_) => (1, value_of(expr, ctx).map(CowVal::into_owned)),
+        Expr::Select(select) if !select.test => {
+            let (cost, operand) = walk(&select.operand, ctx);
+            let field: Box<dyn Val> = Box::new(CelString::from(select.field.clone()));
+            let value = operand.and_then(|operand| {
+                let indexer = operand.as_indexer()?;
+                let found = indexer.get(field.as_ref()).ok()?.into_owned();
+                Some(found)
+            });
+            (cost.saturating_add(1), value)
+        }
+        _ => (node_cost(expr, ctx), None),
+    }
+}
+
+fn node_cost(expr: &IdedExpr, ctx: &Context<'_, '_>) -> u64 {
     match &expr.expr {
         Expr::Literal(_) | Expr::Unspecified => 0,
         Expr::Ident(_) => 1,
@@ -44,7 +92,8 @@ pub fn runtime_cost(expr: &IdedExpr, ctx: &Context<'_, '_>) -> u64 {
             // `has(a.b)` tests presence without charging for it.
             runtime_cost(&select.operand, ctx) + u64::from(!select.test)
         }
-        Expr::List(list) => sum(list.elements.iter().map(|e| runtime_cost(e, ctx))) + LIST_CREATE,
+        // Walked with their values above.
+        Expr::List(_) | Expr::Comprehension(_) | Expr::Call(_) => walk(expr, ctx).0,
         Expr::Map(map) => {
             let entries = map.entries.iter().map(|entry| match &entry.expr {
                 EntryExpr::MapEntry(e) => runtime_cost(&e.key, ctx) + runtime_cost(&e.value, ctx),
@@ -60,8 +109,6 @@ pub fn runtime_cost(expr: &IdedExpr, ctx: &Context<'_, '_>) -> u64 {
             });
             sum(fields) + 40
         }
-        Expr::Call(call) => call_cost(call, ctx),
-        Expr::Comprehension(comprehension) => comprehension_cost(comprehension, ctx),
     }
 }
 
@@ -69,46 +116,146 @@ fn sum(costs: impl Iterator<Item = u64>) -> u64 {
     costs.fold(0, u64::saturating_add)
 }
 
-fn call_cost(call: &CallExpr, ctx: &Context<'_, '_>) -> u64 {
+fn call_walk<'v>(expr: &IdedExpr, call: &CallExpr, ctx: &Context<'_, 'v>) -> Walked<'v> {
     let name = call.func_name.as_str();
-    let arg = |i: usize| runtime_cost(&call.args[i], ctx);
+    let boolean = |b: bool| Some(Box::new(CelBool::from(b)) as Box<dyn Val + 'v>);
     match (name, call.args.len(), &call.target) {
         (operators::CONDITIONAL, 3, None) => {
-            arg(0)
-                + match bool_of(&call.args[0], ctx) {
-                    Some(true) => arg(1),
-                    Some(false) => arg(2),
-                    // A condition that is not a bool is an error: neither branch runs.
-                    None => 0,
-                }
+            let (cost, condition) = walk_bool(&call.args[0], ctx);
+            match condition {
+                Some(true) => add(cost, walk(&call.args[1], ctx)),
+                Some(false) => add(cost, walk(&call.args[2], ctx)),
+                // A condition that is not a bool is an error: neither branch runs.
+                None => (cost, None),
+            }
         }
         (operators::LOGICAL_AND | operators::LOGICAL_OR, 2, None) => {
             // The right operand runs unless the left decides: false for `&&`, true for `||`.
             let decides = name == operators::LOGICAL_OR;
-            arg(0)
-                + if bool_of(&call.args[0], ctx) == Some(decides) {
-                    0
-                } else {
-                    arg(1)
-                }
+            let (left_cost, left) = walk_bool(&call.args[0], ctx);
+            if left == Some(decides) {
+                return (left_cost, boolean(decides));
+            }
+            let (right_cost, right) = walk_bool(&call.args[1], ctx);
+            let value = match (left, right) {
+                (_, Some(r)) if r == decides => boolean(decides),
+                (Some(_), Some(r)) => boolean(r),
+                // An error stands unless the other operand decides.
+                _ => None,
+            };
+            (left_cost.saturating_add(right_cost), value)
         }
-        (operators::INDEX | operators::OPT_INDEX | operators::OPT_SELECT, 2, None) => {
-            arg(0) + arg(1) + 1
+        (operators::LOGICAL_NOT, 1, None) => {
+            let (cost, operand) = walk_bool(&call.args[0], ctx);
+            (cost.saturating_add(1), operand.and_then(|b| boolean(!b)))
         }
+        (operators::INDEX | operators::OPT_INDEX | operators::OPT_SELECT, 2, None) => (
+            runtime_cost(&call.args[0], ctx)
+                .saturating_add(runtime_cost(&call.args[1], ctx))
+                .saturating_add(1),
+            None,
+        ),
         _ => {
-            let operands = call.target.iter().map(|t| t.as_ref()).chain(&call.args);
-            let evaluated = sum(operands.clone().map(|e| runtime_cost(e, ctx)));
-            let operands: Vec<&IdedExpr> = operands.collect();
-            evaluated.saturating_add(function_cost(call, &operands, ctx))
+            let operands: Vec<&IdedExpr> = call
+                .target
+                .iter()
+                .map(|t| t.as_ref())
+                .chain(&call.args)
+                .collect();
+            let walked: Vec<Walked<'v>> = operands.iter().map(|e| walk(e, ctx)).collect();
+            let evaluated = sum(walked.iter().map(|(cost, _)| *cost));
+            let values: Vec<Option<Box<dyn Val + 'v>>> =
+                walked.into_iter().map(|(_, value)| value).collect();
+            let (cost, value) = function_cost(expr, call, &operands, values, ctx);
+            (evaluated.saturating_add(cost), value)
         }
     }
 }
 
+/// Adds `cost` to a walk.
+fn add<'v>(cost: u64, (more, value): Walked<'v>) -> Walked<'v> {
+    (cost.saturating_add(more), value)
+}
+
+/// A walk whose value is wanted as a bool: from the walk where it produced one, else asked
+/// of the interpreter.
+fn walk_bool(expr: &IdedExpr, ctx: &Context<'_, '_>) -> (u64, Option<bool>) {
+    let (cost, value) = walk(expr, ctx);
+    let value = match value {
+        Some(value) => value.downcast_ref::<CelBool>().map(|b| *b.inner()),
+        None => bool_of(expr, ctx),
+    };
+    (cost, value)
+}
+
 /// What a call itself costs, its operands (the target first) already evaluated: Kubernetes's
-/// library costs first, then cel-go's, else 1.
-fn function_cost(call: &CallExpr, operands: &[&IdedExpr], ctx: &Context<'_, '_>) -> u64 {
-    let value = |i: usize| operands.get(i).and_then(|e| value_of(e, ctx));
+/// library costs first, then cel-go's, else 1. Each operand's value is asked of the
+/// interpreter at most once, and only when the cost depends on it.
+fn function_cost<'v>(
+    expr: &IdedExpr,
+    call: &CallExpr,
+    operands: &[&IdedExpr],
+    walked: Vec<Option<Box<dyn Val + 'v>>>,
+    ctx: &Context<'_, 'v>,
+) -> Walked<'v> {
+    let cells: Vec<OnceCell<Option<CowVal<'_, 'v>>>> = walked
+        .into_iter()
+        .map(|value| match value {
+            Some(value) => OnceCell::from(Some(CowVal::Owned(value))),
+            None => OnceCell::new(),
+        })
+        .collect();
+    let value = |i: usize| {
+        cells
+            .get(i)
+            .and_then(|cell| cell.get_or_init(|| value_of(operands[i], ctx)).as_ref())
+    };
+    let name = call.func_name.as_str();
+    // Whoever reads a test's result (`&&`, `!`, a filter) gets it from here.
+    let result = || -> Option<Box<dyn Val + 'v>> {
+        let tests = [
+            operators::EQUALS,
+            operators::NOT_EQUALS,
+            operators::LESS,
+            operators::LESS_EQUALS,
+            operators::GREATER,
+            operators::GREATER_EQUALS,
+            operators::IN,
+            "startsWith",
+            "endsWith",
+            "contains",
+            "matches",
+        ];
+        if tests.contains(&name) {
+            return value_of(expr, ctx).map(CowVal::into_owned);
+        }
+        // Concatenated strings, kept so that a chain of `+` is not evaluated again at
+        // every link.
+        if name == operators::ADD {
+            let text = |i: usize| value(i).and_then(|v| v.downcast_ref::<CelString>().cloned());
+            if let (Some(left), Some(right)) = (text(0), text(1)) {
+                let joined = format!("{}{}", left.inner(), right.inner());
+                return Some(Box::new(CelString::from(joined)));
+            }
+        }
+        None
+    };
+    if let Some(cost) = cost_from_literals(call, operands) {
+        return (cost, result());
+    }
+    (own_cost(call, &value, ctx), result())
+}
+
+/// What the call itself costs, given its operands' values.
+fn own_cost<'b, 'v: 'b>(
+    call: &CallExpr,
+    value: &dyn Fn(usize) -> Option<&'b CowVal<'b, 'v>>,
+    ctx: &Context<'_, '_>,
+) -> u64 {
     let size = |i: usize| value(i).map_or(1, |v| actual_size(v.as_ref()));
+    let string = |i: usize| value(i).is_some_and(|v| v.downcast_ref::<CelString>().is_some());
+    let bytes = |i: usize| value(i).is_some_and(|v| v.downcast_ref::<CelBytes>().is_some());
+    let text = |i: usize| string(i) || bytes(i);
     let traversal = |size: u64, factor: f64| (size as f64 * factor).ceil() as u64;
     match call.func_name.as_str() {
         // apiserver/pkg/cel/library/cost.go
@@ -135,11 +282,11 @@ fn function_cost(call: &CallExpr, operands: &[&IdedExpr], ctx: &Context<'_, '_>)
         "sign" | "asInteger" | "isInteger" | "asApproximateFloat" | "isGreaterThan"
         | "isLessThan" | "compareTo" | "add" | "sub" => 1,
         // cel-go interpreter/runtimecost.go
-        "startsWith" | "endsWith" if is_string(value(0)) => traversal(size(0), STRING_TRAVERSAL),
-        "contains" if is_string(value(0)) => {
+        "startsWith" | "endsWith" if string(0) => traversal(size(0), STRING_TRAVERSAL),
+        "contains" if string(0) => {
             traversal(size(0), STRING_TRAVERSAL) * traversal(size(1), STRING_TRAVERSAL)
         }
-        "matches" if is_string(value(0)) => {
+        "matches" if string(0) => {
             traversal(1 + size(0), STRING_TRAVERSAL) * traversal(size(1), REGEX_LENGTH)
         }
         operators::IN => match value(1) {
@@ -153,76 +300,177 @@ fn function_cost(call: &CallExpr, operands: &[&IdedExpr], ctx: &Context<'_, '_>)
         | operators::LESS_EQUALS
         | operators::GREATER
         | operators::GREATER_EQUALS
-            if is_text(value(0)) && is_text(value(1)) =>
+            if text(0) && text(1) =>
         {
             traversal(size(0).min(size(1)), STRING_TRAVERSAL)
         }
-        operators::ADD if is_text(value(0)) && is_text(value(1)) => {
-            traversal(size(0) + size(1), STRING_TRAVERSAL)
-        }
+        operators::ADD if text(0) && text(1) => traversal(size(0) + size(1), STRING_TRAVERSAL),
         // Converting between strings and bytes traverses; any other conversion costs 1.
-        "bytes" if is_string(value(0)) => traversal(size(0), STRING_TRAVERSAL),
-        "string" if value(0).is_some_and(|v| v.downcast_ref::<CelBytes>().is_some()) => {
-            traversal(size(0), STRING_TRAVERSAL)
-        }
+        "bytes" if string(0) => traversal(size(0), STRING_TRAVERSAL),
+        "string" if bytes(0) => traversal(size(0), STRING_TRAVERSAL),
         _ => 1,
     }
 }
 
-fn comprehension_cost(c: &ComprehensionExpr, ctx: &Context<'_, '_>) -> u64 {
-    let mut cost = runtime_cost(&c.iter_range, ctx) + runtime_cost(&c.accu_init, ctx);
-    let Some(range) = value_of(&c.iter_range, ctx) else {
-        return cost;
+/// The cost of an equality or an `in` that a literal operand settles without evaluating the
+/// other: `x == 'abc'` costs at most a tenth of 3, rounded up, whatever `x` is (the shorter
+/// operand counts), and `x == null` at most 1; `x in [a, b]` costs the list's length. An
+/// upper bound where the other operand could be shorter than the literal, exact otherwise.
+fn cost_from_literals(call: &CallExpr, operands: &[&IdedExpr]) -> Option<u64> {
+    let literal_size = |e: &IdedExpr| match &e.expr {
+        Expr::Literal(LiteralValue::String(s)) => Some(s.inner().chars().count() as u64),
+        Expr::Literal(LiteralValue::Bytes(b)) => Some(b.inner().len() as u64),
+        Expr::Literal(_) => Some(1),
+        _ => None,
+    };
+    match (call.func_name.as_str(), operands) {
+        (operators::EQUALS | operators::NOT_EQUALS, [left, right]) => {
+            let size = match (literal_size(left), literal_size(right)) {
+                (Some(l), Some(r)) => l.min(r),
+                (Some(known), None) | (None, Some(known)) => known,
+                (None, None) => return None,
+            };
+            Some((size as f64 * STRING_TRAVERSAL).ceil() as u64)
+        }
+        (operators::IN, [_, list]) => match &list.expr {
+            Expr::List(items) => Some(items.elements.len() as u64),
+            _ => None,
+        },
+        // Ordering and `+` traverse strings and bytes only: with a number, a bool or null
+        // on one side, the call costs 1.
+        (
+            operators::LESS
+            | operators::LESS_EQUALS
+            | operators::GREATER
+            | operators::GREATER_EQUALS
+            | operators::ADD,
+            [left, right],
+        ) if [left, right].iter().any(|e| non_text_literal(e)) => Some(1),
+        _ => None,
+    }
+}
+
+fn comprehension_walk<'v>(c: &ComprehensionExpr, ctx: &Context<'_, 'v>) -> Walked<'v> {
+    let (range_cost, range) = walk(&c.iter_range, ctx);
+    let (init_cost, init) = walk(&c.accu_init, ctx);
+    let mut cost = range_cost.saturating_add(init_cost);
+    let Some(range) = range.or_else(|| value_of(&c.iter_range, ctx).map(CowVal::into_owned)) else {
+        return (cost, None);
     };
     let Some(iterable) = range.as_iterable() else {
-        return cost;
+        return (cost, None);
     };
-    let Some(mut accumulator) = value_of(&c.accu_init, ctx).map(|v| v.into_owned()) else {
-        return cost;
+    let Some(mut accumulator) =
+        init.or_else(|| value_of(&c.accu_init, ctx).map(CowVal::into_owned))
+    else {
+        return (cost, None);
     };
-    // A `map` or `filter` step only appends to the accumulator, which nothing but the step
-    // reads: what it costs does not depend on the list built so far, which is not rebuilt.
-    let appends = appends_only(c);
+    // A `map` or `filter` step only appends `[e]` to the accumulator, which nothing else
+    // reads: the list is built here from the walk of `[e]`, not by the step.
+    let append = append_step(c);
+    let mut appended: Vec<Box<dyn Val + 'v>> = Vec::new();
     let mut items = iterable.iter();
     while let Some(item) = items.next() {
         let mut scope = ctx.new_inner_scope();
-        scope.add_variable_as_val(&c.accu_var, accumulator.clone_as_boxed());
+        if append.is_none() {
+            scope.add_variable_as_val(&c.accu_var, accumulator.clone_as_boxed());
+        }
         scope.add_variable_as_val(&c.iter_var, item.clone_as_boxed());
         cost = cost.saturating_add(runtime_cost(&c.loop_cond, &scope));
         // cel-go stops when the condition is the bool `false`; an error goes on.
-        if bool_of(&c.loop_cond, &scope) == Some(false) {
+        if !matches!(c.loop_cond.expr, Expr::Literal(LiteralValue::Boolean(_)))
+            && bool_of(&c.loop_cond, &scope) == Some(false)
+        {
             break;
         }
-        cost = cost.saturating_add(runtime_cost(&c.loop_step, &scope));
-        if !appends {
-            // A step that fails leaves the accumulator as it was: for `all` and `exists`,
-            // the value that lets the loop, and the next step's right operand, run on.
-            if let Some(next) = value_of(&c.loop_step, &scope) {
-                accumulator = next.into_owned();
+        match &append {
+            Some(step) => {
+                if let Some(guard) = step.guard {
+                    // `guard ? @result + [e] : @result`: the guard, then one branch.
+                    cost = cost.saturating_add(runtime_cost(guard, &scope));
+                    if bool_of(guard, &scope) != Some(true) {
+                        cost = cost.saturating_add(1);
+                        continue;
+                    }
+                }
+                // `@result + [e]`: the accumulator 1, the list, the concatenation 1.
+                let (list_cost, list) = walk(step.items, &scope);
+                cost = cost.saturating_add(list_cost).saturating_add(2);
+                let list = list.or_else(|| value_of(step.items, &scope).map(CowVal::into_owned));
+                if let Some(list) = list.as_ref().and_then(|l| l.downcast_ref::<CelList>()) {
+                    appended.extend(list.inner().iter().map(|v| v.clone_as_boxed()));
+                }
+            }
+            None => {
+                cost = cost.saturating_add(runtime_cost(&c.loop_step, &scope));
+                // A step that fails leaves the accumulator as it was: for `all` and
+                // `exists`, the value that lets the loop, and the next step's right operand,
+                // run on.
+                if let Some(next) = value_of(&c.loop_step, &scope) {
+                    accumulator = next.into_owned();
+                }
             }
         }
     }
+    if append.is_some() {
+        accumulator = Box::new(CelList::from(appended));
+    }
     let mut scope = ctx.new_inner_scope();
     scope.add_variable_as_val(&c.accu_var, accumulator);
-    cost.saturating_add(runtime_cost(&c.result, &scope))
+    cost = cost.saturating_add(runtime_cost(&c.result, &scope));
+    let value = value_of(&c.result, &scope).map(CowVal::into_owned);
+    (cost, value)
 }
 
-/// Whether the comprehension is a `map` or `filter`: its step is `@result + [e]`, or
-/// `cond ? @result + [e] : @result`.
-fn appends_only(c: &ComprehensionExpr) -> bool {
+/// The step of a `map` or `filter`: `@result + [e]`, or `guard ? @result + [e] : @result`.
+struct AppendStep<'e> {
+    guard: Option<&'e IdedExpr>,
+    /// The `[e]`.
+    items: &'e IdedExpr,
+}
+
+fn append_step(c: &ComprehensionExpr) -> Option<AppendStep<'_>> {
     let accumulator = |e: &IdedExpr| matches!(&e.expr, Expr::Ident(name) if *name == c.accu_var);
-    let appends = |e: &IdedExpr| match &e.expr {
-        Expr::Call(call) if call.func_name == operators::ADD && call.args.len() == 2 => {
-            accumulator(&call.args[0]) && matches!(call.args[1].expr, Expr::List(_))
+    fn items<'e>(e: &'e IdedExpr, accu_var: &str) -> Option<&'e IdedExpr> {
+        let accumulator = |e: &IdedExpr| matches!(&e.expr, Expr::Ident(name) if name == accu_var);
+        match &e.expr {
+            Expr::Call(call)
+                if call.func_name == operators::ADD
+                    && call.target.is_none()
+                    && call.args.len() == 2
+                    && accumulator(&call.args[0])
+                    && matches!(call.args[1].expr, Expr::List(_)) =>
+            {
+                Some(&call.args[1])
+            }
+            _ => None,
         }
-        _ => false,
-    };
-    match &c.loop_step.expr {
-        Expr::Call(call) if call.func_name == operators::CONDITIONAL && call.args.len() == 3 => {
-            appends(&call.args[1]) && accumulator(&call.args[2])
-        }
-        _ => appends(&c.loop_step),
     }
+    match &c.loop_step.expr {
+        Expr::Call(call)
+            if call.func_name == operators::CONDITIONAL
+                && call.target.is_none()
+                && call.args.len() == 3
+                && accumulator(&call.args[2]) =>
+        {
+            Some(AppendStep {
+                guard: Some(&call.args[0]),
+                items: items(&call.args[1], &c.accu_var)?,
+            })
+        }
+        _ => Some(AppendStep {
+            guard: None,
+            items: items(&c.loop_step, &c.accu_var)?,
+        }),
+    }
+}
+
+fn non_text_literal(expr: &IdedExpr) -> bool {
+    matches!(
+        &expr.expr,
+        Expr::Literal(literal)
+            if !matches!(literal, LiteralValue::String(_) | LiteralValue::Bytes(_))
+    )
 }
 
 fn value_of<'e, 'v>(expr: &'e IdedExpr, ctx: &'e Context<'_, 'v>) -> Option<CowVal<'e, 'v>> {
@@ -240,17 +488,6 @@ fn value_of_call(call: &CallExpr, ctx: &Context<'_, '_>) -> Option<Value> {
 
 fn bool_of(expr: &IdedExpr, ctx: &Context<'_, '_>) -> Option<bool> {
     value_of(expr, ctx).and_then(|v| v.downcast_ref::<CelBool>().map(|b| *b.inner()))
-}
-
-fn is_string(value: Option<CowVal<'_, '_>>) -> bool {
-    value.is_some_and(|v| v.downcast_ref::<CelString>().is_some())
-}
-
-/// A string or bytes: the operands whose comparisons and concatenation traverse them.
-fn is_text(value: Option<CowVal<'_, '_>>) -> bool {
-    value.is_some_and(|v| {
-        v.downcast_ref::<CelString>().is_some() || v.downcast_ref::<CelBytes>().is_some()
-    })
 }
 
 /// cel-go's `actualSize`: the `size()` of a string (code points), bytes, list or map; 1 for

@@ -127,25 +127,83 @@ impl VapPolicy {
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
     ) -> Result<(Outcome, bool), CaseError> {
+        self.run(case, catalog, None)
+    }
+
+    /// What the API server would charge for the CEL it evaluates on this request
+    /// ([`cost`]): each match condition, each validation, the message expression of each
+    /// violated one, and each variable those read, once. Empty when the request is out of
+    /// scope.
+    pub fn runtime_cost(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+    ) -> Result<RuntimeCost, CaseError> {
+        let mut cost = RuntimeCost::default();
+        self.run(case, catalog, Some(&mut cost))?;
+        Ok(cost)
+    }
+
+    /// [`VapPolicy::evaluate_in_scope`] and [`VapPolicy::runtime_cost`] in one pass, the
+    /// objects bound and the variables evaluated once.
+    pub fn evaluate_counted(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+    ) -> Result<(Outcome, bool, RuntimeCost), CaseError> {
+        let mut cost = RuntimeCost::default();
+        let (outcome, in_scope) = self.run(case, catalog, Some(&mut cost))?;
+        Ok((outcome, in_scope, cost))
+    }
+
+    /// The admission chain on one request; with `cost`, each expression evaluated is
+    /// charged to it.
+    fn run(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+        mut cost: Option<&mut RuntimeCost>,
+    ) -> Result<(Outcome, bool), CaseError> {
         let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
         if !self.resources_match(case, &facts)? {
             return Ok((Outcome::allowed(), false));
         }
         let activation = Activation::new(Arc::clone(&self.env), case, &facts, &self.variables);
-        let mut errors = Vec::new();
-        if self.excluded_by_conditions(&activation, &mut errors) {
-            return Ok((Outcome::allowed(), false));
+        let mut charge = |what: &dyn Fn() -> String, program: &Program| {
+            if let Some(cost) = cost.as_deref_mut() {
+                cost.charge(what(), activation.cost(program));
+            }
+        };
+        for condition in &self.match_conditions {
+            charge(
+                &|| format!("matchCondition `{}`", condition.name),
+                &condition.program,
+            );
         }
+        let mut errors = Vec::new();
+        let excluded = self.excluded_by_conditions(&activation, &mut errors);
         let mut messages = Vec::new();
         let mut rules = Vec::new();
         let mut violated = false;
-        if errors.is_empty() {
+        if !excluded && errors.is_empty() {
             for validation in &self.validations {
+                charge(
+                    &|| format!("validation `{}`", validation.source),
+                    &validation.program,
+                );
                 match as_bool(activation.evaluate(&validation.program)) {
                     Ok(true) => {}
                     Ok(false) => {
                         violated = true;
                         rules.extend(validation.rule);
+                        if let (None, Some(program)) =
+                            (&validation.messages_from, &validation.message_expression)
+                        {
+                            charge(
+                                &|| format!("messageExpression of `{}`", validation.source),
+                                program,
+                            );
+                        }
                         match validation.messages(&activation) {
                             Ok(found) => messages.extend(found),
                             Err(e) => {
@@ -156,6 +214,24 @@ impl VapPolicy {
                     Err(e) => errors.push(format!("expression `{}`: {e}", validation.source)),
                 }
             }
+        }
+        if let Some(cost) = cost {
+            // Each variable the request evaluated is charged once; charging one may evaluate
+            // another (its cost walk reads the variables it reads).
+            let mut charged = vec![false; self.variables.len()];
+            while let Some(index) =
+                (0..self.variables.len()).find(|&i| !charged[i] && activation.variable_evaluated(i))
+            {
+                charged[index] = true;
+                let variable = &self.variables[index];
+                cost.charge(
+                    format!("variable `{}`", variable.name),
+                    activation.cost(&variable.program),
+                );
+            }
+        }
+        if excluded {
+            return Ok((Outcome::allowed(), false));
         }
         let failed = !errors.is_empty() && self.failure_policy == FailurePolicy::Fail;
         let outcome = Outcome {
@@ -170,77 +246,6 @@ impl VapPolicy {
             rules,
         };
         Ok((outcome, true))
-    }
-
-    /// What the API server would charge for the CEL it evaluates on this request
-    /// ([`cost`]): each match condition, each validation, the message expression of each
-    /// violated one, and each variable those read, once. Empty when the request is out of
-    /// scope.
-    pub fn runtime_cost(
-        &self,
-        case: &AdmissionCase,
-        catalog: &dyn ResourceCatalog,
-    ) -> Result<RuntimeCost, CaseError> {
-        let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
-        let mut cost = RuntimeCost::default();
-        if !self.resources_match(case, &facts)? {
-            return Ok(cost);
-        }
-        let activation = Activation::new(Arc::clone(&self.env), case, &facts, &self.variables);
-        let mut excluded = false;
-        for condition in &self.match_conditions {
-            cost.charge(
-                format!("matchCondition `{}`", condition.name),
-                activation.cost(&condition.program),
-            );
-            excluded |= matches!(
-                activation.evaluate(&condition.program),
-                Ok(Value::Bool(false))
-            );
-        }
-        if !excluded {
-            for validation in &self.validations {
-                cost.charge(
-                    format!("validation `{}`", validation.source),
-                    activation.cost(&validation.program),
-                );
-                let violated = matches!(
-                    activation.evaluate(&validation.program),
-                    Ok(Value::Bool(false))
-                );
-                if let (true, None, Some(program)) = (
-                    violated,
-                    &validation.messages_from,
-                    &validation.message_expression,
-                ) {
-                    cost.charge(
-                        format!("messageExpression of `{}`", validation.source),
-                        activation.cost(program),
-                    );
-                }
-                if violated {
-                    if let Some(variable) = &validation.messages_from {
-                        // The messages are read from the variable: evaluate it if the
-                        // validation did not.
-                        let _ = activation.variable(variable);
-                    }
-                }
-            }
-        }
-        // Each variable the request evaluated is charged once; charging one may evaluate
-        // another (its cost walk reads the variables it reads).
-        let mut charged = vec![false; self.variables.len()];
-        while let Some(index) =
-            (0..self.variables.len()).find(|&i| !charged[i] && activation.variable_evaluated(i))
-        {
-            charged[index] = true;
-            let variable = &self.variables[index];
-            cost.charge(
-                format!("variable `{}`", variable.name),
-                activation.cost(&variable.program),
-            );
-        }
-        Ok(cost)
     }
 
     fn resources_match(
