@@ -21,9 +21,9 @@
 //! (`apiserver/pkg/cel/library/cost.go`).
 
 use cel::common::ast::{operators, CallExpr, ComprehensionExpr, EntryExpr, Expr, LiteralValue};
-use cel::common::types::{CelBool, CelBytes, CelList, CelMap, CelString};
+use cel::common::types::{CelBool, CelBytes, CelList, CelMap, CelOptional, CelString};
 use cel::common::value::{CowVal, Val};
-use cel::{Context, IdedExpr, Value};
+use cel::{Context, ExecutionError, IdedExpr, Value};
 use std::cell::OnceCell;
 
 /// The most one expression may cost on one request (`PerCallLimit`).
@@ -70,15 +70,26 @@ fn walk<'v>(expr: &IdedExpr, ctx: &Context<'_, 'v>) -> Walked<'v> {
         // The value of a name or a field, read along the walk: the operands of tests and
         // string functions are then not evaluated again.
         Expr::Ident(_) => (1, value_of(expr, ctx).map(CowVal::into_owned)),
-        Expr::Select(select) if !select.test => {
+        Expr::Select(select) => {
+            // As the interpreter selects a field of a value that is not an optional; an
+            // optional is left to the interpreter.
             let (cost, operand) = walk(&select.operand, ctx);
-            let field: Box<dyn Val> = Box::new(CelString::from(select.field.clone()));
+            let operand = operand.filter(|v| v.downcast_ref::<CelOptional>().is_none());
+            let field = CelString::from(select.field.clone());
             let value = operand.and_then(|operand| {
-                let indexer = operand.as_indexer()?;
-                let found = indexer.get(field.as_ref()).ok()?.into_owned();
-                Some(found)
+                let found = operand.as_indexer()?.get(&field);
+                if select.test {
+                    match found {
+                        Ok(_) => Some(Box::new(CelBool::from(true)) as Box<dyn Val>),
+                        Err(ExecutionError::NoSuchKey(_)) => Some(Box::new(CelBool::from(false))),
+                        Err(_) => None,
+                    }
+                } else {
+                    found.ok().map(CowVal::into_owned)
+                }
             });
-            (cost.saturating_add(1), value)
+            // `has()` tests presence without charging for it.
+            (cost.saturating_add(u64::from(!select.test)), value)
         }
         _ => (node_cost(expr, ctx), None),
     }
@@ -226,6 +237,27 @@ fn function_cost<'v>(
             "contains",
             "matches",
         ];
+        if let (Some(test), Some(left), Some(right)) = (
+            operators_test(name),
+            value(0).filter(|_| operands.len() == 2),
+            value(1),
+        ) {
+            // The interpreter's own equality, ordering and containment, on the values the
+            // walk already has.
+            let outcome = match test {
+                Test::Equal(equal) => Some(left.equals(right.as_ref()) == equal),
+                Test::Order(accept) => left
+                    .as_comparer()
+                    .and_then(|c| c.compare(right.as_ref()).ok())
+                    .map(accept),
+                Test::In => right
+                    .as_container()
+                    .and_then(|c| c.contains(left.as_ref()).ok()),
+            };
+            if let Some(outcome) = outcome {
+                return Some(Box::new(CelBool::from(outcome)));
+            }
+        }
         if tests.contains(&name) {
             return value_of(expr, ctx).map(CowVal::into_owned);
         }
@@ -463,6 +495,30 @@ fn append_step(c: &ComprehensionExpr) -> Option<AppendStep<'_>> {
             items: items(&c.loop_step, &c.accu_var)?,
         }),
     }
+}
+
+/// The operators whose result [`function_cost`] computes from its operands' values.
+enum Test {
+    /// `==` (true) or `!=` (false).
+    Equal(bool),
+    /// An ordering, accepting these results of the comparison.
+    Order(fn(std::cmp::Ordering) -> bool),
+    /// `in`.
+    In,
+}
+
+fn operators_test(name: &str) -> Option<Test> {
+    use std::cmp::Ordering;
+    Some(match name {
+        operators::EQUALS => Test::Equal(true),
+        operators::NOT_EQUALS => Test::Equal(false),
+        operators::LESS => Test::Order(|o| o == Ordering::Less),
+        operators::LESS_EQUALS => Test::Order(|o| o != Ordering::Greater),
+        operators::GREATER => Test::Order(|o| o == Ordering::Greater),
+        operators::GREATER_EQUALS => Test::Order(|o| o != Ordering::Less),
+        operators::IN => Test::In,
+        _ => return None,
+    })
 }
 
 fn non_text_literal(expr: &IdedExpr) -> bool {
@@ -739,5 +795,53 @@ mod tests {
             cost("input.exists(x, x > 1)", json!({"input": [5, 6, 7]})),
             1 + (3 + 3) + 3 + 1
         );
+    }
+
+    /// The values the walk produces on its way (and steers by) are the interpreter's.
+    #[test]
+    fn values_along_the_walk_are_the_interpreters() {
+        let bindings = json!({
+            "o": {"name": "web", "ports": [{"hostPort": 80}, {"containerPort": 1}], "labels": {}},
+            "n": 3,
+            "s": "abc",
+            "l": ["a", "b"],
+        });
+        let expressions = [
+            "has(o.name)",
+            "has(o.missing)",
+            "has(o.ports[0].hostPort)",
+            "o.name == 'web'",
+            "o.name != s",
+            "n > 2 && n < 3",
+            "n >= 3 || n <= 1",
+            "!(n == 3)",
+            "'a' in l",
+            "'c' in l",
+            "o.labels == {}",
+            "o.ports.filter(p, has(p.hostPort) && p.hostPort > 0).map(p, 'port ' + string(p.hostPort))",
+            "o.ports.exists(p, has(p.containerPort))",
+            "o.ports.all(p, has(p.hostPort))",
+            "[o.name, s + 'd']",
+            "o.name + '/' + s",
+            "n > 2 ? o.name : s",
+            "o.ports[1]",
+        ];
+        let env = Arc::new(kubernetes_env());
+        let mut context = Context::with_env(Arc::clone(&env));
+        for (name, value) in bindings.as_object().unwrap() {
+            context.add_variable_as_val(name, cel_value_of(value));
+        }
+        let mut produced = 0;
+        for expression in expressions {
+            let program = env.compile(expression).unwrap();
+            let expected = Value::resolve(program.expression(), &context).unwrap();
+            if let (_, Some(value)) = walk(program.expression(), &context) {
+                produced += 1;
+                let value = Value::try_from(value.as_ref()).unwrap();
+                assert_eq!(value, expected, "{expression}");
+            }
+        }
+        // Most of them: the walk reads the values it can, and asks for the rest.
+        assert!(produced >= 15, "{produced}");
     }
 }
