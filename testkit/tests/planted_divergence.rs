@@ -34,6 +34,22 @@ fn build_quickstart() -> (Vec<ir::Policy>, Vec<Artifact>) {
     (output.policies, output.artifacts)
 }
 
+/// Alters the emitted artifact at `path` in place: each `(from, to)` must change it.
+fn plant(artifacts: &mut [Artifact], path: &str, changes: &[(&str, &str)]) {
+    let artifact = artifacts
+        .iter_mut()
+        .find(|a| a.path == path)
+        .unwrap_or_else(|| panic!("no artifact `{path}`"));
+    for (from, to) in changes {
+        let altered = artifact.contents.replace(from, to);
+        assert_ne!(
+            altered, artifact.contents,
+            "the planted change `{from}` applies"
+        );
+        artifact.contents = altered;
+    }
+}
+
 fn run_host_port_fixtures(artifacts: &[Artifact], policies: Vec<ir::Policy>) -> Vec<String> {
     let compiled = load_compiled(policies, artifacts).unwrap();
     let catalog = SchemaCatalog(Schema::builtin());
@@ -66,15 +82,11 @@ fn the_unaltered_quickstart_agrees() {
 #[test]
 fn an_altered_rego_message_is_a_disagreement_showing_both_sides() {
     let (policies, mut artifacts) = build_quickstart();
-    let template = artifacts
-        .iter_mut()
-        .find(|a| a.path == "prod/gatekeeper/no-host-ports.template.yaml")
-        .unwrap();
-    let altered = template
-        .contents
-        .replace("binds host port", "uses host port");
-    assert_ne!(altered, template.contents, "the planted change applies");
-    template.contents = altered;
+    plant(
+        &mut artifacts,
+        "prod/gatekeeper/no-host-ports.template.yaml",
+        &[("binds host port", "uses host port")],
+    );
 
     let failures = run_host_port_fixtures(&artifacts, policies);
     let disagreement = failures
@@ -96,15 +108,11 @@ fn an_altered_rego_message_is_a_disagreement_showing_both_sides() {
 #[test]
 fn an_altered_cel_condition_is_a_disagreement() {
     let (policies, mut artifacts) = build_quickstart();
-    let policy = artifacts
-        .iter_mut()
-        .find(|a| a.path == "staging/vap/no-host-ports.policy.yaml")
-        .unwrap();
-    let altered = policy
-        .contents
-        .replace("p.hostPort > 0", "p.hostPort > 8080");
-    assert_ne!(altered, policy.contents, "the planted change applies");
-    policy.contents = altered;
+    plant(
+        &mut artifacts,
+        "staging/vap/no-host-ports.policy.yaml",
+        &[("p.hostPort > 0", "p.hostPort > 8080")],
+    );
 
     let failures = run_host_port_fixtures(&artifacts, policies);
     assert!(
@@ -173,15 +181,11 @@ fn property_mode_passes_on_every_unaltered_quickstart_guardrail() {
 #[test]
 fn property_mode_finds_an_altered_cel_condition_and_shrinks_it() {
     let (policies, mut artifacts) = build_quickstart();
-    let policy = artifacts
-        .iter_mut()
-        .find(|a| a.path == "prod/vap/no-host-ports.policy.yaml")
-        .unwrap();
-    let altered = policy
-        .contents
-        .replace("p.hostPort > 0", "p.hostPort > 8080");
-    assert_ne!(altered, policy.contents, "the planted change applies");
-    policy.contents = altered;
+    plant(
+        &mut artifacts,
+        "prod/vap/no-host-ports.policy.yaml",
+        &[("p.hostPort > 0", "p.hostPort > 8080")],
+    );
 
     let result = property_run(policies, &artifacts, "prod", "no-host-ports", 256);
     assert!(!result.passed(), "the divergence went unnoticed");
@@ -206,15 +210,11 @@ fn property_mode_finds_an_altered_cel_condition_and_shrinks_it() {
 #[test]
 fn property_mode_finds_an_altered_rego_message() {
     let (policies, mut artifacts) = build_quickstart();
-    let template = artifacts
-        .iter_mut()
-        .find(|a| a.path == "dev/gatekeeper/no-latest-tag.template.yaml")
-        .unwrap();
-    let altered = template
-        .contents
-        .replace("which is not pinned", "which is unpinned");
-    assert_ne!(altered, template.contents, "the planted change applies");
-    template.contents = altered;
+    plant(
+        &mut artifacts,
+        "dev/gatekeeper/no-latest-tag.template.yaml",
+        &[("which is not pinned", "which is unpinned")],
+    );
 
     let result = property_run(policies, &artifacts, "dev", "no-latest-tag", 256);
     let report = result.failures.first().expect("the divergence is found");
@@ -227,19 +227,19 @@ fn property_mode_finds_an_altered_rego_message() {
 #[test]
 fn property_mode_checks_the_run_time_cost_of_each_request() {
     let (policies, mut artifacts) = build_quickstart();
-    let policy = artifacts
-        .iter_mut()
-        .find(|a| a.path == "prod/vap/no-host-ports.policy.yaml")
-        .unwrap();
     // The same messages, after a test that is always true and costs a tenth of the name's
     // length, squared.
-    let altered = policy.contents.replace(
-        "expression: 'variables.allContainers.map(",
-        "expression: 'object.metadata.name.contains(object.metadata.name) ? variables.allContainers.map(",
+    plant(
+        &mut artifacts,
+        "prod/vap/no-host-ports.policy.yaml",
+        &[
+            (
+                "expression: 'variables.allContainers.map(",
+                "expression: 'object.metadata.name.contains(object.metadata.name) ? variables.allContainers.map(",
+            ),
+            (".filter(l, size(l) > 0)'", ".filter(l, size(l) > 0) : []'"),
+        ],
     );
-    let altered = altered.replace(".filter(l, size(l) > 0)'", ".filter(l, size(l) > 0) : []'");
-    assert_ne!(altered, policy.contents, "the planted change applies");
-    policy.contents = altered;
     let compiled = load_compiled(policies, &artifacts).unwrap();
     let guardrail = compiled
         .iter()
