@@ -222,6 +222,10 @@ Constraint) and `opa` (plain Rego for conftest or opa eval).";
 Write the version as `1.30`.";
     NoSources = "G0404", Error, "the project has no guardrail sources",
 "A project needs at least one `.guard` file in its directory or in `sources`.";
+    NotASource = "G0405", Note, "a `.guard` file is not among the project's sources",
+"guardrails.toml's `sources` patterns do not select the file, so `guardrailc build` and
+`guardrailc test` leave it out, and the editor does not check it. Add a pattern that matches
+it, or move it where one does.";
     CostLimit = "G0501", Warning, "a CEL expression may exceed the API server's cost limit",
 "The API server charges each CEL expression at run time and rejects evaluations over
 1,000,000 units. The estimate multiplies list sizes (from schema maxItems, or a default of

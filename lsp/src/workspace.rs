@@ -332,7 +332,52 @@ impl Workspace {
                 }
             }
         }
+        // A file in the project folder that the `sources` patterns leave out is neither
+        // built nor checked: said on its first line, so that it is not silently ignored.
+        for (name, relative) in self.unselected() {
+            let mut note = Diagnostic::new(
+                Code::NotASource,
+                Span::new(SourceId(0), 0, 0),
+                format!(
+                    "`{relative}` is not among the sources guardrails.toml selects, so it is not built or checked"
+                ),
+            );
+            note.help = Some(if self.config.sources.is_empty() {
+                "add a `sources` pattern that matches it to guardrails.toml".to_string()
+            } else {
+                format!(
+                    "the patterns are {}: add one that matches it",
+                    self.config
+                        .sources
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
+            if let Some(list) = by_file.get_mut(name) {
+                list.push(note);
+            }
+        }
         by_file
+    }
+
+    /// The `.guard` files in the project folder that the `sources` patterns do not select,
+    /// with their paths in the folder.
+    fn unselected(&self) -> Vec<(&str, String)> {
+        if self.root_prefix.is_empty() {
+            return Vec::new();
+        }
+        let Some(globs) = &self.local_sources else {
+            return Vec::new();
+        };
+        self.files
+            .keys()
+            .filter_map(|name| {
+                let relative = self.relative_path(name)?;
+                (!globs.is_match(relative.as_ref())).then(|| (name.as_str(), relative.into_owned()))
+            })
+            .collect()
     }
 
     /// Builds the whole project from the buffers, as `guardrailc build` would.

@@ -74,9 +74,10 @@ fn files_outside_the_source_patterns_are_not_compiled() {
         codes(&workspace, "file:///project/guardrails/ok.guard"),
         Vec::<String>::new()
     );
+    // Not compiled: its syntax error does not show, only that it is left out.
     assert_eq!(
         codes(&workspace, "file:///project/drafts/broken.guard"),
-        Vec::<String>::new()
+        vec!["G0405 `drafts/broken.guard` is not among the sources guardrails.toml selects, so it is not built or checked".to_string()]
     );
     // With the default patterns the draft is a source, and its error shows.
     let mut defaults = project("");
@@ -158,4 +159,48 @@ fn navigation_and_compiled_output_skip_files_outside_the_sources() {
     let (name, _) = guardrailc_lsp::fixtures::declaration(&workspace, "shared-check")
         .expect("declared in a source");
     assert_eq!(name, "file:///project/guardrails/real.guard");
+}
+
+#[test]
+fn a_guard_file_the_sources_leave_out_is_said_to_be_left_out() {
+    let mut workspace = project("sources = [\"guardrails/*.guard\"]\n");
+    workspace.set_file(
+        "file:///project/drafts/draft.guard",
+        LIBRARY_GUARD.to_string(),
+    );
+    workspace.set_file(
+        "file:///project/guardrails/real.guard",
+        LIBRARY_GUARD.replace("shared-check", "real-check"),
+    );
+    let diagnostics = workspace.diagnostics();
+    let draft = &diagnostics["file:///project/drafts/draft.guard"];
+    assert_eq!(draft.len(), 1, "{draft:?}");
+    assert_eq!(draft[0].code.as_str(), "G0405");
+    assert_eq!(draft[0].severity, guardrailc_compiler::Severity::Note);
+    assert_eq!(
+        draft[0].message,
+        "`drafts/draft.guard` is not among the sources guardrails.toml selects, so it is not built or checked"
+    );
+    assert_eq!(
+        draft[0].help.as_deref(),
+        Some("the patterns are `guardrails/*.guard`: add one that matches it")
+    );
+    assert!(
+        codes(&workspace, "file:///project/guardrails/real.guard").is_empty(),
+        "a selected file gets no note"
+    );
+    // Once a pattern selects it, the note goes.
+    let read = |path: &str| Err(format!("no file `{path}`"));
+    workspace.set_config(
+        "file:///project/guardrails.toml",
+        "sources = [\"guardrails/*.guard\", \"drafts/*.guard\"]\n".into(),
+        &read,
+    );
+    assert!(
+        !codes(&workspace, "file:///project/drafts/draft.guard")
+            .iter()
+            .any(|c| c.starts_with("G0405")),
+        "{:?}",
+        codes(&workspace, "file:///project/drafts/draft.guard")
+    );
 }
