@@ -247,18 +247,19 @@ fn the_human_report_groups_by_namespace_and_the_chosen_label() {
         .starts_with("checked 5 objects"));
 }
 
-/// A project of the default-deny check alone, checked against `export` as JSON.
-fn default_deny_findings(export: &str) -> Vec<serde_json::Value> {
+/// A project of the default-deny check alone (configured by `config`, the body of its
+/// section), checked against `export` in `format`: the standard output.
+fn default_deny_check(config: &str, export: &str, format: &str) -> String {
     let dir = tempfile::tempdir().expect("a temporary directory");
     std::fs::write(
         dir.path().join("guardrails.toml"),
-        "[detective.default-deny-network-policy]\n",
+        format!("[detective.default-deny-network-policy]\n{config}"),
     )
     .unwrap();
     let manifests = dir.path().join("export.yaml");
     std::fs::write(&manifests, export).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_guardrailc"))
-        .args(["check", "--format", "json", "--project"])
+        .args(["check", "--format", format, "--project"])
         .arg(dir.path())
         .arg(&manifests)
         .output()
@@ -268,9 +269,66 @@ fn default_deny_findings(export: &str) -> Vec<serde_json::Value> {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+/// The JSON report of [`default_deny_check`] with the default configuration.
+fn default_deny_report(export: &str) -> serde_json::Value {
+    serde_json::from_str(&default_deny_check("", export, "json")).expect("the report is JSON")
+}
+
+/// Its findings.
+fn default_deny_findings(export: &str) -> Vec<serde_json::Value> {
+    default_deny_report(export)["findings"]
+        .as_array()
+        .expect("findings")
+        .clone()
+}
+
+/// An export with a Namespace object for `alpha` (labelled `team: a`) and objects in `beta`
+/// and `gamma`, which it has no Namespace objects for.
+const PARTLY_LABELLED: &str = "apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata: { name: alpha, labels: { team: a } }
+- apiVersion: v1
+  kind: Pod
+  metadata: { name: p, namespace: alpha }
+  spec: { containers: [{ name: app, image: nginx }] }
+- apiVersion: v1
+  kind: Pod
+  metadata: { name: q, namespace: beta }
+  spec: { containers: [{ name: app, image: nginx }] }
+- apiVersion: v1
+  kind: Pod
+  metadata: { name: r, namespace: gamma }
+  spec: { containers: [{ name: app, image: nginx }] }
+";
+
+#[test]
+fn namespaces_whose_labels_are_unknown_are_listed_as_unchecked() {
+    let config = "namespace_label = \"team\"\nexclude_namespaces = [\"gamma\"]\n";
     let report: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("the report is JSON");
-    report["findings"].as_array().expect("findings").clone()
+        serde_json::from_str(&default_deny_check(config, PARTLY_LABELLED, "json")).unwrap();
+    // alpha carries the label and has no default deny; beta cannot be decided on; gamma is
+    // excluded.
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["namespace"], "alpha");
+    assert_eq!(report["unchecked_namespaces"], serde_json::json!(["beta"]));
+
+    let table = default_deny_check(config, PARTLY_LABELLED, "human");
+    assert!(
+        table.contains("default-deny-network-policy: not checked in 1 namespace the input holds no Namespace object for, so their `team` label is unknown: beta"),
+        "{table}"
+    );
+
+    // Without a label every namespace is checked, and none is unchecked.
+    let report = default_deny_report(PARTLY_LABELLED);
+    assert_eq!(report["unchecked_namespaces"], serde_json::json!([]));
+    assert_eq!(report["findings"].as_array().unwrap().len(), 3);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! spooled to a temporary file so that it can be read twice.
 
 use crate::cli::{workspace, CliError, EXIT_USER};
-use guardrailc_compiler::config::DEFAULT_ENVIRONMENT;
+use guardrailc_compiler::config::{DEFAULT_DENY_CHECK, DEFAULT_ENVIRONMENT};
 use guardrailc_compiler::diagnostic::has_errors;
 use guardrailc_compiler::emit::Target;
 use guardrailc_compiler::project::BuildOptions;
@@ -101,7 +101,12 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         workers,
     )
     .map_err(CliError::User)?;
+    // Namespaces the default-deny check could not decide on, and the label it selects by.
+    let mut unknown_namespaces: Vec<String> = Vec::new();
+    let mut unknown_label = String::new();
     if let Some(check) = &workspace.config.default_deny_network_policy {
+        unknown_namespaces = namespaces.default_deny_unknown(check, &namespaces_seen);
+        unknown_label = check.namespace_label.clone().unwrap_or_default();
         // The environments checked: those guardrails.toml declares (a project may have no
         // guardrail compiled in one), else those the guardrails were built for, else the
         // default one; `--env` narrows them.
@@ -196,6 +201,15 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                     }
                 }
             }
+            if !unknown_namespaces.is_empty() {
+                writeln!(
+                    stdout,
+                    "{DEFAULT_DENY_CHECK}: not checked in {} the input holds no Namespace object for, so their `{unknown_label}` label is unknown: {}",
+                    count(unknown_namespaces.len(), "namespace"),
+                    unknown_namespaces.join(", ")
+                )
+                .map_err(write_error)?;
+            }
             let denied = findings
                 .iter()
                 .filter(|f| f.verdict == Verdict::Deny)
@@ -221,6 +235,8 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                     },
                 },
                 "findings": findings.iter().map(json_finding).collect::<Vec<_>>(),
+                // Namespaces a `namespace_label` default-deny check could not decide on.
+                "unchecked_namespaces": unknown_namespaces,
                 "errors": problems,
             });
             writeln!(stdout, "{report:#}").map_err(write_error)?;

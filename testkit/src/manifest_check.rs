@@ -126,6 +126,24 @@ impl Namespaces {
     /// finding is on the first such object). A namespace without a Namespace object has no
     /// known labels, so a `namespace_label` check cannot select it. `group_by_label` names
     /// the owner label, read from the namespace.
+    /// The namespaces a `namespace_label` default-deny check cannot decide on: objects are
+    /// in them, but the input holds no Namespace object to read the label from. Sorted;
+    /// empty when the check selects every namespace.
+    pub fn default_deny_unknown(
+        &self,
+        check: &DefaultDenyCheck,
+        seen: &BTreeMap<String, (String, usize)>,
+    ) -> Vec<String> {
+        if check.namespace_label.is_none() {
+            return Vec::new();
+        }
+        seen.keys()
+            .filter(|name| !self.by_name.contains_key(*name))
+            .filter(|name| !check.exclude_namespaces.contains(name))
+            .cloned()
+            .collect()
+    }
+
     pub fn default_deny_findings(
         &self,
         check: &DefaultDenyCheck,
