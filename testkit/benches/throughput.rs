@@ -263,15 +263,14 @@ fn engines(criterion: &mut Criterion, compiled: &[CompiledGuardrail]) {
         let id = &guardrail.policy.id;
         let strategy = request_strategy(&guardrail.policy, Schema::builtin())
             .expect("every quickstart guardrail matches a kind the schema knows");
+        let one = |runner: &mut TestRunner| -> AdmissionCase {
+            strategy
+                .new_tree(runner)
+                .expect("the request strategy never rejects")
+                .current()
+        };
         let generate = |runner: &mut TestRunner| -> Vec<AdmissionCase> {
-            (0..PROPERTY_OBJECTS)
-                .map(|_| {
-                    strategy
-                        .new_tree(runner)
-                        .expect("the request strategy never rejects")
-                        .current()
-                })
-                .collect()
+            (0..PROPERTY_OBJECTS).map(|_| one(runner)).collect()
         };
         group.bench_function(format!("{id}/generate"), |b| {
             b.iter(|| black_box(generate(&mut TestRunner::deterministic())))
@@ -313,11 +312,7 @@ fn engines(criterion: &mut Criterion, compiled: &[CompiledGuardrail]) {
                 b.iter(|| {
                     let mut runner = TestRunner::deterministic();
                     for _ in 0..PROPERTY_OBJECTS {
-                        let request = strategy
-                            .new_tree(&mut runner)
-                            .expect("the request strategy never rejects")
-                            .current();
-                        evaluate(&request);
+                        evaluate(&one(&mut runner));
                     }
                 })
             });

@@ -65,19 +65,22 @@ impl<'p> Activation<'p> {
         }
     }
 
-    /// Evaluates one prepared program against this request.
-    pub fn evaluate(&self, program: &Program) -> Result<Value, ExecutionError> {
+    /// A context that resolves this request's bindings, for one evaluation.
+    fn context(&self) -> Context<'_, '_> {
         let mut context = Context::with_env(Arc::clone(&self.env));
         context.set_variable_resolver(self);
-        program.execute(&context)
+        context
+    }
+
+    /// Evaluates one prepared program against this request.
+    pub fn evaluate(&self, program: &Program) -> Result<Value, ExecutionError> {
+        program.execute(&self.context())
     }
 
     /// What the API server would charge to evaluate `program` on this request
     /// ([`super::cost`]); variables it reads are evaluated, not charged.
     pub fn cost(&self, program: &Program) -> u64 {
-        let mut context = Context::with_env(Arc::clone(&self.env));
-        context.set_variable_resolver(self);
-        runtime_cost(program.expression(), &context)
+        runtime_cost(program.expression(), &self.context())
     }
 
     /// Whether variable `index` has been evaluated on this request.
@@ -89,8 +92,7 @@ impl<'p> Activation<'p> {
     /// to a `Value` and back would copy it twice, where shared lists and maps are not
     /// copied at all.
     fn evaluate_to_static(&self, program: &Program) -> Result<Box<dyn Val>, ExecutionError> {
-        let mut context = Context::with_env(Arc::clone(&self.env));
-        context.set_variable_resolver(self);
+        let context = self.context();
         let value = Value::resolve_val(program.expression(), &context)?;
         to_static(value.as_ref())
     }

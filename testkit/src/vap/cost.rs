@@ -20,7 +20,9 @@
 //! costs (`interpreter/runtimecost_test.go`) and Kubernetes's call costs
 //! (`apiserver/pkg/cel/library/cost.go`).
 
-use cel::common::ast::{operators, CallExpr, ComprehensionExpr, EntryExpr, Expr, LiteralValue};
+use cel::common::ast::{
+    operators, CallExpr, ComprehensionExpr, EntryExpr, Expr, IdedEntryExpr, LiteralValue,
+};
 use cel::common::types::{CelBool, CelBytes, CelList, CelMap, CelOptional, CelString};
 use cel::common::value::{CowVal, Val};
 use cel::{Context, ExecutionError, IdedExpr, Value};
@@ -91,36 +93,19 @@ fn walk<'v>(expr: &IdedExpr, ctx: &Context<'_, 'v>) -> Walked<'v> {
             // `has()` tests presence without charging for it.
             (cost.saturating_add(u64::from(!select.test)), value)
         }
-        _ => (node_cost(expr, ctx), None),
+        Expr::Literal(_) | Expr::Unspecified => (0, None),
+        Expr::Map(map) => (entries_cost(&map.entries, ctx) + MAP_CREATE, None),
+        // Struct literals do not occur in Kubernetes expressions; cel-go charges 40.
+        Expr::Struct(s) => (entries_cost(&s.entries, ctx) + 40, None),
     }
 }
 
-fn node_cost(expr: &IdedExpr, ctx: &Context<'_, '_>) -> u64 {
-    match &expr.expr {
-        Expr::Literal(_) | Expr::Unspecified => 0,
-        Expr::Ident(_) => 1,
-        Expr::Select(select) => {
-            // `has(a.b)` tests presence without charging for it.
-            runtime_cost(&select.operand, ctx) + u64::from(!select.test)
-        }
-        // Walked with their values above.
-        Expr::List(_) | Expr::Comprehension(_) | Expr::Call(_) => walk(expr, ctx).0,
-        Expr::Map(map) => {
-            let entries = map.entries.iter().map(|entry| match &entry.expr {
-                EntryExpr::MapEntry(e) => runtime_cost(&e.key, ctx) + runtime_cost(&e.value, ctx),
-                EntryExpr::StructField(f) => runtime_cost(&f.value, ctx),
-            });
-            sum(entries) + MAP_CREATE
-        }
-        // Struct literals do not occur in Kubernetes expressions; cel-go charges 40.
-        Expr::Struct(s) => {
-            let fields = s.entries.iter().map(|entry| match &entry.expr {
-                EntryExpr::MapEntry(e) => runtime_cost(&e.key, ctx) + runtime_cost(&e.value, ctx),
-                EntryExpr::StructField(f) => runtime_cost(&f.value, ctx),
-            });
-            sum(fields) + 40
-        }
-    }
+/// The keys and values of a map literal, or the field values of a struct literal.
+fn entries_cost(entries: &[IdedEntryExpr], ctx: &Context<'_, '_>) -> u64 {
+    sum(entries.iter().map(|entry| match &entry.expr {
+        EntryExpr::MapEntry(e) => runtime_cost(&e.key, ctx) + runtime_cost(&e.value, ctx),
+        EntryExpr::StructField(f) => runtime_cost(&f.value, ctx),
+    }))
 }
 
 fn sum(costs: impl Iterator<Item = u64>) -> u64 {
@@ -224,19 +209,6 @@ fn function_cost<'v>(
     let name = call.func_name.as_str();
     // Whoever reads a test's result (`&&`, `!`, a filter) gets it from here.
     let result = || -> Option<Box<dyn Val + 'v>> {
-        let tests = [
-            operators::EQUALS,
-            operators::NOT_EQUALS,
-            operators::LESS,
-            operators::LESS_EQUALS,
-            operators::GREATER,
-            operators::GREATER_EQUALS,
-            operators::IN,
-            "startsWith",
-            "endsWith",
-            "contains",
-            "matches",
-        ];
         if let (Some(test), Some(left), Some(right)) = (
             operators_test(name),
             value(0).filter(|_| operands.len() == 2),
@@ -258,7 +230,10 @@ fn function_cost<'v>(
                 return Some(Box::new(CelBool::from(outcome)));
             }
         }
-        if tests.contains(&name) {
+        // The other tests, and those the values above could not settle: evaluated.
+        if operators_test(name).is_some()
+            || matches!(name, "startsWith" | "endsWith" | "contains" | "matches")
+        {
             return value_of(expr, ctx).map(CowVal::into_owned);
         }
         // Concatenated strings, kept so that a chain of `+` is not evaluated again at

@@ -139,9 +139,8 @@ impl VapPolicy {
         case: &AdmissionCase,
         catalog: &dyn ResourceCatalog,
     ) -> Result<RuntimeCost, CaseError> {
-        let mut cost = RuntimeCost::default();
-        self.run(case, catalog, Some(&mut cost))?;
-        Ok(cost)
+        self.evaluate_counted(case, catalog)
+            .map(|(_, _, cost)| cost)
     }
 
     /// [`VapPolicy::evaluate_in_scope`] and [`VapPolicy::runtime_cost`] in one pass, the
