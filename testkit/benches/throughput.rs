@@ -286,6 +286,15 @@ fn engines(criterion: &mut Criterion, compiled: &[CompiledGuardrail]) {
                 }),
             ));
         }
+        if let Some(vap) = &guardrail.vap {
+            targets.push((
+                // The verdict alone: what the cost count adds is the difference to `vap`.
+                "vap-uncounted",
+                Box::new(|request| {
+                    black_box(vap.evaluate(request, &catalog).ok());
+                }),
+            ));
+        }
         if let Some(gatekeeper) = &guardrail.gatekeeper {
             targets.push((
                 "gatekeeper",

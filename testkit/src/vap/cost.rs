@@ -23,9 +23,10 @@
 use cel::common::ast::{
     operators, CallExpr, ComprehensionExpr, EntryExpr, Expr, IdedEntryExpr, LiteralValue,
 };
-use cel::common::types::{CelBool, CelBytes, CelList, CelMap, CelOptional, CelString};
+use cel::common::types::{CelBool, CelBytes, CelInt, CelList, CelMap, CelOptional, CelString};
 use cel::common::value::{CowVal, Val};
 use cel::{Context, ExecutionError, IdedExpr, Value};
+use smallvec::SmallVec;
 use std::cell::OnceCell;
 
 /// The most one expression may cost on one request (`PerCallLimit`).
@@ -71,7 +72,12 @@ fn walk<'v>(expr: &IdedExpr, ctx: &Context<'_, 'v>) -> Walked<'v> {
         }
         // The value of a name or a field, read along the walk: the operands of tests and
         // string functions are then not evaluated again.
-        Expr::Ident(_) => (1, value_of(expr, ctx).map(CowVal::into_owned)),
+        // A name bound in a scope is looked up directly; anything else (a type name) is
+        // left to the interpreter's resolution.
+        Expr::Ident(name) => {
+            let value = ctx.get_variable(name).or_else(|| value_of(expr, ctx));
+            (1, value.map(CowVal::into_owned))
+        }
         Expr::Select(select) => {
             // As the interpreter selects a field of a value that is not an optional; an
             // optional is left to the interpreter.
@@ -93,7 +99,8 @@ fn walk<'v>(expr: &IdedExpr, ctx: &Context<'_, 'v>) -> Walked<'v> {
             // `has()` tests presence without charging for it.
             (cost.saturating_add(u64::from(!select.test)), value)
         }
-        Expr::Literal(_) | Expr::Unspecified => (0, None),
+        Expr::Literal(literal) => (0, Some(literal.to_val().into_owned())),
+        Expr::Unspecified => (0, None),
         Expr::Map(map) => (entries_cost(&map.entries, ctx) + MAP_CREATE, None),
         // Struct literals do not occur in Kubernetes expressions; cel-go charges 40.
         Expr::Struct(s) => (entries_cost(&s.entries, ctx) + 40, None),
@@ -152,21 +159,29 @@ fn call_walk<'v>(expr: &IdedExpr, call: &CallExpr, ctx: &Context<'_, 'v>) -> Wal
             None,
         ),
         _ => {
-            let operands: Vec<&IdedExpr> = call
+            let operands: Operands<&IdedExpr> = call
                 .target
                 .iter()
                 .map(|t| t.as_ref())
                 .chain(&call.args)
                 .collect();
-            let walked: Vec<Walked<'v>> = operands.iter().map(|e| walk(e, ctx)).collect();
-            let evaluated = sum(walked.iter().map(|(cost, _)| *cost));
-            let values: Vec<Option<Box<dyn Val + 'v>>> =
-                walked.into_iter().map(|(_, value)| value).collect();
+            let mut evaluated = 0u64;
+            let values: Operands<Option<Box<dyn Val + 'v>>> = operands
+                .iter()
+                .map(|e| {
+                    let (cost, value) = walk(e, ctx);
+                    evaluated = evaluated.saturating_add(cost);
+                    value
+                })
+                .collect();
             let (cost, value) = function_cost(expr, call, &operands, values, ctx);
             (evaluated.saturating_add(cost), value)
         }
     }
 }
+
+/// A call's operands, the target first: kept inline, as calls have at most three.
+type Operands<T> = SmallVec<[T; 3]>;
 
 /// Adds `cost` to a walk.
 fn add<'v>(cost: u64, (more, value): Walked<'v>) -> Walked<'v> {
@@ -191,10 +206,10 @@ fn function_cost<'v>(
     expr: &IdedExpr,
     call: &CallExpr,
     operands: &[&IdedExpr],
-    walked: Vec<Option<Box<dyn Val + 'v>>>,
+    walked: Operands<Option<Box<dyn Val + 'v>>>,
     ctx: &Context<'_, 'v>,
 ) -> Walked<'v> {
-    let cells: Vec<OnceCell<Option<CowVal<'_, 'v>>>> = walked
+    let cells: Operands<OnceCell<Option<CowVal<'_, 'v>>>> = walked
         .into_iter()
         .map(|value| match value {
             Some(value) => OnceCell::from(Some(CowVal::Owned(value))),
@@ -230,6 +245,38 @@ fn function_cost<'v>(
                 return Some(Box::new(CelBool::from(outcome)));
             }
         }
+        // The loop condition of `all` and `exists`: true unless its operand is `false`
+        // (an error goes on).
+        if name == operators::NOT_STRICTLY_FALSE && operands.len() == 1 {
+            let strictly_false =
+                value(0).is_some_and(|v| v.downcast_ref::<CelBool>().is_some_and(|b| !*b.inner()));
+            return Some(Box::new(CelBool::from(!strictly_false)));
+        }
+        // `size` of a list or a map, and `string` of a string or an int: what the
+        // interpreter's own functions give, without evaluating the operand again.
+        if operands.len() == 1 {
+            let operand = value(0).map(|v| v.as_ref());
+            match (name, operand) {
+                ("size", Some(v)) => {
+                    let size = v
+                        .downcast_ref::<CelList>()
+                        .map(|l| l.inner().len())
+                        .or_else(|| v.downcast_ref::<CelMap>().map(|m| m.inner().len()));
+                    if let Some(size) = size.and_then(|s| i64::try_from(s).ok()) {
+                        return Some(Box::new(CelInt::from(size)));
+                    }
+                }
+                ("string", Some(v)) if call.target.is_none() => {
+                    if let Some(text) = v.downcast_ref::<CelString>() {
+                        return Some(Box::new(text.clone()));
+                    }
+                    if let Some(int) = v.downcast_ref::<CelInt>() {
+                        return Some(Box::new(CelString::from(int.inner().to_string())));
+                    }
+                }
+                _ => {}
+            }
+        }
         // The other tests, and those the values above could not settle: evaluated.
         if operators_test(name).is_some()
             || matches!(name, "startsWith" | "endsWith" | "contains" | "matches")
@@ -243,6 +290,17 @@ fn function_cost<'v>(
             if let (Some(left), Some(right)) = (text(0), text(1)) {
                 let joined = format!("{}{}", left.inner(), right.inner());
                 return Some(Box::new(CelString::from(joined)));
+            }
+            // Concatenated lists, likewise (`a + b + c` of lists).
+            let list = |i: usize| value(i).and_then(|v| v.downcast_ref::<CelList>());
+            if let (Some(left), Some(right)) = (list(0), list(1)) {
+                let items: Vec<Box<dyn Val + 'v>> = left
+                    .inner()
+                    .iter()
+                    .chain(right.inner())
+                    .map(|item| item.clone_as_boxed())
+                    .collect();
+                return Some(Box::new(CelList::from(items)));
             }
         }
         None
@@ -383,19 +441,21 @@ fn comprehension_walk<'v>(c: &ComprehensionExpr, ctx: &Context<'_, 'v>) -> Walke
             scope.add_variable_as_val(&c.accu_var, accumulator.clone_as_boxed());
         }
         scope.add_variable_as_val(&c.iter_var, item.clone_as_boxed());
-        cost = cost.saturating_add(runtime_cost(&c.loop_cond, &scope));
         // cel-go stops when the condition is the bool `false`; an error goes on.
-        if !matches!(c.loop_cond.expr, Expr::Literal(LiteralValue::Boolean(_)))
-            && bool_of(&c.loop_cond, &scope) == Some(false)
-        {
-            break;
+        if !matches!(&c.loop_cond.expr, Expr::Literal(LiteralValue::Boolean(b)) if *b.inner()) {
+            let (cond_cost, go_on) = walk_bool(&c.loop_cond, &scope);
+            cost = cost.saturating_add(cond_cost);
+            if go_on == Some(false) {
+                break;
+            }
         }
         match &append {
             Some(step) => {
                 if let Some(guard) = step.guard {
                     // `guard ? @result + [e] : @result`: the guard, then one branch.
-                    cost = cost.saturating_add(runtime_cost(guard, &scope));
-                    if bool_of(guard, &scope) != Some(true) {
+                    let (guard_cost, keep) = walk_bool(guard, &scope);
+                    cost = cost.saturating_add(guard_cost);
+                    if keep != Some(true) {
                         cost = cost.saturating_add(1);
                         continue;
                     }
@@ -409,12 +469,15 @@ fn comprehension_walk<'v>(c: &ComprehensionExpr, ctx: &Context<'_, 'v>) -> Walke
                 }
             }
             None => {
-                cost = cost.saturating_add(runtime_cost(&c.loop_step, &scope));
+                let (step_cost, next) = walk(&c.loop_step, &scope);
+                cost = cost.saturating_add(step_cost);
                 // A step that fails leaves the accumulator as it was: for `all` and
                 // `exists`, the value that lets the loop, and the next step's right operand,
                 // run on.
-                if let Some(next) = value_of(&c.loop_step, &scope) {
-                    accumulator = next.into_owned();
+                if let Some(next) =
+                    next.or_else(|| value_of(&c.loop_step, &scope).map(CowVal::into_owned))
+                {
+                    accumulator = next;
                 }
             }
         }
@@ -424,9 +487,9 @@ fn comprehension_walk<'v>(c: &ComprehensionExpr, ctx: &Context<'_, 'v>) -> Walke
     }
     let mut scope = ctx.new_inner_scope();
     scope.add_variable_as_val(&c.accu_var, accumulator);
-    cost = cost.saturating_add(runtime_cost(&c.result, &scope));
-    let value = value_of(&c.result, &scope).map(CowVal::into_owned);
-    (cost, value)
+    let (result_cost, value) = walk(&c.result, &scope);
+    let value = value.or_else(|| value_of(&c.result, &scope).map(CowVal::into_owned));
+    (cost.saturating_add(result_cost), value)
 }
 
 /// The step of a `map` or `filter`: `@result + [e]`, or `guard ? @result + [e] : @result`.
@@ -798,8 +861,16 @@ mod tests {
             "o.ports.all(p, has(p.hostPort))",
             "[o.name, s + 'd']",
             "o.name + '/' + s",
+            "o.ports + l + [n]",
             "n > 2 ? o.name : s",
             "o.ports[1]",
+            "size(l) + size(o) + size(o.labels) + l.size()",
+            "size(s) == 3",
+            "string(n) + string(s)",
+            "'name: ' + string(o.name) + ', ' + string(size(l))",
+            "[1, 'x', null, true, 2.5]",
+            "o.ports.map(p, size(p)).filter(x, x > 0)",
+            "o.ports.filter(p, has(p.containerPort)).exists(p, p.containerPort == 1)",
         ];
         let env = Arc::new(kubernetes_env());
         let mut context = Context::with_env(Arc::clone(&env));
@@ -817,6 +888,6 @@ mod tests {
             }
         }
         // Most of them: the walk reads the values it can, and asks for the rest.
-        assert!(produced >= 15, "{produced}");
+        assert!(produced >= 23, "{produced}");
     }
 }
