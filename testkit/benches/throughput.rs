@@ -21,11 +21,11 @@ use guardrailc_compiler::schema::Schema;
 use guardrailc_testkit::compiled::{load_compiled, names, CompiledGuardrail};
 use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
 use guardrailc_testkit::manifest_check::{check_manifests, read_namespaces};
-use guardrailc_testkit::property::{request_strategy, run_property, PropertyConfig};
+use guardrailc_testkit::property::{request_strategy, run_property, seeded_rng, PropertyConfig};
 use guardrailc_testkit::runner::run_fixtures;
 use guardrailc_testkit::{AdmissionCase, SchemaCatalog};
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::TestRunner;
+use proptest::test_runner::{Config, TestRunner};
 use std::hint::black_box;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -272,10 +272,12 @@ fn engines(criterion: &mut Criterion, compiled: &[CompiledGuardrail]) {
         let generate = |runner: &mut TestRunner| -> Vec<AdmissionCase> {
             (0..PROPERTY_OBJECTS).map(|_| one(runner)).collect()
         };
+        // The random stream property mode draws from.
+        let runner = || TestRunner::new_with_rng(Config::default(), seeded_rng(0));
         group.bench_function(format!("{id}/generate"), |b| {
-            b.iter(|| black_box(generate(&mut TestRunner::deterministic())))
+            b.iter(|| black_box(generate(&mut runner())))
         });
-        let requests = generate(&mut TestRunner::deterministic());
+        let requests = generate(&mut runner());
         let mut targets: Vec<(&str, Evaluate<'_>)> = Vec::new();
         if let Some(vap) = &guardrail.vap {
             targets.push((
@@ -319,7 +321,7 @@ fn engines(criterion: &mut Criterion, compiled: &[CompiledGuardrail]) {
             // then evaluated.
             group.bench_function(format!("{id}/generate+{target}"), |b| {
                 b.iter(|| {
-                    let mut runner = TestRunner::deterministic();
+                    let mut runner = runner();
                     for _ in 0..PROPERTY_OBJECTS {
                         evaluate(&one(&mut runner));
                     }

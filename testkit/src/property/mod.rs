@@ -121,14 +121,16 @@ pub fn run_property(
     result
 }
 
-/// The random stream of a run: the same seed gives the same requests.
-fn seeded_rng(seed: u64) -> TestRng {
-    let mut bytes = [0u8; 32];
+/// The random stream of a run: the same seed gives the same requests. XorShift, not
+/// proptest's default ChaCha: the stream only has to be reproducible, not unpredictable,
+/// and ChaCha took about an eighth of the time spent generating a request.
+pub fn seeded_rng(seed: u64) -> TestRng {
+    let mut bytes = [0u8; 16];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
         let word = seed.rotate_left(16 * i as u32) ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         chunk.copy_from_slice(&word.to_le_bytes());
     }
-    TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
+    TestRng::from_seed(RngAlgorithm::XorShift, &bytes)
 }
 
 /// Rules whose CEL cost on the largest requests this run generates (every list at

@@ -46,10 +46,19 @@ pub fn runtime_cost(expr: &IdedExpr, ctx: &Context<'_, '_>) -> u64 {
 
 /// A cost, and the value of the expression where the walk produced it on the way (a
 /// comprehension, a list literal of such), so that whoever reads the value does not have the
-/// interpreter evaluate it again.
-type Walked<'v> = (u64, Option<Box<dyn Val + 'v>>);
+/// interpreter evaluate it again. A value read from the bindings or the expression is
+/// borrowed, not copied.
+type Walked<'c, 'v> = (u64, Option<CowVal<'c, 'v>>);
 
-fn walk<'v>(expr: &IdedExpr, ctx: &Context<'_, 'v>) -> Walked<'v> {
+static TRUE: CelBool = CelBool::TRUE;
+static FALSE: CelBool = CelBool::FALSE;
+
+/// A bool the walk computed, borrowed from a static.
+fn boolean<'c, 'v>(b: bool) -> Option<CowVal<'c, 'v>> {
+    Some(CowVal::Borrowed(if b { &TRUE } else { &FALSE }))
+}
+
+fn walk<'c, 'v>(expr: &'c IdedExpr, ctx: &'c Context<'_, 'v>) -> Walked<'c, 'v> {
     match &expr.expr {
         Expr::Comprehension(comprehension) => comprehension_walk(comprehension, ctx),
         Expr::Call(call) => call_walk(expr, call, ctx),
@@ -60,46 +69,50 @@ fn walk<'v>(expr: &IdedExpr, ctx: &Context<'_, 'v>) -> Walked<'v> {
                 let (element_cost, value) = walk(element, ctx);
                 cost = cost.saturating_add(element_cost);
                 match (items.as_mut(), value) {
-                    (Some(items), Some(value)) => items.push(value),
+                    (Some(items), Some(value)) => items.push(value.into_owned()),
                     _ => items = None,
                 }
             }
             let optional = !list.optional_indices.is_empty();
             let value = items
                 .filter(|_| !optional)
-                .map(|items| Box::new(CelList::from(items)) as Box<dyn Val + 'v>);
+                .map(|items| CowVal::owned(CelList::from(items)));
             (cost, value)
         }
         // The value of a name or a field, read along the walk: the operands of tests and
         // string functions are then not evaluated again.
         // A name bound in a scope is looked up directly; anything else (a type name) is
         // left to the interpreter's resolution.
-        Expr::Ident(name) => {
-            let value = ctx.get_variable(name).or_else(|| value_of(expr, ctx));
-            (1, value.map(CowVal::into_owned))
-        }
+        Expr::Ident(name) => (1, ctx.get_variable(name).or_else(|| value_of(expr, ctx))),
         Expr::Select(select) => {
             // As the interpreter selects a field of a value that is not an optional; an
             // optional is left to the interpreter.
             let (cost, operand) = walk(&select.operand, ctx);
             let operand = operand.filter(|v| v.downcast_ref::<CelOptional>().is_none());
-            let field = CelString::from(select.field.clone());
+            let field = CelString::from(select.field.as_str());
             let value = operand.and_then(|operand| {
-                let found = operand.as_indexer()?.get(&field);
                 if select.test {
-                    match found {
-                        Ok(_) => Some(Box::new(CelBool::from(true)) as Box<dyn Val>),
-                        Err(ExecutionError::NoSuchKey(_)) => Some(Box::new(CelBool::from(false))),
+                    return match operand.as_indexer()?.get(&field) {
+                        Ok(_) => boolean(true),
+                        Err(ExecutionError::NoSuchKey(_)) => boolean(false),
                         Err(_) => None,
-                    }
-                } else {
-                    found.ok().map(CowVal::into_owned)
+                    };
+                }
+                // A field of a borrowed value is borrowed for as long; one of a value made
+                // along the walk is copied out of it.
+                match operand {
+                    CowVal::Borrowed(operand) => operand.as_indexer()?.get(&field).ok(),
+                    CowVal::Owned(operand) => operand
+                        .as_indexer()?
+                        .get(&field)
+                        .ok()
+                        .map(|v| CowVal::Owned(v.into_owned())),
                 }
             });
             // `has()` tests presence without charging for it.
             (cost.saturating_add(u64::from(!select.test)), value)
         }
-        Expr::Literal(literal) => (0, Some(literal.to_val().into_owned())),
+        Expr::Literal(literal) => (0, Some(literal.to_val())),
         Expr::Unspecified => (0, None),
         Expr::Map(map) => (entries_cost(&map.entries, ctx) + MAP_CREATE, None),
         // Struct literals do not occur in Kubernetes expressions; cel-go charges 40.
@@ -119,9 +132,12 @@ fn sum(costs: impl Iterator<Item = u64>) -> u64 {
     costs.fold(0, u64::saturating_add)
 }
 
-fn call_walk<'v>(expr: &IdedExpr, call: &CallExpr, ctx: &Context<'_, 'v>) -> Walked<'v> {
+fn call_walk<'c, 'v>(
+    expr: &'c IdedExpr,
+    call: &'c CallExpr,
+    ctx: &'c Context<'_, 'v>,
+) -> Walked<'c, 'v> {
     let name = call.func_name.as_str();
-    let boolean = |b: bool| Some(Box::new(CelBool::from(b)) as Box<dyn Val + 'v>);
     match (name, call.args.len(), &call.target) {
         (operators::CONDITIONAL, 3, None) => {
             let (cost, condition) = walk_bool(&call.args[0], ctx);
@@ -166,7 +182,7 @@ fn call_walk<'v>(expr: &IdedExpr, call: &CallExpr, ctx: &Context<'_, 'v>) -> Wal
                 .chain(&call.args)
                 .collect();
             let mut evaluated = 0u64;
-            let values: Operands<Option<Box<dyn Val + 'v>>> = operands
+            let values: Operands<Option<CowVal<'c, 'v>>> = operands
                 .iter()
                 .map(|e| {
                     let (cost, value) = walk(e, ctx);
@@ -184,7 +200,7 @@ fn call_walk<'v>(expr: &IdedExpr, call: &CallExpr, ctx: &Context<'_, 'v>) -> Wal
 type Operands<T> = SmallVec<[T; 3]>;
 
 /// Adds `cost` to a walk.
-fn add<'v>(cost: u64, (more, value): Walked<'v>) -> Walked<'v> {
+fn add<'c, 'v>(cost: u64, (more, value): Walked<'c, 'v>) -> Walked<'c, 'v> {
     (cost.saturating_add(more), value)
 }
 
@@ -202,17 +218,17 @@ fn walk_bool(expr: &IdedExpr, ctx: &Context<'_, '_>) -> (u64, Option<bool>) {
 /// What a call itself costs, its operands (the target first) already evaluated: Kubernetes's
 /// library costs first, then cel-go's, else 1. Each operand's value is asked of the
 /// interpreter at most once, and only when the cost depends on it.
-fn function_cost<'v>(
-    expr: &IdedExpr,
+fn function_cost<'c, 'v>(
+    expr: &'c IdedExpr,
     call: &CallExpr,
-    operands: &[&IdedExpr],
-    walked: Operands<Option<Box<dyn Val + 'v>>>,
-    ctx: &Context<'_, 'v>,
-) -> Walked<'v> {
-    let cells: Operands<OnceCell<Option<CowVal<'_, 'v>>>> = walked
+    operands: &[&'c IdedExpr],
+    walked: Operands<Option<CowVal<'c, 'v>>>,
+    ctx: &'c Context<'_, 'v>,
+) -> Walked<'c, 'v> {
+    let cells: Operands<OnceCell<Option<CowVal<'c, 'v>>>> = walked
         .into_iter()
         .map(|value| match value {
-            Some(value) => OnceCell::from(Some(CowVal::Owned(value))),
+            Some(value) => OnceCell::from(Some(value)),
             None => OnceCell::new(),
         })
         .collect();
@@ -223,7 +239,7 @@ fn function_cost<'v>(
     };
     let name = call.func_name.as_str();
     // Whoever reads a test's result (`&&`, `!`, a filter) gets it from here.
-    let result = || -> Option<Box<dyn Val + 'v>> {
+    let result = || -> Option<CowVal<'c, 'v>> {
         if let (Some(test), Some(left), Some(right)) = (
             operators_test(name),
             value(0).filter(|_| operands.len() == 2),
@@ -242,7 +258,7 @@ fn function_cost<'v>(
                     .and_then(|c| c.contains(left.as_ref()).ok()),
             };
             if let Some(outcome) = outcome {
-                return Some(Box::new(CelBool::from(outcome)));
+                return boolean(outcome);
             }
         }
         // The loop condition of `all` and `exists`: true unless its operand is `false`
@@ -250,7 +266,7 @@ fn function_cost<'v>(
         if name == operators::NOT_STRICTLY_FALSE && operands.len() == 1 {
             let strictly_false =
                 value(0).is_some_and(|v| v.downcast_ref::<CelBool>().is_some_and(|b| !*b.inner()));
-            return Some(Box::new(CelBool::from(!strictly_false)));
+            return boolean(!strictly_false);
         }
         // `size` of a list or a map, and `string` of a string or an int: what the
         // interpreter's own functions give, without evaluating the operand again.
@@ -263,15 +279,15 @@ fn function_cost<'v>(
                         .map(|l| l.inner().len())
                         .or_else(|| v.downcast_ref::<CelMap>().map(|m| m.inner().len()));
                     if let Some(size) = size.and_then(|s| i64::try_from(s).ok()) {
-                        return Some(Box::new(CelInt::from(size)));
+                        return Some(CowVal::owned(CelInt::from(size)));
                     }
                 }
                 ("string", Some(v)) if call.target.is_none() => {
                     if let Some(text) = v.downcast_ref::<CelString>() {
-                        return Some(Box::new(text.clone()));
+                        return Some(CowVal::owned(text.clone()));
                     }
                     if let Some(int) = v.downcast_ref::<CelInt>() {
-                        return Some(Box::new(CelString::from(int.inner().to_string())));
+                        return Some(CowVal::owned(CelString::from(int.inner().to_string())));
                     }
                 }
                 _ => {}
@@ -281,15 +297,15 @@ fn function_cost<'v>(
         if operators_test(name).is_some()
             || matches!(name, "startsWith" | "endsWith" | "contains" | "matches")
         {
-            return value_of(expr, ctx).map(CowVal::into_owned);
+            return value_of(expr, ctx);
         }
         // Concatenated strings, kept so that a chain of `+` is not evaluated again at
         // every link.
         if name == operators::ADD {
-            let text = |i: usize| value(i).and_then(|v| v.downcast_ref::<CelString>().cloned());
+            let text = |i: usize| value(i).and_then(|v| v.downcast_ref::<CelString>());
             if let (Some(left), Some(right)) = (text(0), text(1)) {
-                let joined = format!("{}{}", left.inner(), right.inner());
-                return Some(Box::new(CelString::from(joined)));
+                let joined = [left.inner(), right.inner()].concat();
+                return Some(CowVal::owned(CelString::from(joined)));
             }
             // Concatenated lists, likewise (`a + b + c` of lists).
             let list = |i: usize| value(i).and_then(|v| v.downcast_ref::<CelList>());
@@ -300,7 +316,7 @@ fn function_cost<'v>(
                     .chain(right.inner())
                     .map(|item| item.clone_as_boxed())
                     .collect();
-                return Some(Box::new(CelList::from(items)));
+                return Some(CowVal::owned(CelList::from(items)));
             }
         }
         None
@@ -415,18 +431,22 @@ fn cost_from_literals(call: &CallExpr, operands: &[&IdedExpr]) -> Option<u64> {
     }
 }
 
-fn comprehension_walk<'v>(c: &ComprehensionExpr, ctx: &Context<'_, 'v>) -> Walked<'v> {
+fn comprehension_walk<'c, 'v>(
+    c: &'c ComprehensionExpr,
+    ctx: &'c Context<'_, 'v>,
+) -> Walked<'c, 'v> {
     let (range_cost, range) = walk(&c.iter_range, ctx);
     let (init_cost, init) = walk(&c.accu_init, ctx);
     let mut cost = range_cost.saturating_add(init_cost);
-    let Some(range) = range.or_else(|| value_of(&c.iter_range, ctx).map(CowVal::into_owned)) else {
+    let Some(range) = range.or_else(|| value_of(&c.iter_range, ctx)) else {
         return (cost, None);
     };
     let Some(iterable) = range.as_iterable() else {
         return (cost, None);
     };
-    let Some(mut accumulator) =
-        init.or_else(|| value_of(&c.accu_init, ctx).map(CowVal::into_owned))
+    let Some(mut accumulator) = init
+        .or_else(|| value_of(&c.accu_init, ctx))
+        .map(CowVal::into_owned)
     else {
         return (cost, None);
     };
@@ -463,7 +483,7 @@ fn comprehension_walk<'v>(c: &ComprehensionExpr, ctx: &Context<'_, 'v>) -> Walke
                 // `@result + [e]`: the accumulator 1, the list, the concatenation 1.
                 let (list_cost, list) = walk(step.items, &scope);
                 cost = cost.saturating_add(list_cost).saturating_add(2);
-                let list = list.or_else(|| value_of(step.items, &scope).map(CowVal::into_owned));
+                let list = list.or_else(|| value_of(step.items, &scope));
                 if let Some(list) = list.as_ref().and_then(|l| l.downcast_ref::<CelList>()) {
                     appended.extend(list.inner().iter().map(|v| v.clone_as_boxed()));
                 }
@@ -474,10 +494,8 @@ fn comprehension_walk<'v>(c: &ComprehensionExpr, ctx: &Context<'_, 'v>) -> Walke
                 // A step that fails leaves the accumulator as it was: for `all` and
                 // `exists`, the value that lets the loop, and the next step's right operand,
                 // run on.
-                if let Some(next) =
-                    next.or_else(|| value_of(&c.loop_step, &scope).map(CowVal::into_owned))
-                {
-                    accumulator = next;
+                if let Some(next) = next.or_else(|| value_of(&c.loop_step, &scope)) {
+                    accumulator = next.into_owned();
                 }
             }
         }
@@ -485,10 +503,16 @@ fn comprehension_walk<'v>(c: &ComprehensionExpr, ctx: &Context<'_, 'v>) -> Walke
     if append.is_some() {
         accumulator = Box::new(CelList::from(appended));
     }
+    // The result is most often the accumulator itself: the name costs 1.
+    if matches!(&c.result.expr, Expr::Ident(name) if *name == c.accu_var) {
+        return (cost.saturating_add(1), Some(CowVal::Owned(accumulator)));
+    }
     let mut scope = ctx.new_inner_scope();
     scope.add_variable_as_val(&c.accu_var, accumulator);
     let (result_cost, value) = walk(&c.result, &scope);
-    let value = value.or_else(|| value_of(&c.result, &scope).map(CowVal::into_owned));
+    let value = value
+        .or_else(|| value_of(&c.result, &scope))
+        .map(|v| CowVal::Owned(v.into_owned()));
     (cost.saturating_add(result_cost), value)
 }
 
