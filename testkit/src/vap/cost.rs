@@ -480,12 +480,22 @@ fn comprehension_walk<'c, 'v>(
                         continue;
                     }
                 }
-                // `@result + [e]`: the accumulator 1, the list, the concatenation 1.
-                let (list_cost, list) = walk(step.items, &scope);
-                cost = cost.saturating_add(list_cost).saturating_add(2);
-                let list = list.or_else(|| value_of(step.items, &scope));
-                if let Some(list) = list.as_ref().and_then(|l| l.downcast_ref::<CelList>()) {
-                    appended.extend(list.inner().iter().map(|v| v.clone_as_boxed()));
+                // `@result + [e]`: the accumulator 1, the list, the concatenation 1. The
+                // items go to the accumulator directly, without the list around them.
+                cost = cost.saturating_add(LIST_CREATE).saturating_add(2);
+                let mut items: Operands<Option<Box<dyn Val + 'v>>> = Operands::new();
+                for item in step.items {
+                    let (item_cost, value) = walk(item, &scope);
+                    cost = cost.saturating_add(item_cost);
+                    items.push(
+                        value
+                            .or_else(|| value_of(item, &scope))
+                            .map(CowVal::into_owned),
+                    );
+                }
+                // An item in error fails the step: nothing is appended.
+                if items.iter().all(Option::is_some) {
+                    appended.extend(items.into_iter().flatten());
                 }
             }
             None => {
@@ -519,23 +529,25 @@ fn comprehension_walk<'c, 'v>(
 /// The step of a `map` or `filter`: `@result + [e]`, or `guard ? @result + [e] : @result`.
 struct AppendStep<'e> {
     guard: Option<&'e IdedExpr>,
-    /// The `[e]`.
-    items: &'e IdedExpr,
+    /// The `e` of `[e]`.
+    items: &'e [IdedExpr],
 }
 
 fn append_step(c: &ComprehensionExpr) -> Option<AppendStep<'_>> {
     let accumulator = |e: &IdedExpr| matches!(&e.expr, Expr::Ident(name) if *name == c.accu_var);
-    fn items<'e>(e: &'e IdedExpr, accu_var: &str) -> Option<&'e IdedExpr> {
+    fn items<'e>(e: &'e IdedExpr, accu_var: &str) -> Option<&'e [IdedExpr]> {
         let accumulator = |e: &IdedExpr| matches!(&e.expr, Expr::Ident(name) if name == accu_var);
         match &e.expr {
             Expr::Call(call)
                 if call.func_name == operators::ADD
                     && call.target.is_none()
                     && call.args.len() == 2
-                    && accumulator(&call.args[0])
-                    && matches!(call.args[1].expr, Expr::List(_)) =>
+                    && accumulator(&call.args[0]) =>
             {
-                Some(&call.args[1])
+                match &call.args[1].expr {
+                    Expr::List(list) if list.optional_indices.is_empty() => Some(&list.elements),
+                    _ => None,
+                }
             }
             _ => None,
         }
