@@ -11,9 +11,10 @@
 //! ([`RUNTIME_BUDGET`]) on one request.
 //!
 //! The `cel` crate counts nothing, so [`runtime_cost`] walks the same expression over the same
-//! bindings, asking the interpreter for the values that decide what is evaluated (a
-//! condition, the left of `&&`, a comprehension's range) and for the arguments whose size
-//! sets a call's cost. cel-go resolves some identifiers inside larger attributes without
+//! bindings, with the values that decide what is evaluated (a condition, the left of `&&`, a
+//! comprehension's range) and the arguments whose size sets a call's cost: computed along
+//! the walk with the interpreter's own operations where it can, asked of the interpreter
+//! where it cannot. cel-go resolves some identifiers inside larger attributes without
 //! charging them (the branches of a conditional whose branches are both attributes, an
 //! identifier used as an index); this count charges them, so it may be a few units above
 //! cel-go's and is never below it. The tests pin the count against cel-go's own expected
