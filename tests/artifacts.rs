@@ -4,12 +4,13 @@
 //! module compiles as Rego v1 in the engines the testkit runs. Gatekeeper's sync.yaml is a
 //! `SyncSet` of Namespaces exactly where templates read the replicated Namespaces.
 
+mod support;
+
 use guardrailc_testkit::{GatekeeperPolicy, OpaPolicy, VapPolicy};
 use k8s_openapi::api::admissionregistration::v1::{
     ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
 };
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Every directory under examples/ and library/ that holds .guard files directly.
 fn projects() -> Vec<PathBuf> {
@@ -41,7 +42,7 @@ fn collect(dir: &Path, found: &mut Vec<PathBuf>) {
 }
 
 fn build(project: &Path, out: &Path) {
-    let output = Command::new(env!("CARGO_BIN_EXE_guardrailc"))
+    let output = support::command()
         .args([
             "build",
             project.to_str().unwrap(),

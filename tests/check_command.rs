@@ -1,21 +1,18 @@
 //! `guardrailc check` on manifests: multi-document files, list exports on standard input,
 //! and the JSON and SARIF reports.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod support;
 
-fn quickstart() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart")
-}
+use std::io::Write;
+use std::process::{Output, Stdio};
+use support::quickstart;
 
 fn check(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guardrailc"))
+    let mut child = support::command()
         .arg("check")
         .arg("--project")
         .arg(quickstart())
         .args(args)
-        .env("GUARDRAILC_TODAY", "2026-11-28")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -258,7 +255,7 @@ fn default_deny_check(config: &str, export: &str, format: &str) -> String {
     .unwrap();
     let manifests = dir.path().join("export.yaml");
     std::fs::write(&manifests, export).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_guardrailc"))
+    let output = support::command()
         .args(["check", "--format", format, "--project"])
         .arg(dir.path())
         .arg(&manifests)

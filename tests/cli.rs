@@ -1,19 +1,10 @@
 //! The command line as a user runs it: exit codes, output files, atomic writes.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn guardrailc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guardrailc"))
-        .args(args)
-        .env("GUARDRAILC_TODAY", "2026-11-28")
-        .output()
-        .expect("the binary runs")
-}
-
-fn quickstart() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart")
-}
+use std::process::Output;
+use support::{guardrailc, quickstart, text};
 
 fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = walk(dir)
@@ -45,7 +36,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    text(&output.stderr)
 }
 
 #[test]

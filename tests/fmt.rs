@@ -2,6 +2,8 @@
 //! idempotent, comment-keeping, on every example and parse case and on random re-spacings;
 //! and `guardrailc fmt` as a user runs it.
 
+mod support;
+
 use guardrailc_compiler::config::Config;
 use guardrailc_compiler::emit::Artifact;
 use guardrailc_compiler::format::{format, FormatError};
@@ -11,7 +13,6 @@ use guardrailc_compiler::syntax::lexer;
 use guardrailc_compiler::SourceId;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -218,7 +219,7 @@ proptest! {
 }
 
 fn guardrailc(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_guardrailc"))
+    support::command()
         .args(args)
         .current_dir(dir)
         .output()

@@ -1,21 +1,22 @@
 //! The rollout example's commands, with the clock fixed: their outputs are snapshots, and the
 //! HTML catalog is well-formed and self-contained.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
+use support::text;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = Command::new(env!("CARGO_BIN_EXE_guardrailc"))
+    let output = support::command()
         .args(args)
         .current_dir(root)
-        .env("GUARDRAILC_TODAY", "2026-11-28")
         .output()
         .unwrap();
     (
         output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+        text(&output.stdout),
+        text(&output.stderr),
     )
 }
 

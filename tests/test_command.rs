@@ -2,20 +2,11 @@
 //! the tester catches what it exists to catch (a changed artifact, a wrong expectation, a
 //! malformed fixture).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn guardrailc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guardrailc"))
-        .args(args)
-        .env("GUARDRAILC_TODAY", "2026-11-28")
-        .output()
-        .expect("the binary runs")
-}
-
-fn quickstart() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart")
-}
+use std::path::Path;
+use std::process::Output;
+use support::{guardrailc, quickstart, text as text_of_bytes};
 
 /// A copy of the quickstart's sources, fixtures and golden files in a temporary folder.
 fn quickstart_copy() -> tempfile::TempDir {
@@ -42,10 +33,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&path, &target).unwrap();
         }
     }
-}
-
-fn text_of_bytes(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn last_line(output: &Output) -> String {
