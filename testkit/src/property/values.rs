@@ -241,11 +241,12 @@ fn any_value(tree: &PathTree, pools: &Pools) -> BoxedStrategy<Value> {
     proptest::strategy::Union::new(shapes).boxed()
 }
 
-/// A value present with probability `present`, else `None`; a present value shrinks to
-/// `None` first, then as its own strategy shrinks. This is what `proptest::option::weighted`
-/// generates, without its union: a union keeps, for each arm it did not pick, a copy of the
-/// test runner to generate that arm with when shrinking, and every optional field of every
-/// request paid for one (a sixth of the time spent generating).
+/// A value present with probability `present`, else `None`, as `proptest::option::weighted`
+/// generates it, without its union: a union keeps, for each arm it did not pick, a copy of
+/// the test runner to generate that arm with when shrinking, and every optional field of
+/// every request paid for one (a sixth of the time spent generating). A present value
+/// shrinks to `None` first, then as its own strategy shrinks (the union shrank within the
+/// value first): dropping a field the failure does not need is the larger step.
 #[derive(Debug, Clone)]
 struct Optional<S> {
     present: f64,
@@ -268,6 +269,7 @@ impl<S: Strategy> Strategy for Optional<S> {
             },
             absent: false,
             tried_absent: false,
+            shrinking_value: false,
         })
     }
 }
@@ -280,6 +282,8 @@ struct OptionalTree<T> {
     absent: bool,
     /// Whether shrinking to absent was tried and had to be undone.
     tried_absent: bool,
+    /// Whether the value's own tree has been simplified: only then may it be complicated.
+    shrinking_value: bool,
 }
 
 impl<T: ValueTree> ValueTree for OptionalTree<T> {
@@ -300,7 +304,10 @@ impl<T: ValueTree> ValueTree for OptionalTree<T> {
                 self.absent = true;
                 true
             }
-            Some(value) => value.simplify(),
+            Some(value) => {
+                self.shrinking_value = true;
+                value.simplify()
+            }
         }
     }
 
@@ -312,7 +319,7 @@ impl<T: ValueTree> ValueTree for OptionalTree<T> {
                 self.tried_absent = true;
                 true
             }
-            Some(value) if !self.absent => value.complicate(),
+            Some(value) if !self.absent && self.shrinking_value => value.complicate(),
             _ => false,
         }
     }
@@ -329,10 +336,13 @@ mod tests {
             present: 0.75,
             value: 0u32..1000,
         };
-        let mut runner = TestRunner::new(Config {
-            failure_persistence: None,
-            ..Config::default()
-        });
+        let mut runner = TestRunner::new_with_rng(
+            Config {
+                failure_persistence: None,
+                ..Config::default()
+            },
+            super::super::seeded_rng(3),
+        );
         match runner.run(&strategy, |value| {
             if fails(value) {
                 Err(TestCaseError::fail("fails"))
@@ -346,7 +356,33 @@ mod tests {
     }
 
     #[test]
-    fn a_present_value_shrinks_to_absent() {
+    fn a_present_value_shrinks_to_absent_first_then_within_itself() {
+        let strategy = Optional {
+            present: 0.75,
+            value: 10u32..1000,
+        };
+        let mut runner = TestRunner::deterministic();
+        let mut tree = std::iter::repeat_with(|| strategy.new_tree(&mut runner).unwrap())
+            .find(|tree| tree.current().is_some())
+            .expect("three in four trees are present");
+        let generated = tree.current().unwrap();
+        // Nothing to undo yet.
+        assert!(!tree.complicate());
+        assert!(tree.simplify());
+        assert_eq!(tree.current(), None);
+        // Absent is as simple as it gets, until that is undone.
+        assert!(!tree.simplify());
+        assert!(tree.complicate());
+        assert_eq!(tree.current(), Some(generated));
+        // Undone once: the value's own tree has not moved, so there is nothing more to undo.
+        assert!(!tree.complicate());
+        assert!(tree.simplify());
+        let shrunk = tree.current().expect("present from now on");
+        assert!(shrunk < generated, "{shrunk} < {generated}");
+    }
+
+    #[test]
+    fn a_failure_that_does_not_need_the_value_shrinks_to_absent() {
         assert_eq!(minimal(|_| true), None);
     }
 

@@ -455,6 +455,13 @@ fn comprehension_walk<'c, 'v>(
     // reads: the list is built here from the walk of `[e]`, not by the step.
     let append = append_step(c);
     let mut appended: Vec<Box<dyn Val + 'v>> = Vec::new();
+    // Where the interpreter fails the whole comprehension, the walk has no value for it
+    // (its cost is still counted): a loop condition, a guard or an item in error, a step in
+    // error; for `all` and `exists`, a step error stands unless a later element decides
+    // the result.
+    let mut failed = false;
+    let fold = logical_fold(c);
+    let mut pending = false;
     let mut items = iterable.iter();
     while let Some(item) = items.next() {
         let mut scope = ctx.new_inner_scope();
@@ -466,8 +473,10 @@ fn comprehension_walk<'c, 'v>(
         if !matches!(&c.loop_cond.expr, Expr::Literal(LiteralValue::Boolean(b)) if *b.inner()) {
             let (cond_cost, go_on) = walk_bool(&c.loop_cond, &scope);
             cost = cost.saturating_add(cond_cost);
-            if go_on == Some(false) {
-                break;
+            match go_on {
+                Some(false) => break,
+                Some(true) => {}
+                None => failed = true,
             }
         }
         match &append {
@@ -477,6 +486,7 @@ fn comprehension_walk<'c, 'v>(
                     let (guard_cost, keep) = walk_bool(guard, &scope);
                     cost = cost.saturating_add(guard_cost);
                     if keep != Some(true) {
+                        failed |= keep.is_none();
                         cost = cost.saturating_add(1);
                         continue;
                     }
@@ -494,9 +504,11 @@ fn comprehension_walk<'c, 'v>(
                             .map(CowVal::into_owned),
                     );
                 }
-                // An item in error fails the step: nothing is appended.
+                // An item in error fails the comprehension.
                 if items.iter().all(Option::is_some) {
                     appended.extend(items.into_iter().flatten());
+                } else {
+                    failed = true;
                 }
             }
             None => {
@@ -504,9 +516,19 @@ fn comprehension_walk<'c, 'v>(
                 cost = cost.saturating_add(step_cost);
                 // A step that fails leaves the accumulator as it was: for `all` and
                 // `exists`, the value that lets the loop, and the next step's right operand,
-                // run on.
-                if let Some(next) = next.or_else(|| value_of(&c.loop_step, &scope)) {
-                    accumulator = next.into_owned();
+                // run on, and the error is pending until a step gives the deciding value
+                // (`false` for `all`, `true` for `exists`); any other step's error fails
+                // the comprehension.
+                match (next.or_else(|| value_of(&c.loop_step, &scope)), fold) {
+                    (None, Some(_)) => pending = true,
+                    (None, None) => failed = true,
+                    (Some(next), Some(decides)) if pending => {
+                        if next.downcast_ref::<CelBool>().map(|b| *b.inner()) == Some(decides) {
+                            pending = false;
+                            accumulator = next.into_owned();
+                        }
+                    }
+                    (Some(next), _) => accumulator = next.into_owned(),
                 }
             }
         }
@@ -516,15 +538,32 @@ fn comprehension_walk<'c, 'v>(
     }
     // The result is most often the accumulator itself: the name costs 1.
     if matches!(&c.result.expr, Expr::Ident(name) if *name == c.accu_var) {
-        return (cost.saturating_add(1), Some(CowVal::Owned(accumulator)));
+        let value = Some(CowVal::Owned(accumulator)).filter(|_| !failed && !pending);
+        return (cost.saturating_add(1), value);
     }
     let mut scope = ctx.new_inner_scope();
     scope.add_variable_as_val(&c.accu_var, accumulator);
     let (result_cost, value) = walk(&c.result, &scope);
     let value = value
         .or_else(|| value_of(&c.result, &scope))
+        .filter(|_| !failed && !pending)
         .map(|v| CowVal::Owned(v.into_owned()));
     (cost.saturating_add(result_cost), value)
+}
+
+/// For a step that folds the accumulator with `&&` (`all`) or `||` (`exists`), the value
+/// that decides the result whatever else the loop meets: `false` for `&&`, `true` for `||`.
+fn logical_fold(c: &ComprehensionExpr) -> Option<bool> {
+    let Expr::Call(call) = &c.loop_step.expr else {
+        return None;
+    };
+    let folds_accumulator = call.target.is_none()
+        && matches!(call.args.first().map(|a| &a.expr), Some(Expr::Ident(name)) if *name == c.accu_var);
+    match call.func_name.as_str() {
+        operators::LOGICAL_AND if folds_accumulator => Some(false),
+        operators::LOGICAL_OR if folds_accumulator => Some(true),
+        _ => None,
+    }
 }
 
 /// The step of a `map` or `filter`: `@result + [e]`, or `guard ? @result + [e] : @result`.
@@ -885,6 +924,8 @@ mod tests {
             "has(o.name)",
             "has(o.missing)",
             "has(o.ports[0].hostPort)",
+            "has(l.x)",
+            "has(s.x)",
             "o.name == 'web'",
             "o.name != s",
             "n > 2 && n < 3",
@@ -895,36 +936,105 @@ mod tests {
             "o.labels == {}",
             "o.ports.filter(p, has(p.hostPort) && p.hostPort > 0).map(p, 'port ' + string(p.hostPort))",
             "o.ports.exists(p, has(p.containerPort))",
+            "o.ports.exists(p, p.hostPort > 0)",
             "o.ports.all(p, has(p.hostPort))",
             "[o.name, s + 'd']",
             "o.name + '/' + s",
             "o.ports + l + [n]",
+            "l + {'a': 1}",
             "n > 2 ? o.name : s",
             "o.ports[1]",
             "size(l) + size(o) + size(o.labels) + l.size()",
             "size(s) == 3",
-            "string(n) + string(s)",
+            "string(n) + string(s) + string(true)",
             "'name: ' + string(o.name) + ', ' + string(size(l))",
             "[1, 'x', null, true, 2.5]",
             "o.ports.map(p, size(p)).filter(x, x > 0)",
             "o.ports.filter(p, has(p.containerPort)).exists(p, p.containerPort == 1)",
+            // The interpreter fails these comprehensions as a whole (a step in error that no
+            // later element overrides, an item or a guard in error): so must the walk, and
+            // whatever reads them.
+            "o.ports.all(p, p.hostPort > 0)",
+            "o.ports.exists(p, p.hostPort > 100)",
+            "o.ports.all(p, p.hostPort > 100)",
+            "o.ports.exists(p, p.hostPort > 0)",
+            "o.ports.map(p, p.hostPort)",
+            "o.ports.exists_one(p, p.hostPort > 0)",
+            "[1, 2].map(x, x).filter(y, y / 0 == 1)",
+            "size(o.ports.map(p, p.hostPort)) == 1",
+            "l.map(x, x + 'a') + o.ports.map(p, p.hostPort)",
+            "o.ports.all(p, p.hostPort > 0) ? 1 : 2",
+            "size(o.ports.filter(p, p.hostPort > 0)) == 1 || n == 3",
+            "o.ports.all(p, p.hostPort > 0) || n == 3",
         ];
         let env = Arc::new(kubernetes_env());
         let mut context = Context::with_env(Arc::clone(&env));
         for (name, value) in bindings.as_object().unwrap() {
             context.add_variable_as_val(name, cel_value_of(value));
         }
-        let mut produced = 0;
+        let (mut produced, mut failing) = (0, 0);
         for expression in expressions {
             let program = env.compile(expression).unwrap();
-            let expected = Value::resolve(program.expression(), &context).unwrap();
-            if let (_, Some(value)) = walk(program.expression(), &context) {
-                produced += 1;
-                let value = Value::try_from(value.as_ref()).unwrap();
-                assert_eq!(value, expected, "{expression}");
+            // Each part evaluated in the bindings' scope, not only the whole: a value the walk
+            // hands to a parent must be the interpreter's too.
+            for part in root_scope_parts(program.expression()) {
+                let expected = Value::resolve(part, &context);
+                match (walk(part, &context).1, expected) {
+                    (Some(value), Ok(expected)) => {
+                        produced += 1;
+                        let value = Value::try_from(value.as_ref()).unwrap();
+                        assert_eq!(value, expected, "{expression}: {part:?}");
+                    }
+                    (Some(value), Err(error)) => {
+                        panic!("{expression}: the walk gives {value:?} where the interpreter fails ({error:?}): {part:?}")
+                    }
+                    (None, Err(_)) => failing += 1,
+                    (None, Ok(_)) => {}
+                }
             }
         }
         // Most of them: the walk reads the values it can, and asks for the rest.
-        assert!(produced >= 23, "{produced}");
+        assert!(produced >= 100, "{produced}");
+        assert!(failing >= 12, "{failing}");
+    }
+
+    /// An expression and its parts that evaluate in the same scope: everything but the loop
+    /// condition, step and result of a comprehension, which see its variables.
+    fn root_scope_parts(expr: &IdedExpr) -> Vec<&IdedExpr> {
+        let mut parts = vec![expr];
+        match &expr.expr {
+            Expr::Call(call) => {
+                for operand in call.target.iter().map(|t| t.as_ref()).chain(&call.args) {
+                    parts.extend(root_scope_parts(operand));
+                }
+            }
+            Expr::Select(select) => parts.extend(root_scope_parts(&select.operand)),
+            Expr::List(list) => {
+                for element in &list.elements {
+                    parts.extend(root_scope_parts(element));
+                }
+            }
+            Expr::Comprehension(c) => {
+                parts.extend(root_scope_parts(&c.iter_range));
+                parts.extend(root_scope_parts(&c.accu_init));
+            }
+            _ => {}
+        }
+        parts
+    }
+
+    /// The count charges the operand a failed `all` leaves to `||`, as cel-go does.
+    #[test]
+    fn a_comprehension_in_error_does_not_decide_a_logical_operator() {
+        let bindings = json!({"o": {"ports": [{"hostPort": 80}, {"containerPort": 1}]}, "n": 3});
+        // The range 2; per port the condition `@not_strictly_false(@result)` 2, the step's
+        // `@result` 1 and the predicate 3 (`p` 1, `.hostPort` 1, `> 0` 1, charged on the
+        // second port too, where `.hostPort` fails); the result 1.
+        assert_eq!(cost("o.ports.all(p, p.hostPort > 0)", bindings.clone()), 15);
+        // The `all` fails, so `||` evaluates `n == 3` (2) as well.
+        assert_eq!(
+            cost("o.ports.all(p, p.hostPort > 0) || n == 3", bindings),
+            17
+        );
     }
 }
