@@ -358,3 +358,63 @@ items:
     assert_eq!(finding["env"], "default");
     assert_eq!(finding["verdict"], "audit");
 }
+
+/// Findings stream out as the workers finish each object, reordered to the report's order:
+/// by file name, line, environment, guardrail and message, whatever order the files are
+/// given in and however the workers interleave.
+#[test]
+fn findings_come_in_report_order_whatever_the_order_of_the_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.yaml");
+    let b = dir.path().join("b.yaml");
+    std::fs::write(&a, export(400)).unwrap();
+    let pods: Vec<String> = (0..50)
+        .map(|i| {
+            let tag = if i % 3 == 0 { ":latest" } else { "" };
+            // Two containers, the second named first in sorted order: one message each.
+            format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: q{i}\n  namespace: shop\nspec:\n  containers:\n  - name: zeta\n    image: nginx{tag}\n  - name: alpha\n    image: redis{tag}\n")
+        })
+        .collect();
+    std::fs::write(&b, pods.join("---\n")).unwrap();
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    for format in ["human", "json", "sarif"] {
+        let forward = check(&["--format", format, a, b], None);
+        let backward = check(&["--format", format, b, a], None);
+        assert_eq!(forward.status.code(), Some(1));
+        assert_eq!(
+            String::from_utf8_lossy(&forward.stdout),
+            String::from_utf8_lossy(&backward.stdout),
+            "{format}"
+        );
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&check(&["--format", "json", b, a], None).stdout).unwrap();
+    let order: Vec<(String, u64, String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let text = |key: &str| f[key].as_str().unwrap().to_string();
+            let line = f["line"].as_u64().unwrap();
+            (
+                text("file"),
+                line,
+                text("env"),
+                text("guardrail"),
+                text("message"),
+            )
+        })
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+    // Both files, every environment, and several findings on one object.
+    assert!(order.iter().any(|f| f.0 == a) && order.iter().any(|f| f.0 == b));
+    assert!(order
+        .windows(2)
+        .any(|w| (&w[0].0, w[0].1, &w[0].2, &w[0].3) == (&w[1].0, w[1].1, &w[1].2, &w[1].3)));
+    assert!(["dev", "staging", "prod"]
+        .iter()
+        .all(|env| order.iter().any(|f| f.2 == *env)));
+    assert!(order.len() > 100, "{}", order.len());
+}

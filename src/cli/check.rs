@@ -1,8 +1,9 @@
 //! `guardrailc check`: a project's guardrails on existing manifests (detective mode, a CI
 //! gate for application teams). A first pass keeps the Namespace objects (names and labels
 //! only); then objects stream from the files through a bounded channel to one worker per
-//! core, so a 100,000-object export is never held in memory at once. Standard input is
-//! spooled to a temporary file so that it can be read twice.
+//! core, so a 100,000-object export is never held in memory at once; the findings come back
+//! in the report's order and are spooled to a temporary file, so they are not held either.
+//! Standard input is spooled to a temporary file so that it can be read twice.
 
 use crate::cli::{workspace, CliError, EXIT_USER};
 use guardrailc_compiler::config::{DEFAULT_DENY_CHECK, DEFAULT_ENVIRONMENT};
@@ -13,11 +14,11 @@ use guardrailc_compiler::render;
 use guardrailc_compiler::render::count;
 use guardrailc_testkit::compiled::load_compiled;
 use guardrailc_testkit::manifest_check::{
-    check_manifests, group_findings, json_finding, json_groups, read_namespaces, sarif_report,
-    CheckRun,
+    check_manifests, finding_from_json, json_finding, json_groups, read_namespaces,
+    write_pretty_streaming, CheckRun, Finding, Groups, SarifRules,
 };
 use guardrailc_testkit::{SchemaCatalog, Verdict};
-use std::io::Write;
+use std::io::{BufRead, Seek, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -82,28 +83,39 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             inputs.push((name.clone(), PathBuf::from(name)));
         }
     }
+    // Findings come in the order of the inputs, and the report lists them by file name.
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let namespaces = read_namespaces(&inputs).map_err(CliError::User)?;
     let group_by_label = args.group_by_label.as_str();
 
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let CheckRun {
-        objects,
-        namespaces_seen,
-        skipped,
-        mut findings,
-        problems,
-    } = check_manifests(
+    let mut findings = Findings::new()?;
+    let checked = check_manifests(
         &inputs,
         &compiled,
         &namespaces,
         &args.group_by_label,
         &catalog,
         workers,
-    )
-    .map_err(CliError::User)?;
+        &mut |finding| findings.add(finding),
+    );
+    if let Some(error) = findings.spool_error.take() {
+        return Err(CliError::Internal(format!(
+            "cannot write the findings to a temporary file: {error}"
+        )));
+    }
+    let CheckRun {
+        objects,
+        namespaces_seen,
+        skipped,
+        problems,
+    } = checked.map_err(CliError::User)?;
     // Namespaces the default-deny check could not decide on, and the label it selects by.
     let mut unknown_namespaces: Vec<String> = Vec::new();
     let mut unknown_label = String::new();
+    // The cross-object check's findings, known once every object is read: few (one per
+    // namespace and environment at most), so they are kept and merged into the stream.
+    let mut cross_object = Vec::new();
     if let Some(check) = &workspace.config.default_deny_network_policy {
         unknown_namespaces = namespaces.default_deny_unknown(check, &namespaces_seen);
         unknown_label = check.namespace_label.clone().unwrap_or_default();
@@ -125,26 +137,18 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             envs.push(DEFAULT_ENVIRONMENT.to_string());
         }
         envs.retain(|env| args.envs.is_empty() || args.envs.contains(env));
-        findings.extend(namespaces.default_deny_findings(
-            check,
-            &envs,
-            group_by_label,
-            &namespaces_seen,
-        ));
+        cross_object =
+            namespaces.default_deny_findings(check, &envs, group_by_label, &namespaces_seen);
+        cross_object.sort_by(|a, b| report_order(a).cmp(&report_order(b)));
+        for finding in &cross_object {
+            findings.count(finding);
+        }
     }
-    findings.sort_by(|a, b| {
-        (&a.file, a.line, &a.env, &a.guardrail, &a.message).cmp(&(
-            &b.file,
-            b.line,
-            &b.env,
-            &b.guardrail,
-            &b.message,
-        ))
-    });
-
-    drop(spooled);
-    let by_namespace = group_findings(&findings, |f| f.namespace.as_deref());
-    let by_label = group_findings(&findings, |f| f.owner.as_deref());
+    let default_deny_found = !cross_object.is_empty();
+    let (total, denied) = (findings.total, findings.denied);
+    let by_namespace = std::mem::take(&mut findings.by_namespace).into_sorted();
+    let by_label = std::mem::take(&mut findings.by_label).into_sorted();
+    let mut report = findings.replay(cross_object)?;
     // The admission targets of the build: a finding missing one of them is a disagreement
     // worth showing.
     let mut admission_targets: Vec<Target> = compiled
@@ -154,11 +158,12 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         .collect();
     admission_targets.sort_by_key(|t| t.as_str());
     admission_targets.dedup();
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let write_error = |e: std::io::Error| CliError::Internal(format!("cannot write: {e}"));
     match args.format {
         CheckFormat::Human => {
-            for finding in &findings {
+            for finding in &mut report {
+                let finding = finding.map_err(CliError::Internal)?;
                 // The cross-object check has no targets: guardrailc runs it itself.
                 let partial = !finding.targets.is_empty()
                     && admission_targets
@@ -183,7 +188,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                 )
                 .map_err(write_error)?;
             }
-            if !findings.is_empty() {
+            if total > 0 {
                 for (title, groups, none) in [
                     ("namespace", &by_namespace, "(cluster-scoped)"),
                     (group_by_label, &by_label, "(no label)"),
@@ -210,20 +215,16 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                 )
                 .map_err(write_error)?;
             }
-            let denied = findings
-                .iter()
-                .filter(|f| f.verdict == Verdict::Deny)
-                .count();
             writeln!(
                 stdout,
                 "checked {} ({skipped} of kinds no guardrail knows): {}, {denied} denied",
                 count(objects, "object"),
-                count(findings.len(), "finding")
+                count(total, "finding")
             )
             .map_err(write_error)?;
         }
         CheckFormat::Json => {
-            let report = serde_json::json!({
+            let document = serde_json::json!({
                 "objects": objects,
                 "skipped": skipped,
                 "namespaces": namespaces.len(),
@@ -234,17 +235,28 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                         "groups": json_groups(&by_label, "value"),
                     },
                 },
-                "findings": findings.iter().map(json_finding).collect::<Vec<_>>(),
+                "findings": [],
                 // Namespaces a `namespace_label` default-deny check could not decide on.
                 "unchecked_namespaces": unknown_namespaces,
                 "errors": problems,
             });
-            writeln!(stdout, "{report:#}").map_err(write_error)?;
+            let mut items = report.map(|finding| finding.map(|f| json_finding(&f)));
+            write_pretty_streaming(&mut stdout, &document, "/findings", &mut items)
+                .map_err(CliError::Internal)?;
+            writeln!(stdout).map_err(write_error)?;
         }
         CheckFormat::Sarif => {
-            writeln!(stdout, "{:#}", sarif_report(&findings, &compiled)).map_err(write_error)?;
+            let rules = SarifRules::new(&compiled, default_deny_found);
+            let mut items = report.map(|finding| finding.map(|f| rules.result(&f)));
+            write_pretty_streaming(&mut stdout, &rules.report(), "/runs/0/results", &mut items)
+                .map_err(CliError::Internal)?;
+            writeln!(stdout).map_err(write_error)?;
         }
         CheckFormat::Html => {
+            // The page lists every finding, so it is built whole.
+            let findings: Vec<Finding> = report
+                .collect::<Result<_, _>>()
+                .map_err(CliError::Internal)?;
             let mut envs: Vec<&str> = Vec::new();
             for finding in &findings {
                 if !envs.contains(&finding.env.as_str()) {
@@ -268,15 +280,109 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             write!(stdout, "{page}").map_err(write_error)?;
         }
     }
+    stdout.flush().map_err(write_error)?;
+    drop(stdout);
+    drop(spooled);
     for problem in &problems {
         eprintln!("error: {problem}");
     }
-    let denied = findings.iter().any(|f| f.verdict == Verdict::Deny);
-    Ok(if denied || !problems.is_empty() {
+    Ok(if denied > 0 || !problems.is_empty() {
         ExitCode::from(EXIT_USER)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The order the report lists findings in: by place, then environment, guardrail and
+/// message.
+fn report_order(f: &Finding) -> (&str, usize, &str, &str, &str) {
+    (&f.file, f.line, &f.env, &f.guardrail, &f.message)
+}
+
+/// The findings of a run, counted as they come and spooled, one JSON line each, to a
+/// temporary file in the order they come (the report's), instead of held in memory: an
+/// export with hundreds of thousands of findings is reported in bounded memory.
+struct Findings {
+    spool: std::io::BufWriter<std::fs::File>,
+    /// The first error writing the spool; the run stops at it.
+    spool_error: Option<std::io::Error>,
+    total: usize,
+    denied: usize,
+    by_namespace: Groups,
+    by_label: Groups,
+}
+
+impl Findings {
+    fn new() -> Result<Findings, CliError> {
+        let file = tempfile::tempfile()
+            .map_err(|e| CliError::Internal(format!("cannot create a temporary file: {e}")))?;
+        Ok(Findings {
+            spool: std::io::BufWriter::new(file),
+            spool_error: None,
+            total: 0,
+            denied: 0,
+            by_namespace: Groups::default(),
+            by_label: Groups::default(),
+        })
+    }
+
+    /// Counts a finding of the stream and spools it.
+    fn add(&mut self, finding: Finding) -> Result<(), String> {
+        self.count(&finding);
+        let written = serde_json::to_writer(&mut self.spool, &json_finding(&finding))
+            .map_err(std::io::Error::from)
+            .and_then(|()| self.spool.write_all(b"\n"));
+        written.map_err(|error| {
+            let message = error.to_string();
+            self.spool_error = Some(error);
+            message
+        })
+    }
+
+    fn count(&mut self, finding: &Finding) {
+        self.total += 1;
+        self.denied += usize::from(finding.verdict == Verdict::Deny);
+        self.by_namespace
+            .add(finding.namespace.as_deref(), finding.verdict);
+        self.by_label.add(finding.owner.as_deref(), finding.verdict);
+    }
+
+    /// Every finding in the report's order: the spooled stream with `cross_object` (in
+    /// the same order) merged in.
+    fn replay(
+        self,
+        cross_object: Vec<Finding>,
+    ) -> Result<impl Iterator<Item = Result<Finding, String>>, CliError> {
+        let internal =
+            |e: std::io::Error| CliError::Internal(format!("cannot read back the findings: {e}"));
+        let mut file = self
+            .spool
+            .into_inner()
+            .map_err(|e| internal(e.into_error()))?;
+        file.seek(std::io::SeekFrom::Start(0)).map_err(internal)?;
+        let spooled = std::io::BufReader::new(file).lines().map(|line| {
+            let line = line.map_err(|e| format!("cannot read back the findings: {e}"))?;
+            serde_json::from_str(&line)
+                .ok()
+                .as_ref()
+                .and_then(finding_from_json)
+                .ok_or_else(|| format!("a spooled finding does not read back: {line}"))
+        });
+        let mut spooled = spooled.peekable();
+        let mut cross_object = cross_object.into_iter().peekable();
+        Ok(std::iter::from_fn(move || {
+            let cross_first = match (spooled.peek(), cross_object.peek()) {
+                (Some(Ok(stream)), Some(cross)) => report_order(cross) < report_order(stream),
+                (None, Some(_)) => true,
+                _ => false,
+            };
+            if cross_first {
+                cross_object.next().map(Ok)
+            } else {
+                spooled.next()
+            }
+        }))
+    }
 }
 
 /// Copies standard input to a temporary file, which lives as long as the handle.

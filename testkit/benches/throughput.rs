@@ -20,7 +20,7 @@ use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
 use guardrailc_testkit::compiled::{load_compiled, names, CompiledGuardrail};
 use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
-use guardrailc_testkit::manifest_check::{check_manifests, read_namespaces};
+use guardrailc_testkit::manifest_check::{check_manifests, json_finding, read_namespaces};
 use guardrailc_testkit::property::{request_strategy, run_property, seeded_rng, PropertyConfig};
 use guardrailc_testkit::runner::run_fixtures;
 use guardrailc_testkit::{AdmissionCase, SchemaCatalog};
@@ -250,7 +250,24 @@ fn check_export_once(compiled: &[CompiledGuardrail]) {
     let started = Instant::now();
     let inputs = vec![("export.yaml".to_string(), path)];
     let namespaces = read_namespaces(&inputs).unwrap();
-    let run = check_manifests(&inputs, compiled, &namespaces, "team", &catalog, workers).unwrap();
+    // As `guardrailc check` does: each finding spooled to a temporary file as it comes.
+    let mut spool = std::io::BufWriter::new(tempfile::tempfile().unwrap());
+    let mut findings = 0usize;
+    let run = check_manifests(
+        &inputs,
+        compiled,
+        &namespaces,
+        "team",
+        &catalog,
+        workers,
+        &mut |finding| {
+            findings += 1;
+            serde_json::to_writer(&mut spool, &json_finding(&finding))
+                .map_err(|e| e.to_string())?;
+            spool.write_all(b"\n").map_err(|e| e.to_string())
+        },
+    )
+    .unwrap();
     let elapsed = started.elapsed().as_secs_f64();
     assert!(
         run.problems.is_empty(),
@@ -263,7 +280,7 @@ fn check_export_once(compiled: &[CompiledGuardrail]) {
         size / 1_000_000,
         namespaces.len(),
         run.objects as f64 / elapsed,
-        run.findings.len(),
+        findings,
         before.map_or("?".to_string(), |kb| kb.to_string()),
         memory_kb("VmHWM:").map_or("?".to_string(), |kb| kb.to_string()),
     );

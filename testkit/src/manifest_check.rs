@@ -18,11 +18,16 @@ use guardrailc_compiler::emit::Target;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufReader;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::{mpsc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
 
 /// Object texts waiting for a worker; bounds memory whatever the input size.
 const QUEUE: usize = 256;
+/// How far the reader may run ahead of the object whose findings are delivered next:
+/// results that arrive out of order wait for the earlier ones, and this bounds how many.
+const WINDOW: usize = 2 * QUEUE;
 
 /// One violation of one guardrail by one object in one environment, with the targets that
 /// found it (all of them unless the targets disagree; none for the cross-object
@@ -311,8 +316,6 @@ pub struct CheckRun {
     pub namespaces_seen: BTreeMap<String, (String, usize)>,
     /// Objects of kinds the catalog does not know.
     pub skipped: usize,
-    /// Unsorted: in the order the workers finished.
-    pub findings: Vec<Finding>,
     /// Malformed objects and evaluation errors, with their place.
     pub problems: Vec<String>,
 }
@@ -342,8 +345,11 @@ pub fn read_namespaces(inputs: &[(String, PathBuf)]) -> Result<Namespaces, Strin
 }
 
 /// The second pass: every object of `inputs`, streamed from the files line by line through
-/// a bounded queue to `workers` threads that parse and check it. Only the findings are
-/// kept, so memory does not grow with the input. The error is an unreadable input.
+/// a bounded queue to `workers` threads that parse and check it. Each finding is handed to
+/// `on_finding` as soon as the objects before it are done, in the order of the inputs and
+/// of the objects in them (an object's own findings by environment, guardrail and
+/// message), and is not kept: memory grows neither with the input nor with the findings.
+/// The error is an unreadable input, or the first error `on_finding` returns.
 pub fn check_manifests(
     inputs: &[(String, PathBuf)],
     compiled: &[CompiledGuardrail],
@@ -351,10 +357,14 @@ pub fn check_manifests(
     group_by_label: &str,
     catalog: &(dyn ResourceCatalog + Sync),
     workers: usize,
+    on_finding: &mut dyn FnMut(Finding) -> Result<(), String>,
 ) -> Result<CheckRun, String> {
-    let (texts_in, texts_out) = mpsc::sync_channel::<(&str, ObjectText)>(QUEUE);
+    let (texts_in, texts_out) = mpsc::sync_channel::<(usize, &str, ObjectText)>(QUEUE);
     let texts_out = Mutex::new(texts_out);
-    let (results_in, results_out) = mpsc::channel::<Checked<'_>>();
+    let (results_in, results_out) = mpsc::channel::<(usize, Checked<'_>)>();
+    // How many texts have been delivered, for the reader to wait on.
+    let delivered = (Mutex::new(0usize), Condvar::new());
+    let stopped = AtomicBool::new(false);
     let mut run = CheckRun::default();
     std::thread::scope(|scope| -> Result<(), String> {
         for _ in 0..workers.max(1) {
@@ -365,74 +375,140 @@ pub fn check_manifests(
                     .lock()
                     .map_err(|_| ())
                     .and_then(|receiver| receiver.recv().map_err(|_| ()));
-                let Ok((file, text)) = next else { break };
-                let checked = match text.parse() {
-                    Ok(values) => {
-                        let mut merged = ObjectCheck::default();
-                        for value in values {
-                            let check = check_object(
-                                compiled,
-                                value,
-                                (file, text.line),
-                                namespaces,
-                                group_by_label,
-                                catalog,
-                            );
-                            merged.findings.extend(check.findings);
-                            merged.skipped |= check.skipped;
-                            merged.errors.extend(check.errors);
-                            merged.namespaces.extend(check.namespaces);
-                        }
-                        Checked::Object(merged, file, text.line)
-                    }
-                    Err(error) => Checked::Malformed(format!("{file}: {error}")),
+                let Ok((sequence, file, text)) = next else {
+                    break;
                 };
-                if results_in.send(checked).is_err() {
+                // Every text must give a result, or the ones after it would wait forever.
+                let checked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    check_text(compiled, file, &text, namespaces, group_by_label, catalog)
+                }))
+                .unwrap_or_else(|_| {
+                    Checked::Malformed(format!(
+                        "{file}:{}: internal error: checking this object failed",
+                        text.line
+                    ))
+                });
+                if results_in.send((sequence, checked)).is_err() {
                     break;
                 }
             });
         }
         drop(results_in);
+        let (delivered, stopped) = (&delivered, &stopped);
         let reader = scope.spawn(move || -> Result<(), String> {
+            let mut sequence = 0;
             for (shown, path) in inputs {
                 let file =
                     std::fs::File::open(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
                 for text in ObjectTexts::new(BufReader::new(file)) {
                     let text = text.map_err(|e| format!("{shown}: {e}"))?;
-                    if texts_in.send((shown.as_str(), text)).is_err() {
+                    // Wait until the results of the texts read WINDOW before are delivered.
+                    let (count, changed) = delivered;
+                    let mut count = count.lock().map_err(|_| "a worker panicked")?;
+                    while sequence >= *count + WINDOW && !stopped.load(Ordering::SeqCst) {
+                        count = changed.wait(count).map_err(|_| "a worker panicked")?;
+                    }
+                    drop(count);
+                    if stopped.load(Ordering::SeqCst)
+                        || texts_in.send((sequence, shown.as_str(), text)).is_err()
+                    {
                         return Ok(());
                     }
+                    sequence += 1;
                 }
             }
             Ok(())
         });
-        for checked in results_out {
-            match checked {
-                Checked::Object(check, file, line) => {
-                    for namespace in check.namespaces {
-                        let place = (file.to_string(), line);
-                        let first = run
-                            .namespaces_seen
-                            .entry(namespace)
-                            .or_insert(place.clone());
-                        // The earliest place, so the report does not depend on worker order.
-                        if place < *first {
-                            *first = place;
-                        }
+        // Results wait here until every earlier one has arrived.
+        let mut waiting: BTreeMap<usize, Checked<'_>> = BTreeMap::new();
+        let mut next = 0;
+        let mut failed = None;
+        for (sequence, checked) in results_out {
+            waiting.insert(sequence, checked);
+            while let Some(checked) = waiting.remove(&next) {
+                next += 1;
+                if failed.is_none() {
+                    failed = deliver(&mut run, checked, on_finding).err();
+                    if failed.is_some() {
+                        stopped.store(true, Ordering::SeqCst);
                     }
-                    run.objects += 1;
-                    run.skipped += usize::from(check.skipped);
-                    run.findings.extend(check.findings);
-                    run.problems.extend(check.errors);
                 }
-                Checked::Malformed(error) => run.problems.push(error),
             }
+            let (count, changed) = delivered;
+            if let Ok(mut count) = count.lock() {
+                *count = next;
+            }
+            changed.notify_all();
         }
+        // No worker is left: a reader still waiting must not wait for them.
+        stopped.store(true, Ordering::SeqCst);
+        delivered.1.notify_all();
         reader
             .join()
-            .map_err(|_| "the manifest reader panicked".to_string())?
+            .map_err(|_| "the manifest reader panicked".to_string())??;
+        failed.map_or(Ok(()), Err)
     })?;
     Ok(run)
+}
+
+/// Parses one object text (a `List` holds several objects) and checks each object in it.
+fn check_text<'f>(
+    compiled: &[CompiledGuardrail],
+    file: &'f str,
+    text: &ObjectText,
+    namespaces: &Namespaces,
+    group_by_label: &str,
+    catalog: &(dyn ResourceCatalog + Sync),
+) -> Checked<'f> {
+    let values = match text.parse() {
+        Ok(values) => values,
+        Err(error) => return Checked::Malformed(format!("{file}: {error}")),
+    };
+    let mut merged = ObjectCheck::default();
+    for value in values {
+        let check = check_object(
+            compiled,
+            value,
+            (file, text.line),
+            namespaces,
+            group_by_label,
+            catalog,
+        );
+        merged.findings.extend(check.findings);
+        merged.skipped |= check.skipped;
+        merged.errors.extend(check.errors);
+        merged.namespaces.extend(check.namespaces);
+    }
+    merged.findings.sort_by(|a, b| {
+        (&a.env, &a.guardrail, &a.message).cmp(&(&b.env, &b.guardrail, &b.message))
+    });
+    Checked::Object(merged, file, text.line)
+}
+
+/// Adds what checking one object text found to `run`, its findings to `on_finding`.
+fn deliver(
+    run: &mut CheckRun,
+    checked: Checked<'_>,
+    on_finding: &mut dyn FnMut(Finding) -> Result<(), String>,
+) -> Result<(), String> {
+    match checked {
+        Checked::Object(check, file, line) => {
+            for namespace in check.namespaces {
+                // The first place an object of the namespace was read.
+                run.namespaces_seen
+                    .entry(namespace)
+                    .or_insert((file.to_string(), line));
+            }
+            run.objects += 1;
+            run.skipped += usize::from(check.skipped);
+            run.problems.extend(check.errors);
+            for finding in check.findings {
+                on_finding(finding)?;
+            }
+        }
+        Checked::Malformed(error) => run.problems.push(error),
+    }
+    Ok(())
 }
 
 /// Findings counted by a key: total and denied, sorted by key (`None`, the findings
@@ -443,24 +519,40 @@ pub struct Group {
     pub denied: usize,
 }
 
+/// Findings counted by a key as they come, for reports that do not keep the findings.
+#[derive(Clone, Debug, Default)]
+pub struct Groups(BTreeMap<(bool, String), Group>);
+
+impl Groups {
+    /// Counts one finding under `key`.
+    pub fn add(&mut self, key: Option<&str>, verdict: Verdict) {
+        let group = self
+            .0
+            .entry((key.is_none(), key.unwrap_or_default().to_string()))
+            .or_default();
+        group.findings += 1;
+        group.denied += usize::from(verdict == Verdict::Deny);
+    }
+
+    /// The groups, sorted by key, the findings without one last.
+    pub fn into_sorted(self) -> Vec<(Option<String>, Group)> {
+        self.0
+            .into_iter()
+            .map(|((none, key), group)| ((!none).then_some(key), group))
+            .collect()
+    }
+}
+
 /// Counts `findings` by the key `key_of` gives.
 pub fn group_findings(
     findings: &[Finding],
     key_of: impl Fn(&Finding) -> Option<&str>,
 ) -> Vec<(Option<String>, Group)> {
-    let mut groups: BTreeMap<(bool, String), Group> = BTreeMap::new();
+    let mut groups = Groups::default();
     for finding in findings {
-        let key = key_of(finding);
-        let group = groups
-            .entry((key.is_none(), key.unwrap_or_default().to_string()))
-            .or_default();
-        group.findings += 1;
-        group.denied += usize::from(finding.verdict == Verdict::Deny);
+        groups.add(key_of(finding), finding.verdict);
     }
-    groups
-        .into_iter()
-        .map(|((none, key), group)| ((!none).then_some(key), group))
-        .collect()
+    groups.into_sorted()
 }
 
 /// The groups as JSON: `[{KEY_NAME, findings, denied}]`, `null` for findings without a key.
@@ -492,52 +584,149 @@ fn describe(object: &Value) -> String {
 /// The findings as a SARIF 2.1.0 log: one rule per guardrail (`guardrail/env` results),
 /// `error` for denials, `warning` for warnings, `note` for audits.
 pub fn sarif_report(findings: &[Finding], compiled: &[CompiledGuardrail]) -> Value {
-    let mut rules: Vec<(&str, &str)> = compiled
-        .iter()
-        .map(|c| (c.policy.id.as_str(), c.policy.meta.title.as_str()))
-        .collect();
-    if findings.iter().any(|f| f.guardrail == DEFAULT_DENY_CHECK) {
-        rules.push((DEFAULT_DENY_CHECK, DEFAULT_DENY_TITLE));
+    let rules = SarifRules::new(
+        compiled,
+        findings.iter().any(|f| f.guardrail == DEFAULT_DENY_CHECK),
+    );
+    let mut report = rules.report();
+    report["runs"][0]["results"] = findings.iter().map(|f| rules.result(f)).collect();
+    report
+}
+
+/// The rules of a SARIF report: the project's guardrails, and the default-deny check when
+/// it found something.
+pub struct SarifRules<'c>(Vec<(&'c str, &'c str)>);
+
+impl<'c> SarifRules<'c> {
+    pub fn new(compiled: &'c [CompiledGuardrail], default_deny: bool) -> Self {
+        let mut rules: Vec<(&str, &str)> = compiled
+            .iter()
+            .map(|c| (c.policy.id.as_str(), c.policy.meta.title.as_str()))
+            .collect();
+        if default_deny {
+            rules.push((DEFAULT_DENY_CHECK, DEFAULT_DENY_TITLE));
+        }
+        rules.sort();
+        rules.dedup();
+        SarifRules(rules)
     }
-    rules.sort();
-    rules.dedup();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "guardrailc",
-                "version": guardrailc_compiler::emit::COMPILER_VERSION,
-                "rules": rules.iter().map(|(id, title)| json!({
-                    "id": id,
-                    "shortDescription": {"text": title},
-                })).collect::<Vec<_>>(),
-            }},
-            "results": findings.iter().map(|f| json!({
-                "ruleId": f.guardrail,
-                "ruleIndex": rules.iter().position(|(id, _)| *id == f.guardrail),
-                "level": match f.verdict {
-                    Verdict::Deny => "error",
-                    Verdict::Warn => "warning",
-                    Verdict::Audit | Verdict::Allow => "note",
-                },
-                "message": {"text": format!("{} ({}, {}): {}", f.object, f.env, f.verdict, f.message)},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": f.file},
-                    "region": {"startLine": f.line},
-                }}],
-                "properties": {
-                    "environment": f.env,
-                    "verdict": f.verdict.as_str(),
-                    "object": f.object,
-                    "targets": f.targets.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-                },
-            })).collect::<Vec<_>>(),
-        }],
+
+    /// The report with no results yet (`runs[0].results` is empty).
+    pub fn report(&self) -> Value {
+        json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "guardrailc",
+                    "version": guardrailc_compiler::emit::COMPILER_VERSION,
+                    "rules": self.0.iter().map(|(id, title)| json!({
+                        "id": id,
+                        "shortDescription": {"text": title},
+                    })).collect::<Vec<_>>(),
+                }},
+                "results": [],
+            }],
+        })
+    }
+
+    /// One finding as a SARIF result.
+    pub fn result(&self, f: &Finding) -> Value {
+        json!({
+            "ruleId": f.guardrail,
+            "ruleIndex": self.0.iter().position(|(id, _)| *id == f.guardrail),
+            "level": match f.verdict {
+                Verdict::Deny => "error",
+                Verdict::Warn => "warning",
+                Verdict::Audit | Verdict::Allow => "note",
+            },
+            "message": {"text": format!("{} ({}, {}): {}", f.object, f.env, f.verdict, f.message)},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": f.file},
+                "region": {"startLine": f.line},
+            }}],
+            "properties": {
+                "environment": f.env,
+                "verdict": f.verdict.as_str(),
+                "object": f.object,
+                "targets": f.targets.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+            },
+        })
+    }
+}
+
+/// Writes `document` as `format!("{document:#}")` would, with the array at `pointer` (empty
+/// in `document`) made of `items` as they come: a report of any length without holding it.
+pub fn write_pretty_streaming(
+    out: &mut dyn std::io::Write,
+    document: &Value,
+    pointer: &str,
+    items: &mut dyn Iterator<Item = Result<Value, String>>,
+) -> Result<(), String> {
+    const MARKER: &str = "\u{1}guardrailc: the streamed array\u{1}";
+    let write_error = |e: std::io::Error| format!("cannot write: {e}");
+    let mut document = document.clone();
+    *document
+        .pointer_mut(pointer)
+        .ok_or_else(|| format!("the report has no `{pointer}`"))? = json!(MARKER);
+    let text = format!("{document:#}");
+    let marker = serde_json::to_string(MARKER).map_err(|e| e.to_string())?;
+    let at = text
+        .find(&marker)
+        .ok_or("the streamed array is missing from the report")?;
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let indent = text[line_start..].len() - text[line_start..].trim_start().len();
+    out.write_all(&text.as_bytes()[..at]).map_err(write_error)?;
+    let mut first = true;
+    for item in items {
+        let item = item?;
+        out.write_all(if first { b"[\n" } else { b",\n" })
+            .map_err(write_error)?;
+        first = false;
+        for (i, line) in format!("{item:#}").lines().enumerate() {
+            if i > 0 {
+                out.write_all(b"\n").map_err(write_error)?;
+            }
+            write!(out, "{:width$}{line}", "", width = indent + 2).map_err(write_error)?;
+        }
+    }
+    if first {
+        out.write_all(b"[]").map_err(write_error)?;
+    } else {
+        write!(out, "\n{:width$}]", "", width = indent).map_err(write_error)?;
+    }
+    out.write_all(&text.as_bytes()[at + marker.len()..])
+        .map_err(write_error)
+}
+
+/// A finding read back from [`json_finding`]'s form.
+pub fn finding_from_json(value: &Value) -> Option<Finding> {
+    let text = |key: &str| value.get(key)?.as_str().map(str::to_string);
+    let optional = |key: &str| match value.get(key)? {
+        Value::Null => Some(None),
+        Value::String(s) => Some(Some(s.clone())),
+        _ => None,
+    };
+    Some(Finding {
+        file: text("file")?,
+        line: usize::try_from(value.get("line")?.as_u64()?).ok()?,
+        object: text("object")?,
+        namespace: optional("namespace")?,
+        owner: optional("owner")?,
+        guardrail: text("guardrail")?,
+        env: text("env")?,
+        verdict: Verdict::parse(value.get("verdict")?.as_str()?)?,
+        message: text("message")?,
+        targets: value
+            .get("targets")?
+            .as_array()?
+            .iter()
+            .map(|t| t.as_str().and_then(Target::parse))
+            .collect::<Option<_>>()?,
     })
 }
 
-/// The findings as JSON, one entry per finding.
+/// A finding as JSON.
 pub fn json_finding(finding: &Finding) -> Value {
     json!({
         "file": finding.file,
@@ -551,4 +740,97 @@ pub fn json_finding(finding: &Finding) -> Value {
         "owner": finding.owner,
         "targets": finding.targets.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(line: usize, namespace: Option<&str>, targets: &[Target]) -> Finding {
+        Finding {
+            file: "export.yaml".into(),
+            line,
+            object: "Pod shop/web".into(),
+            namespace: namespace.map(str::to_string),
+            owner: None,
+            guardrail: "no-latest-tag".into(),
+            env: "prod".into(),
+            verdict: Verdict::Warn,
+            message: "container \"app\" uses nginx:latest".into(),
+            targets: targets.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_finding_reads_back_from_its_json() {
+        for finding in [
+            finding(3, Some("shop"), &[Target::Vap, Target::Gatekeeper]),
+            finding(7, None, &[]),
+        ] {
+            assert_eq!(finding_from_json(&json_finding(&finding)), Some(finding));
+        }
+        assert_eq!(finding_from_json(&json!({"file": "x"})), None);
+    }
+
+    /// Streamed, a report is byte for byte what printing it whole gives, wherever the array
+    /// is and however many items it has.
+    #[test]
+    fn a_streamed_array_prints_as_the_whole_document_would() {
+        let items: Vec<Value> = (0..3)
+            .map(|i| json_finding(&finding(i, Some("shop"), &[Target::Vap])))
+            .collect();
+        for count in [0, 1, 3] {
+            let shown = &items[..count];
+            let mut json = json!({"objects": 2, "findings": [], "errors": ["e"]});
+            let mut sarif = json!({"version": "2.1.0", "runs": [{"tool": {}, "results": []}]});
+            for (document, pointer) in [(&mut json, "/findings"), (&mut sarif, "/runs/0/results")] {
+                let mut streamed = Vec::new();
+                let mut stream = shown.iter().cloned().map(Ok);
+                write_pretty_streaming(&mut streamed, document, pointer, &mut stream).unwrap();
+                *document.pointer_mut(pointer).unwrap() = Value::Array(shown.to_vec());
+                assert_eq!(
+                    String::from_utf8(streamed).unwrap(),
+                    format!("{document:#}")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_item_that_fails_stops_the_stream_with_its_error() {
+        let mut stream = [Ok(json!(1)), Err("spool unreadable".to_string())].into_iter();
+        let mut out = Vec::new();
+        let error = write_pretty_streaming(&mut out, &json!({"a": []}), "/a", &mut stream);
+        assert_eq!(error, Err("spool unreadable".to_string()));
+    }
+
+    #[test]
+    fn groups_count_as_they_come_as_grouping_all_at_once_does() {
+        let findings = [
+            finding(1, Some("shop"), &[]),
+            finding(2, None, &[]),
+            Finding {
+                verdict: Verdict::Deny,
+                ..finding(3, Some("apps"), &[])
+            },
+        ];
+        let mut groups = Groups::default();
+        for f in &findings {
+            groups.add(f.namespace.as_deref(), f.verdict);
+        }
+        let sorted = groups.into_sorted();
+        assert_eq!(
+            sorted,
+            group_findings(&findings, |f| f.namespace.as_deref())
+        );
+        let keys: Vec<Option<&str>> = sorted.iter().map(|(k, _)| k.as_deref()).collect();
+        assert_eq!(keys, [Some("apps"), Some("shop"), None]);
+        assert_eq!(
+            sorted[0].1,
+            Group {
+                findings: 1,
+                denied: 1
+            }
+        );
+    }
 }

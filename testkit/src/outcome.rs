@@ -29,6 +29,8 @@ impl From<guardrailc_compiler::ir::Enforcement> for Verdict {
 }
 
 impl Verdict {
+    pub const ALL: [Verdict; 4] = [Verdict::Allow, Verdict::Deny, Verdict::Warn, Verdict::Audit];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Allow => "allow",
@@ -36,6 +38,11 @@ impl Verdict {
             Verdict::Warn => "warn",
             Verdict::Audit => "audit",
         }
+    }
+
+    /// The verdict [`Verdict::as_str`] names.
+    pub fn parse(text: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.as_str() == text)
     }
 }
 
