@@ -543,18 +543,6 @@ impl Groups {
     }
 }
 
-/// Counts `findings` by the key `key_of` gives.
-pub fn group_findings(
-    findings: &[Finding],
-    key_of: impl Fn(&Finding) -> Option<&str>,
-) -> Vec<(Option<String>, Group)> {
-    let mut groups = Groups::default();
-    for finding in findings {
-        groups.add(key_of(finding), finding.verdict);
-    }
-    groups.into_sorted()
-}
-
 /// The groups as JSON: `[{KEY_NAME, findings, denied}]`, `null` for findings without a key.
 pub fn json_groups(groups: &[(Option<String>, Group)], key_name: &str) -> Value {
     Value::Array(
@@ -579,18 +567,6 @@ fn describe(object: &Value) -> String {
         Some(namespace) => format!("{kind} {namespace}/{name}"),
         None => format!("{kind} {name}"),
     }
-}
-
-/// The findings as a SARIF 2.1.0 log: one rule per guardrail (`guardrail/env` results),
-/// `error` for denials, `warning` for warnings, `note` for audits.
-pub fn sarif_report(findings: &[Finding], compiled: &[CompiledGuardrail]) -> Value {
-    let rules = SarifRules::new(
-        compiled,
-        findings.iter().any(|f| f.guardrail == DEFAULT_DENY_CHECK),
-    );
-    let mut report = rules.report();
-    report["runs"][0]["results"] = findings.iter().map(|f| rules.result(f)).collect();
-    report
 }
 
 /// The rules of a SARIF report: the project's guardrails, and the default-deny check when
@@ -805,7 +781,7 @@ mod tests {
     }
 
     #[test]
-    fn groups_count_as_they_come_as_grouping_all_at_once_does() {
+    fn groups_count_by_key_with_the_findings_without_one_last() {
         let findings = [
             finding(1, Some("shop"), &[]),
             finding(2, None, &[]),
@@ -818,19 +794,17 @@ mod tests {
         for f in &findings {
             groups.add(f.namespace.as_deref(), f.verdict);
         }
-        let sorted = groups.into_sorted();
+        let one = |denied| Group {
+            findings: 1,
+            denied,
+        };
         assert_eq!(
-            sorted,
-            group_findings(&findings, |f| f.namespace.as_deref())
-        );
-        let keys: Vec<Option<&str>> = sorted.iter().map(|(k, _)| k.as_deref()).collect();
-        assert_eq!(keys, [Some("apps"), Some("shop"), None]);
-        assert_eq!(
-            sorted[0].1,
-            Group {
-                findings: 1,
-                denied: 1
-            }
+            groups.into_sorted(),
+            [
+                (Some("apps".to_string()), one(1)),
+                (Some("shop".to_string()), one(0)),
+                (None, one(0)),
+            ]
         );
     }
 }
