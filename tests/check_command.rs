@@ -5,7 +5,7 @@ mod support;
 
 use std::io::Write;
 use std::process::{Output, Stdio};
-use support::quickstart;
+use support::{quickstart, text};
 
 fn check(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = support::command()
@@ -417,4 +417,17 @@ fn findings_come_in_report_order_whatever_the_order_of_the_inputs() {
         .iter()
         .all(|env| order.iter().any(|f| f.2 == *env)));
     assert!(order.len() > 100, "{}", order.len());
+}
+
+#[test]
+fn a_file_given_twice_is_checked_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pods.yaml");
+    std::fs::write(&path, export(30)).unwrap();
+    let path = path.to_str().unwrap();
+    let once = check(&["--format", "json", path], None);
+    let twice = check(&["--format", "json", path, path], None);
+    assert_eq!(text(&once.stdout), text(&twice.stdout));
+    let report: serde_json::Value = serde_json::from_slice(&once.stdout).unwrap();
+    assert_eq!(report["objects"], 31);
 }

@@ -83,8 +83,10 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             inputs.push((name.clone(), PathBuf::from(name)));
         }
     }
-    // Findings come in the order of the inputs, and the report lists them by file name.
+    // Findings come in the order of the inputs, and the report lists them by file name; a
+    // file given twice is checked once.
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    inputs.dedup_by(|a, b| a.0 == b.0);
     let namespaces = read_namespaces(&inputs).map_err(CliError::User)?;
     let group_by_label = args.group_by_label.as_str();
 
@@ -109,6 +111,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         namespaces_seen,
         skipped,
         problems,
+        internal_errors,
     } = checked.map_err(CliError::User)?;
     // Namespaces the default-deny check could not decide on, and the label it selects by.
     let mut unknown_namespaces: Vec<String> = Vec::new();
@@ -285,6 +288,9 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     drop(spooled);
     for problem in &problems {
         eprintln!("error: {problem}");
+    }
+    if !internal_errors.is_empty() {
+        return Err(CliError::Internal(internal_errors.join("\n")));
     }
     Ok(if denied > 0 || !problems.is_empty() {
         ExitCode::from(EXIT_USER)

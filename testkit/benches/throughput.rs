@@ -13,10 +13,10 @@
 //!   `GUARDRAILC_BENCH_EXPORT_OBJECTS` to change it, 0 to skip) through every core once, and prints
 //!   objects per second and the process's peak resident memory (`VmHWM`).
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use criterion::{BenchmarkId, Criterion, Throughput};
-use guardrailc_compiler::emit::Artifact;
-use guardrailc_compiler::ir;
-use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
 use guardrailc_testkit::compiled::{load_compiled, names, CompiledGuardrail};
 use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
@@ -30,6 +30,7 @@ use std::hint::black_box;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use support::{build_quickstart, quickstart};
 
 /// The allocator the `guardrailc` binary uses, so the numbers are the shipped binary's.
 #[global_allocator]
@@ -53,28 +54,6 @@ impl Seeds {
         self.0.set(seed + 1);
         seed
     }
-}
-
-fn quickstart() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart")
-}
-
-fn build_quickstart() -> (Vec<ir::Policy>, Vec<Artifact>) {
-    let mut sources: Vec<SourceFile> = std::fs::read_dir(quickstart().join("guardrails"))
-        .expect("the quickstart has guardrails")
-        .map(|entry| {
-            let path = entry.expect("a readable entry").path();
-            SourceFile {
-                name: format!("guardrails/{}", path.file_name().unwrap().to_string_lossy()),
-                text: std::fs::read_to_string(&path).expect("a readable guardrail"),
-            }
-        })
-        .collect();
-    sources.sort_by(|a, b| a.name.cmp(&b.name));
-    let text = std::fs::read_to_string(quickstart().join("guardrails.toml")).unwrap();
-    let output = project::build_text(&sources, &text, (2026, 11, 28));
-    assert!(output.diagnostics.iter().all(|d| !d.is_error()));
-    (output.policies, output.artifacts)
 }
 
 fn load_fixtures(compiled: &[CompiledGuardrail], catalog: &SchemaCatalog) -> Vec<FixtureFile> {

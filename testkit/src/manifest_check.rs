@@ -318,12 +318,16 @@ pub struct CheckRun {
     pub skipped: usize,
     /// Malformed objects and evaluation errors, with their place.
     pub problems: Vec<String>,
+    /// Objects whose check failed inside guardrailc (a bug, not the input's fault).
+    pub internal_errors: Vec<String>,
 }
 
 /// What a worker sends back for one object text, with the object's place.
 enum Checked<'f> {
     Object(ObjectCheck, &'f str, usize),
     Malformed(String),
+    /// Checking the object panicked.
+    Internal(String),
 }
 
 /// The first pass: the Namespace objects of every input (`(shown name, path)`). Texts that
@@ -365,8 +369,9 @@ pub fn check_manifests(
     // How many texts have been delivered, for the reader to wait on.
     let delivered = (Mutex::new(0usize), Condvar::new());
     let stopped = AtomicBool::new(false);
+    let mut panicked = None;
     let mut run = CheckRun::default();
-    std::thread::scope(|scope| -> Result<(), String> {
+    let finished = std::thread::scope(|scope| -> Result<(), String> {
         for _ in 0..workers.max(1) {
             let results_in = results_in.clone();
             let texts_out = &texts_out;
@@ -383,10 +388,7 @@ pub fn check_manifests(
                     check_text(compiled, file, &text, namespaces, group_by_label, catalog)
                 }))
                 .unwrap_or_else(|_| {
-                    Checked::Malformed(format!(
-                        "{file}:{}: internal error: checking this object failed",
-                        text.line
-                    ))
+                    Checked::Internal(format!("{file}:{}: checking this object failed", text.line))
                 });
                 if results_in.send((sequence, checked)).is_err() {
                     break;
@@ -427,9 +429,16 @@ pub fn check_manifests(
             waiting.insert(sequence, checked);
             while let Some(checked) = waiting.remove(&next) {
                 next += 1;
-                if failed.is_none() {
-                    failed = deliver(&mut run, checked, on_finding).err();
-                    if failed.is_some() {
+                if failed.is_none() && panicked.is_none() {
+                    // A panic of `on_finding` is raised again once the threads are done:
+                    // here it would leave the reader waiting.
+                    match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        deliver(&mut run, checked, on_finding)
+                    })) {
+                        Ok(delivered) => failed = delivered.err(),
+                        Err(panic) => panicked = Some(panic),
+                    }
+                    if failed.is_some() || panicked.is_some() {
                         stopped.store(true, Ordering::SeqCst);
                     }
                 }
@@ -447,7 +456,11 @@ pub fn check_manifests(
             .join()
             .map_err(|_| "the manifest reader panicked".to_string())??;
         failed.map_or(Ok(()), Err)
-    })?;
+    });
+    if let Some(panic) = panicked {
+        std::panic::resume_unwind(panic);
+    }
+    finished?;
     Ok(run)
 }
 
@@ -507,6 +520,7 @@ fn deliver(
             }
         }
         Checked::Malformed(error) => run.problems.push(error),
+        Checked::Internal(error) => run.internal_errors.push(error),
     }
     Ok(())
 }
@@ -639,17 +653,25 @@ pub fn write_pretty_streaming(
     pointer: &str,
     items: &mut dyn Iterator<Item = Result<Value, String>>,
 ) -> Result<(), String> {
-    const MARKER: &str = "\u{1}guardrailc: the streamed array\u{1}";
     let write_error = |e: std::io::Error| format!("cannot write: {e}");
-    let mut document = document.clone();
-    *document
-        .pointer_mut(pointer)
-        .ok_or_else(|| format!("the report has no `{pointer}`"))? = json!(MARKER);
-    let text = format!("{document:#}");
-    let marker = serde_json::to_string(MARKER).map_err(|e| e.to_string())?;
+    // The document printed twice, with `"a"` and with `"b"` where the array goes: the
+    // prints differ only there, wherever else either text may occur in the document.
+    let printed = |placeholder: &str| -> Result<String, String> {
+        let mut document = document.clone();
+        *document
+            .pointer_mut(pointer)
+            .ok_or_else(|| format!("the report has no `{pointer}`"))? = json!(placeholder);
+        Ok(format!("{document:#}"))
+    };
+    let (text, other) = (printed("a")?, printed("b")?);
+    // The placeholder's opening quote is the last byte the two prints share.
     let at = text
-        .find(&marker)
-        .ok_or("the streamed array is missing from the report")?;
+        .bytes()
+        .zip(other.bytes())
+        .position(|(x, y)| x != y)
+        .ok_or("the streamed array is missing from the report")?
+        - 1;
+    let marker = "\"a\"";
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let indent = text[line_start..].len() - text[line_start..].trim_start().len();
     out.write_all(&text.as_bytes()[..at]).map_err(write_error)?;
@@ -757,7 +779,13 @@ mod tests {
             .collect();
         for count in [0, 1, 3] {
             let shown = &items[..count];
-            let mut json = json!({"objects": 2, "findings": [], "errors": ["e"]});
+            // Text from the manifests (label values, namespace names) comes before the array
+            // and may be anything, the placeholders included.
+            let mut json = json!({
+                "groups": [{"value": "a"}, {"value": "\"a\""}, {"value": "b"}, {"value": "[]"}],
+                "findings": [],
+                "errors": ["e\nf"],
+            });
             let mut sarif = json!({"version": "2.1.0", "runs": [{"tool": {}, "results": []}]});
             for (document, pointer) in [(&mut json, "/findings"), (&mut sarif, "/runs/0/results")] {
                 let mut streamed = Vec::new();

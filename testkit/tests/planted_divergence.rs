@@ -1,38 +1,17 @@
 //! Tests of the tester: a divergence planted in one emitted artifact is caught by the
 //! agreement check on the quickstart's own fixtures, and printed with both sides.
 
+mod support;
+
 use guardrailc_compiler::emit::Artifact;
 use guardrailc_compiler::ir;
-use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
 use guardrailc_testkit::compiled::load_compiled;
 use guardrailc_testkit::fixtures::{parse_fixture, ProjectFacts};
 use guardrailc_testkit::property::{check_request, run_property, PropertyConfig, PropertyResult};
 use guardrailc_testkit::runner::run_fixtures;
 use guardrailc_testkit::SchemaCatalog;
-use std::path::{Path, PathBuf};
-
-fn quickstart() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart")
-}
-
-fn build_quickstart() -> (Vec<ir::Policy>, Vec<Artifact>) {
-    let mut sources: Vec<SourceFile> = std::fs::read_dir(quickstart().join("guardrails"))
-        .unwrap()
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            SourceFile {
-                name: format!("guardrails/{}", path.file_name().unwrap().to_string_lossy()),
-                text: std::fs::read_to_string(&path).unwrap(),
-            }
-        })
-        .collect();
-    sources.sort_by(|a, b| a.name.cmp(&b.name));
-    let config_text = std::fs::read_to_string(quickstart().join("guardrails.toml")).unwrap();
-    let output = project::build_text(&sources, &config_text, (2026, 11, 28));
-    assert!(output.diagnostics.iter().all(|d| !d.is_error()));
-    (output.policies, output.artifacts)
-}
+use support::{build_quickstart, quickstart};
 
 /// Alters the emitted artifact at `path` in place: each `(from, to)` must change it.
 fn plant(artifacts: &mut [Artifact], path: &str, changes: &[(&str, &str)]) {
