@@ -14,7 +14,7 @@ use guardrailc_compiler::render;
 use guardrailc_compiler::render::count;
 use guardrailc_testkit::compiled::load_compiled;
 use guardrailc_testkit::manifest_check::{
-    check_manifests, finding_from_json, json_finding, json_groups, read_namespaces,
+    check_manifests, finding_from_json, json_finding, json_groups, read_namespaces, report_order,
     write_pretty_streaming, CheckRun, Finding, Groups, SarifRules,
 };
 use guardrailc_testkit::{SchemaCatalog, Verdict};
@@ -297,12 +297,6 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The order the report lists findings in: by place, then environment, guardrail and
-/// message.
-fn report_order(f: &Finding) -> (&str, usize, &str, &str, &str) {
-    (&f.file, f.line, &f.env, &f.guardrail, &f.message)
 }
 
 /// The findings of a run, counted as they come and spooled, one JSON line each, to a

@@ -304,8 +304,6 @@ fn engines(criterion: &mut Criterion, compiled: &[CompiledGuardrail]) {
                     black_box(vap.evaluate_counted(request, &catalog).ok());
                 }),
             ));
-        }
-        if let Some(vap) = &guardrail.vap {
             targets.push((
                 // The verdict alone: what the cost count adds is the difference to `vap`.
                 "vap-uncounted",

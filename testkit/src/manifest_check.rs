@@ -124,13 +124,6 @@ impl Namespaces {
         text.contains("Namespace") || text.contains("NetworkPolicy")
     }
 
-    /// The findings of the default-deny check in each of `envs`: one per namespace that
-    /// `check` selects and whose NetworkPolicies leave a direction of `check.directions`
-    /// open. The namespaces are those of the manifests' Namespace objects (the finding is on
-    /// the Namespace) and those `seen` names, where objects were checked without one (the
-    /// finding is on the first such object). A namespace without a Namespace object has no
-    /// known labels, so a `namespace_label` check cannot select it. `group_by_label` names
-    /// the owner label, read from the namespace.
     /// The namespaces a `namespace_label` default-deny check cannot decide on: objects are
     /// in them, but the input holds no Namespace object to read the label from. Sorted;
     /// empty when the check selects every namespace.
@@ -149,6 +142,13 @@ impl Namespaces {
             .collect()
     }
 
+    /// The findings of the default-deny check in each of `envs`: one per namespace that
+    /// `check` selects and whose NetworkPolicies leave a direction of `check.directions`
+    /// open. The namespaces are those of the manifests' Namespace objects (the finding is on
+    /// the Namespace) and those `seen` names, where objects were checked without one (the
+    /// finding is on the first such object). A namespace without a Namespace object has no
+    /// known labels, so a `namespace_label` check cannot select it. `group_by_label` names
+    /// the owner label, read from the namespace.
     pub fn default_deny_findings(
         &self,
         check: &DefaultDenyCheck,
@@ -492,10 +492,18 @@ fn check_text<'f>(
         merged.errors.extend(check.errors);
         merged.namespaces.extend(check.namespaces);
     }
-    merged.findings.sort_by(|a, b| {
-        (&a.env, &a.guardrail, &a.message).cmp(&(&b.env, &b.guardrail, &b.message))
-    });
+    // Every finding of the text has its place: this orders them by environment, guardrail
+    // and message.
+    merged
+        .findings
+        .sort_by(|a, b| report_order(a).cmp(&report_order(b)));
     Checked::Object(merged, file, text.line)
+}
+
+/// The order reports list findings in: by place (file, line), then environment, guardrail
+/// and message.
+pub fn report_order(f: &Finding) -> (&str, usize, &str, &str, &str) {
+    (&f.file, f.line, &f.env, &f.guardrail, &f.message)
 }
 
 /// Adds what checking one object text found to `run`, its findings to `on_finding`.
