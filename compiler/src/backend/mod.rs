@@ -2,3 +2,4 @@
 
 pub mod cel;
 pub mod rego;
+pub mod rego_lint;

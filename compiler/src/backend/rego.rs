@@ -21,8 +21,8 @@
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{
-    Access, CompareOp, Domain, Expr, Literal, Policy, Quantifier, Root, Rule, Step, StringFn,
-    StringOp, TemplatePart, ValueType,
+    each_access, Access, CompareOp, Domain, Expr, Literal, Operation, Policy, Quantifier, Root,
+    Rule, Step, StringFn, StringOp, TemplatePart, ValueType,
 };
 use crate::span::Span;
 
@@ -56,6 +56,15 @@ pub fn print_module(policy: &Policy, flavour: RegoFlavour) -> Result<String, Vec
         errors: Vec::new(),
     };
     let module = printer.module();
+    for (line, text) in super::rego_lint::unsafe_negations(&module) {
+        printer.errors.push(Diagnostic::new(
+            Code::Internal,
+            Span::default(),
+            format!(
+                "printed Rego line {line} negates a test OPA reads differently from regorus: `{text}`"
+            ),
+        ));
+    }
     if printer.errors.is_empty() {
         Ok(module)
     } else {
@@ -86,6 +95,8 @@ const MODULE_NAMES: &[&str] = &[
     "pod_metadata",
     "all_containers",
     "namespace_object",
+    "review_has_namespace_object",
+    "operation_applies",
     "violation",
     "deny",
     "msg",
@@ -272,63 +283,46 @@ impl Scope {
     }
 }
 
-/// Calls `visit` on every access in `expr`.
-fn each_access(expr: &Expr, visit: &mut impl FnMut(&Access)) {
-    match expr {
-        Expr::Literal(_) => {}
-        Expr::List(items) | Expr::And(items) | Expr::Or(items) => {
-            items.iter().for_each(|item| each_access(item, visit))
-        }
-        Expr::Value(access) | Expr::Present(access) | Expr::ValueOr { access, .. } => {
-            visit(access);
-            for step in &access.steps {
-                if let Step::Lookup(key) = step {
-                    each_access(key, visit);
-                }
-            }
-        }
-        Expr::IsType { value, .. } => each_access(value, visit),
-        Expr::Not(inner) | Expr::Size(inner) | Expr::Keys(inner) => each_access(inner, visit),
-        Expr::StringFn { subject, arg, .. } => {
-            each_access(subject, visit);
-            each_access(arg, visit);
-        }
-        Expr::Compare { lhs, rhs, .. } => {
-            each_access(lhs, visit);
-            each_access(rhs, visit);
-        }
-        Expr::StringTest { subject, arg, .. } => {
-            each_access(subject, visit);
-            each_access(arg, visit);
-        }
-        Expr::InList { item, list } => {
-            each_access(item, visit);
-            each_access(list, visit);
-        }
-        Expr::Quantified { list, body, .. } => {
-            each_access(list, visit);
-            each_access(body, visit);
-        }
-    }
-}
-
-/// Every access a rule makes: in its generators, its condition and its message.
-fn each_rule_access(rule: &Rule, visit: &mut impl FnMut(&Access)) {
-    for generator in &rule.generators {
-        each_access(&generator.list, visit);
-    }
-    each_access(&rule.condition, visit);
-    for part in &rule.message.parts {
-        if let TemplatePart::Value(expr) = part {
-            each_access(expr, visit);
-        }
-    }
-}
-
 fn rule_reads(rule: &Rule, wanted: impl Fn(&Root) -> bool) -> bool {
-    let mut reads = false;
-    each_rule_access(rule, &mut |access| reads |= wanted(&access.root));
-    reads
+    rule.reads(wanted)
+}
+
+/// Whether `not` may negate the test `expr` prints as in place. OPA (v1.10, inside Gatekeeper
+/// and conftest) makes an inline `not` over a builtin call (`!=`, `<`, `in`, `startswith`,
+/// `count(…) > 0`, …) whose operand is undefined undefined itself, so the body fails, where
+/// regorus says true (engine-facts/rego-opa.json, `negation-undefined` and `emitted-pattern`:
+/// `not c.securityContext.seccompProfile.type != null` never fires on a missing field). Only a
+/// unification of plain references and literals (`not x == v`), a boolean reference
+/// (`not x == true`) and a constant keep one meaning; anything else goes through a helper rule,
+/// whose `not` OPA and regorus read alike. `lint::unsafe_negations` checks the printed modules.
+fn negation_is_inline_safe(expr: &Expr) -> bool {
+    fn plain(expr: &Expr) -> bool {
+        match expr {
+            Expr::Literal(_) => true,
+            Expr::List(items) => items.iter().all(plain),
+            Expr::Value(access) => access.steps.iter().all(|step| match step {
+                Step::Lookup(key) => plain(key),
+                Step::Field(_) | Step::Key(_) | Step::Index(_) => true,
+            }),
+            _ => false,
+        }
+    }
+    match expr {
+        Expr::Literal(Literal::Bool(_)) => true,
+        Expr::Value(_) => plain(expr),
+        Expr::Compare {
+            op: CompareOp::Eq,
+            domain,
+            lhs,
+            rhs,
+        } => *domain != Domain::Quantity && plain(lhs) && plain(rhs),
+        // An alternative of two or more prints as a call of its helper.
+        Expr::Or(items) => match items.as_slice() {
+            [only] => negation_is_inline_safe(only),
+            _ => true,
+        },
+        _ => false,
+    }
 }
 
 struct ModulePrinter<'p> {
@@ -354,6 +348,7 @@ impl ModulePrinter<'_> {
             }
             out.push_str("}\n");
         }
+        self.operation_view(&mut out);
         self.exemptions(&mut out);
         self.pod_view(&mut out);
         self.namespace_view(&mut out);
@@ -369,6 +364,34 @@ impl ModulePrinter<'_> {
             }
         }
         out
+    }
+
+    /// Gatekeeper only: whether the review's operation is one the guardrail matches. An
+    /// admission review names its operation; Gatekeeper's audit and `gator test` review objects
+    /// that exist, with `operation` empty (engine-facts/gatekeeper-review.json), which counts
+    /// as CREATE/UPDATE: the rules of a guardrail matching either apply to existing objects.
+    fn operation_view(&self, out: &mut String) {
+        if self.flavour != RegoFlavour::Gatekeeper {
+            return;
+        }
+        let operations = &self.policy.matcher.operations;
+        let listed: Vec<String> = operations
+            .iter()
+            .map(|operation| string_literal(operation.as_str()))
+            .collect();
+        out.push_str(&format!(
+            "\n# The operations the guardrail matches.\noperation_applies if input.review.operation in {{{}}}\n",
+            listed.join(", ")
+        ));
+        if operations
+            .iter()
+            .any(|operation| matches!(operation, Operation::Create | Operation::Update))
+        {
+            out.push_str(concat!(
+                "\n# Audit and gator review existing objects, with no operation.\n",
+                "operation_applies if object.get(input.review, \"operation\", \"\") == \"\"\n",
+            ));
+        }
     }
 
     fn exemptions(&mut self, out: &mut String) {
@@ -510,13 +533,13 @@ impl ModulePrinter<'_> {
                 "# Namespace that gatekeeper/sync.yaml replicates into data.inventory; null when neither has it.\n",
                 "default namespace_object := null\n",
                 "\n",
-                "namespace_object := input.review.namespaceObject if {{\n",
-                "    is_object(input.review.namespaceObject)\n",
-                "}}\n",
+                "review_has_namespace_object if is_object(input.review.namespaceObject)\n",
                 "\n",
-                "namespace_object := {inventory}[input.review.namespace] if {{\n",
-                "    not is_object(input.review.namespaceObject)\n",
-                "}}\n",
+                "namespace_object := input.review.namespaceObject if review_has_namespace_object\n",
+                "\n",
+                "# Audit and gator give no namespaceObject: an inline `not is_object(…)` of the missing\n",
+                "# field would be undefined in OPA, so the test goes through a rule.\n",
+                "namespace_object := {inventory}[input.review.namespace] if not review_has_namespace_object\n",
             ),
             inventory = INVENTORY_NAMESPACES
         ));
@@ -531,17 +554,7 @@ impl ModulePrinter<'_> {
         match self.flavour {
             RegoFlavour::Gatekeeper => {
                 // A Constraint cannot match on operations; the module checks them itself.
-                let operations: Vec<String> = self
-                    .policy
-                    .matcher
-                    .operations
-                    .iter()
-                    .map(|operation| string_literal(operation.as_str()))
-                    .collect();
-                lines.push(BodyLine::Test(format!(
-                    "input.review.operation in {{{}}}",
-                    operations.join(", ")
-                )));
+                lines.push(BodyLine::Test("operation_applies".to_string()));
             }
             RegoFlavour::Opa => {
                 let reads_review = rule_reads(rule, |root| {
@@ -816,7 +829,9 @@ impl BodyPrinter<'_> {
             Expr::Not(inner) => {
                 let lines = self.condition(inner, scope, helpers)?;
                 match lines.as_slice() {
-                    [BodyLine::Test(text)] => test(format!("not {text}")),
+                    [BodyLine::Test(text)] if negation_is_inline_safe(inner) => {
+                        test(format!("not {text}"))
+                    }
                     _ => {
                         let arguments = scope.arguments_for(inner);
                         let call = helpers.define("not", &arguments, vec![lines]);

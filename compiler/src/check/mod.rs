@@ -977,7 +977,7 @@ fn check_rule(rule: &ast::Rule, index: usize, checker: &mut Checker) -> ir::Rule
     checker
         .param_vars
         .retain(|var| scope.iter().any(|(name, _)| name == var));
-    ir::Rule {
+    let mut lowered = ir::Rule {
         span: rule.span,
         index,
         line: 0,
@@ -986,6 +986,28 @@ fn check_rule(rule: &ast::Rule, index: usize, checker: &mut Checker) -> ir::Rule
         message: ir::Template {
             parts: merge_text(parts),
         },
+    };
+    if lowered.reads(|root| *root == ir::Root::OldObject) {
+        // `old` is the object before an UPDATE: a rule that reads it applies to UPDATEs only,
+        // so a negated test on the missing old object cannot fire on CREATE, DELETE or in
+        // Gatekeeper's audit, which reviews existing objects with no operation.
+        let condition =
+            std::mem::replace(&mut lowered.condition, Expr::Literal(Literal::Bool(false)));
+        lowered.condition = expr::and(vec![update_only(), condition]);
+    }
+    lowered
+}
+
+/// `request.operation == "UPDATE"`.
+fn update_only() -> Expr {
+    Expr::Compare {
+        op: ir::CompareOp::Eq,
+        domain: ir::Domain::String,
+        lhs: Box::new(Expr::Value(ir::Access {
+            root: ir::Root::Request,
+            steps: vec![ir::Step::Field("operation".to_string())],
+        })),
+        rhs: Box::new(Expr::Literal(Literal::String("UPDATE".to_string()))),
     }
 }
 

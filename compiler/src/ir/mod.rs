@@ -473,3 +473,67 @@ pub enum Quantifier {
     Any,
     All,
 }
+
+/// Calls `visit` on every access in `expr`.
+pub fn each_access(expr: &Expr, visit: &mut impl FnMut(&Access)) {
+    match expr {
+        Expr::Literal(_) => {}
+        Expr::List(items) | Expr::And(items) | Expr::Or(items) => {
+            items.iter().for_each(|item| each_access(item, visit))
+        }
+        Expr::Value(access) | Expr::Present(access) | Expr::ValueOr { access, .. } => {
+            visit(access);
+            for step in &access.steps {
+                if let Step::Lookup(key) = step {
+                    each_access(key, visit);
+                }
+            }
+        }
+        Expr::IsType { value, .. } => each_access(value, visit),
+        Expr::Not(inner) | Expr::Size(inner) | Expr::Keys(inner) => each_access(inner, visit),
+        Expr::StringFn { subject, arg, .. } => {
+            each_access(subject, visit);
+            each_access(arg, visit);
+        }
+        Expr::Compare { lhs, rhs, .. } => {
+            each_access(lhs, visit);
+            each_access(rhs, visit);
+        }
+        Expr::StringTest { subject, arg, .. } => {
+            each_access(subject, visit);
+            each_access(arg, visit);
+        }
+        Expr::InList { item, list } => {
+            each_access(item, visit);
+            each_access(list, visit);
+        }
+        Expr::Quantified { list, body, .. } => {
+            each_access(list, visit);
+            each_access(body, visit);
+        }
+    }
+}
+
+impl Rule {
+    /// Calls `visit` on every access the rule makes: in its generators, its condition and
+    /// its message.
+    pub fn each_access(&self, visit: &mut impl FnMut(&Access)) {
+        let rule = self;
+        for generator in &rule.generators {
+            each_access(&generator.list, visit);
+        }
+        each_access(&rule.condition, visit);
+        for part in &rule.message.parts {
+            if let TemplatePart::Value(expr) = part {
+                each_access(expr, visit);
+            }
+        }
+    }
+
+    /// Whether any access of the rule starts at a root `wanted` accepts.
+    pub fn reads(&self, wanted: impl Fn(&Root) -> bool) -> bool {
+        let mut reads = false;
+        self.each_access(&mut |access| reads |= wanted(&access.root));
+        reads
+    }
+}

@@ -4,7 +4,7 @@
 //! request: most requests read only some of them.
 
 use super::cost::runtime_cost;
-use super::json_to_cel::{cel_value_of, object_value};
+use super::json_to_cel::cel_value_of;
 use super::shared::to_static;
 use crate::case::{AdmissionCase, RequestFacts};
 use cel::common::traits::Indexer;
@@ -12,7 +12,6 @@ use cel::common::types::{CelString, Type};
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
 use cel::{Context, Env, ExecutionError, Program, Value};
-use guardrailc_compiler::schema::Schema;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -128,9 +127,10 @@ impl<'p> Activation<'p> {
 
 impl VariableResolver for Activation<'_> {
     fn resolve<'b>(&'b self, name: &str) -> Option<CowVal<'b, 'b>> {
-        let object = |json: &Option<serde_json::Value>| {
-            object_value(json.as_ref().unwrap_or(&NULL), Schema::builtin())
-        };
+        // The API server binds every object as its unstructured map, built-in kinds and
+        // custom resources alike: properties under their own names (backend::cel::property_selector).
+        let object =
+            |json: &Option<serde_json::Value>| cel_value_of(json.as_ref().unwrap_or(&NULL));
         let plain = cel_value_of;
         let case = self.case;
         let bound = match name {

@@ -1,15 +1,11 @@
 //! JSON to CEL values, as the API server converts an admitted object: integers are `int`
 //! (the cel crate's serde binding would make them `uint`), other numbers `double`, objects
-//! maps with string keys, `null` null. Properties of schema-typed objects are exposed under
-//! their escaped names (`metadata.namespace` is `metadata.__namespace__`); keys of maps
-//! (labels, annotations, resource limits) are not.
-//! <https://kubernetes.io/docs/reference/using-api/cel/#escaping>
+//! maps with string keys, `null` null. Objects are bound as the API server binds them, as
+//! unstructured maps whose properties keep their names (no `__namespace__` escaping).
 
 use super::shared::{SharedList, SharedMap};
 use cel::common::types::{CelBool, CelDouble, CelInt, CelMapKey, CelNull, CelString};
 use cel::common::value::Val;
-use guardrailc_compiler::backend::cel::property_name;
-use guardrailc_compiler::schema::{FieldType, Schema};
 use std::collections::HashMap;
 
 /// Built in one pass as the interpreter's own values (`Box<dyn Val>`), not as `cel::Value`
@@ -37,54 +33,6 @@ pub(crate) fn cel_value_of(json: &serde_json::Value) -> Box<dyn Val> {
     }
 }
 
-/// A Kubernetes object as CEL sees it: walked along the schema of its kind, with object
-/// properties escaped. Objects of kinds the schema does not know are bound as plain JSON.
-pub(crate) fn object_value(json: &serde_json::Value, schema: &Schema) -> Box<dyn Val> {
-    let root = json
-        .get("kind")
-        .and_then(|k| k.as_str())
-        .and_then(|kind| schema.kind(kind))
-        .map(|info| FieldType::Object(info.root));
-    match root {
-        Some(ty) => typed_value(json, &ty, schema),
-        None => cel_value_of(json),
-    }
-}
-
-fn typed_value(json: &serde_json::Value, ty: &FieldType, schema: &Schema) -> Box<dyn Val> {
-    match (json, ty) {
-        (serde_json::Value::Object(fields), FieldType::Object(id)) => Box::new(SharedMap::new(
-            fields
-                .iter()
-                .filter_map(|(k, v)| {
-                    // A property CEL cannot name is not accessible at all.
-                    let name = property_name(k)?;
-                    let value = match schema.field_type(*id, k) {
-                        Some(field) => typed_value(v, field, schema),
-                        None => cel_value_of(v),
-                    };
-                    Some((CelMapKey::from(name), value))
-                })
-                .collect::<HashMap<_, _>>(),
-        )),
-        (serde_json::Value::Object(fields), FieldType::Map { values }) => Box::new(SharedMap::new(
-            fields
-                .iter()
-                .map(|(k, v)| (CelMapKey::from(k.clone()), typed_value(v, values, schema)))
-                .collect::<HashMap<_, _>>(),
-        )),
-        (serde_json::Value::Array(items), FieldType::Array { items: item_ty, .. }) => {
-            Box::new(SharedList::new(
-                items
-                    .iter()
-                    .map(|v| typed_value(v, item_ty, schema))
-                    .collect::<Vec<_>>(),
-            ))
-        }
-        _ => cel_value_of(json),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,25 +57,25 @@ mod tests {
     }
 
     #[test]
-    fn object_properties_are_escaped_and_map_keys_are_not() {
+    fn object_properties_keep_their_names_as_the_api_server_binds_them() {
+        // engine-facts/vap-compile.json: `object.metadata.namespace` reads the namespace and
+        // `object.metadata.__namespace__` finds no key.
         let pod = json!({
             "apiVersion": "v1",
             "kind": "Pod",
-            "metadata": {"name": "p", "namespace": "ns", "labels": {"namespace": "x", "a.b/c": "d"}},
+            "metadata": {"name": "p", "namespace": "ns", "labels": {"a.b/c": "d"}},
         });
-        let Value::Map(map) = value(object_value(&pod, Schema::builtin())) else {
+        let Value::Map(map) = value(cel_value_of(&pod)) else {
             panic!("a pod binds as a map")
         };
-        let metadata = map.get(&Key::from("metadata")).expect("metadata");
-        let Value::Map(metadata) = metadata else {
+        let Some(Value::Map(metadata)) = map.get(&Key::from("metadata")) else {
             panic!("metadata is a map")
         };
-        assert!(metadata.get(&Key::from("__namespace__")).is_some());
-        assert!(metadata.get(&Key::from("namespace")).is_none());
+        assert!(metadata.get(&Key::from("namespace")).is_some());
+        assert!(metadata.get(&Key::from("__namespace__")).is_none());
         let Some(Value::Map(labels)) = metadata.get(&Key::from("labels")) else {
             panic!("labels is a map")
         };
-        assert!(labels.get(&Key::from("namespace")).is_some());
         assert!(labels.get(&Key::from("a.b/c")).is_some());
     }
 

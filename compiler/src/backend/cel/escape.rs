@@ -1,8 +1,8 @@
 //! Spelling user-supplied text so that CEL, as Kubernetes compiles it, reads exactly that text:
 //! string literals, property names and variable names.
 
-/// Words the CEL grammar reserves. Kubernetes escapes a property with one of these names as
-/// `__name__`; a variable may not be called by one at all.
+/// Words the CEL grammar reserves: a variable may not be called by one, and a property of
+/// this name is read by index.
 const RESERVED_WORDS: &[&str] = &[
     "true",
     "false",
@@ -70,39 +70,27 @@ pub fn string_literal(text: &str) -> String {
     out
 }
 
-/// The name under which Kubernetes exposes the property `name` to CEL, or `None` when the
-/// property is not accessible from CEL at all.
+/// How an object property is read in a ValidatingAdmissionPolicy expression: `Some(name)` for
+/// a selection `.name`, `None` when it must be indexed as `["name"]` (and tested with
+/// `"name" in …`).
 ///
-/// Kubernetes escapes every property of a schema-typed object, ObjectMeta included (so
-/// `metadata.namespace` is read as `metadata.__namespace__`): a reserved word becomes
-/// `__word__`; otherwise `__`, `.`, `-` and `/` become `__underscores__`, `__dot__`, `__dash__`
-/// and `__slash__`. Names outside `[a-zA-Z_.\-/][a-zA-Z0-9_.\-/]*` cannot be accessed.
-/// <https://kubernetes.io/docs/reference/using-api/cel/#escaping>
-pub fn property_name(name: &str) -> Option<String> {
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        return None;
-    }
-    if RESERVED_WORDS.contains(&name) {
-        return Some(format!("__{name}__"));
-    }
-    let mut out = String::with_capacity(name.len());
-    let mut rest = name;
-    while let Some(ch) = rest.chars().next() {
-        if let Some(after) = rest.strip_prefix("__") {
-            out.push_str("__underscores__");
-            rest = after;
-            continue;
-        }
-        match ch {
-            '.' => out.push_str("__dot__"),
-            '-' => out.push_str("__dash__"),
-            '/' => out.push_str("__slash__"),
-            ch if ch.is_ascii_alphanumeric() || ch == '_' => out.push(ch),
-            _ => return None,
-        }
-        rest = &rest[ch.len_utf8()..];
-    }
-    Some(out)
+/// The API server binds `object`, `oldObject`, `namespaceObject` and `request` as plain
+/// unstructured maps (`runtime.DefaultUnstructuredConverter`), for built-in kinds and custom
+/// resources alike, so a property is found under its own name: the `__dash__` / `__name__`
+/// escaping of the Kubernetes CEL documentation applies to typed CRD validation rules, not to
+/// admission policies. `object.metadata.__namespace__` compiles but fails at run time with
+/// `no such key` (engine-facts/vap-compile.json, `evaluation_probes_1.34`), while
+/// `object.metadata.namespace` is accepted and reads the namespace; `object.spec["x-y"]` is
+/// accepted. A name that is not a CEL identifier, or is one of the words the CEL grammar
+/// reserves (other than `namespace`, which the fact pins as selectable), is indexed.
+pub fn property_selector(name: &str) -> Option<&str> {
+    let mut chars = name.chars();
+    let identifier = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let reserved = RESERVED_WORDS.contains(&name) && name != "namespace";
+    (identifier && !reserved).then_some(name)
 }
 
 /// The CEL name of a loop or `let` variable.
@@ -126,22 +114,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn property_names_escape_like_the_api_server() {
-        assert_eq!(property_name("namespace").as_deref(), Some("__namespace__"));
-        assert_eq!(property_name("image").as_deref(), Some("image"));
-        assert_eq!(property_name("x-y").as_deref(), Some("x__dash__y"));
-        assert_eq!(
-            property_name("a.b/c").as_deref(),
-            Some("a__dot__b__slash__c")
-        );
-        // a single underscore stays; a pair is escaped; the third of three is left over
-        assert_eq!(property_name("a_b").as_deref(), Some("a_b"));
-        assert_eq!(property_name("a__b").as_deref(), Some("a__underscores__b"));
-        assert_eq!(property_name("___").as_deref(), Some("__underscores___"));
-        assert_eq!(property_name("1abc"), None);
-        assert_eq!(property_name("a b"), None);
-        assert_eq!(property_name("é"), None);
-        assert_eq!(property_name(""), None);
+    fn properties_are_selected_by_their_own_names_or_indexed() {
+        // engine-facts/vap-compile.json: `object.metadata.namespace` is accepted and works
+        assert_eq!(property_selector("namespace"), Some("namespace"));
+        assert_eq!(property_selector("image"), Some("image"));
+        assert_eq!(property_selector("a__b"), Some("a__b"));
+        assert_eq!(property_selector("_x1"), Some("_x1"));
+        // `object.spec["x-y"]` is accepted; `x__dash__y` would find no key
+        assert_eq!(property_selector("x-y"), None);
+        assert_eq!(property_selector("a.b/c"), None);
+        assert_eq!(property_selector("in"), None);
+        assert_eq!(property_selector("if"), None);
+        assert_eq!(property_selector("1abc"), None);
+        assert_eq!(property_selector("é"), None);
+        assert_eq!(property_selector(""), None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Printing IR expressions as CEL, with the fewest parentheses that keep the meaning.
 
-use super::escape::{property_name, string_literal, variable_name};
+use super::escape::{property_selector, string_literal, variable_name};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{
@@ -209,11 +209,11 @@ impl<'a> ExprPrinter<'a> {
         }
         for step in &access.steps {
             let test = match step {
-                Step::Field(_) => {
+                Step::Field(name) if property_selector(name).is_some() => {
                     let selected = self.step(prefix.clone(), step).text;
                     self.call(None, None, "has", &[selected])
                 }
-                Step::Key(key) => Printed::new(
+                Step::Field(key) | Step::Key(key) => Printed::new(
                     format!(
                         "{} in {}",
                         string_literal(key),
@@ -293,14 +293,9 @@ impl<'a> ExprPrinter<'a> {
     fn step(&mut self, prefix: Printed, step: &Step) -> Printed {
         let prefix = prefix.at(Prec::Member);
         let text = match step {
-            Step::Field(name) => match property_name(name) {
+            Step::Field(name) => match property_selector(name) {
                 Some(name) => format!("{prefix}.{name}"),
-                None => {
-                    self.internal(format!(
-                        "field `{name}` cannot be read in kubernetes cel: its name has characters cel cannot escape"
-                    ));
-                    format!("{prefix}[{}]", string_literal(name))
-                }
+                None => format!("{prefix}[{}]", string_literal(name)),
             },
             Step::Key(key) => format!("{prefix}[{}]", string_literal(key)),
             Step::Lookup(key) => format!("{prefix}[{}]", self.expr(key).at(Prec::Conditional)),

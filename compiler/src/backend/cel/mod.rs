@@ -7,7 +7,7 @@
 mod escape;
 mod expr;
 
-pub use escape::{property_name, string_literal, variable_name};
+pub use escape::{property_selector, string_literal, variable_name};
 
 use crate::diagnostic::Diagnostic;
 use crate::ir::{self, Access, Expr, Literal, ParamValue, PodLocation, Root, Step};

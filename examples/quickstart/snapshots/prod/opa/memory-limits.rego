@@ -26,8 +26,12 @@ pod_spec := object.get(input, ["spec", "jobTemplate", "spec", "template", "spec"
 # Rule 1 (line 12)
 deny contains msg if {
     some c in object.get({"pod_spec": pod_spec}, ["pod_spec", "containers"], [])
-    not c.resources.limits["memory"] != null
+    not rule_1_not_1(c)
     msg := sprintf("container %v has no memory limit (fix: set resources.limits.memory)", [object.get(c, ["name"], "<missing>")])
+}
+
+rule_1_not_1(c) if {
+    c.resources.limits["memory"] != null
 }
 
 # Rule 2 (line 17)

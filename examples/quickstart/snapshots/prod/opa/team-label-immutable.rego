@@ -6,6 +6,7 @@ package guardrailc.team_label_immutable
 # Rule 1 (line 27)
 deny contains msg if {
     is_object(data.guardrailc.review)
+    data.guardrailc.review.operation == "UPDATE"
     data.guardrailc.review.oldObject.metadata.labels["example.com/team"] != null
     input.metadata.labels["example.com/team"] != null
     data.guardrailc.review.oldObject.metadata.labels["example.com/team"] != input.metadata.labels["example.com/team"]
@@ -20,23 +21,31 @@ rule_1_not_1 if {
 
 # Rule 2 (line 32)
 deny contains msg if {
-    not input.metadata.labels["example.com/team"] != null
+    not rule_2_not_1
     msg := sprintf("%v %v has no example.com/team label", [object.get(input, ["kind"], "<missing>"), object.get(input, ["metadata", "name"], "<missing>")])
+}
+
+rule_2_not_1 if {
+    input.metadata.labels["example.com/team"] != null
 }
 
 # Rule 3 (line 35)
 deny contains msg if {
     is_object(data.guardrailc.review)
-    not rule_3_or_1
+    not rule_3_or_2
     msg := "the team label does not match the namespace's team"
 }
 
-rule_3_or_1 if {
+rule_3_not_1 if {
+    data.guardrailc.review.namespaceObject.metadata.labels["example.com/team"] != null
+}
+
+rule_3_or_2 if {
     data.guardrailc.review.namespaceObject.metadata.labels["example.com/team"] != null
     input.metadata.labels["example.com/team"] != null
     data.guardrailc.review.namespaceObject.metadata.labels["example.com/team"] == input.metadata.labels["example.com/team"]
 }
 
-rule_3_or_1 if {
-    not data.guardrailc.review.namespaceObject.metadata.labels["example.com/team"] != null
+rule_3_or_2 if {
+    not rule_3_not_1
 }
