@@ -4,6 +4,7 @@
 //! [`outcome::compare`] is the one comparison of two outcomes. See docs/evaluation.md.
 
 pub mod agreement;
+pub mod apiserver;
 pub mod case;
 pub mod compiled;
 pub mod coverage;
@@ -18,6 +19,7 @@ pub mod property;
 pub mod rego;
 pub mod reports;
 pub mod runner;
+pub mod shared_data;
 pub mod snapshots;
 pub mod vap;
 

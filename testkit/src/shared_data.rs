@@ -1,0 +1,24 @@
+//! Where the reference data beside the repository lives: `../shared` (the PSA fixtures, the
+//! Gatekeeper library suites, the OpenAPI documents and the engine facts), or the folder
+//! the environment variable `GUARDRAILC_SHARED` names. Tests that need it report that they
+//! were skipped when it is missing, so a clone with nothing beside it still passes.
+
+use std::path::{Path, PathBuf};
+
+/// The environment variable that overrides where the shared data is.
+pub const SHARED_DIR_VARIABLE: &str = "GUARDRAILC_SHARED";
+
+/// The shared data folder, if it exists: `$GUARDRAILC_SHARED` when set (and not empty),
+/// otherwise `shared` beside the repository root.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os(SHARED_DIR_VARIABLE) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => repository_root().join("../shared"),
+    };
+    dir.is_dir().then_some(dir)
+}
+
+/// The repository root: the testkit crate's parent folder.
+fn repository_root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
