@@ -4,6 +4,7 @@
 //! [`outcome::compare`] is the one comparison of two outcomes. See docs/evaluation.md.
 
 pub mod agreement;
+pub mod apiserver;
 pub mod case;
 pub mod compiled;
 pub mod coverage;

@@ -141,6 +141,98 @@ impl Quantity {
     }
 }
 
+/// The notation a quantity was written in (`resource.Format`), which its canonical form keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuantityFormat {
+    /// No suffix or an SI suffix (`500m`, `1G`).
+    DecimalSi,
+    /// A binary suffix (`512Mi`).
+    BinarySi,
+    /// A decimal exponent (`1e9`).
+    DecimalExponent,
+}
+
+impl Quantity {
+    /// Parses `text` as [`Quantity::parse`] does and reports the notation its suffix
+    /// implies, as `resource.ParseQuantity` does.
+    pub fn parse_with_format(text: &str) -> Result<(Quantity, QuantityFormat), QuantityError> {
+        let quantity = Quantity::parse(text)?;
+        // `parse` accepted the text, so its suffix is one of the three kinds.
+        let suffix = split_quantity(text)?.suffix;
+        let format = match interpret_suffix(suffix)? {
+            (Base::Two, _) => QuantityFormat::BinarySi,
+            _ if suffix.starts_with(['e', 'E']) && suffix.len() > 1 => {
+                QuantityFormat::DecimalExponent
+            }
+            _ => QuantityFormat::DecimalSi,
+        };
+        Ok((quantity, format))
+    }
+
+    /// The text `resource.Quantity.String()` prints for this value written in `format`
+    /// (`CanonicalizeBytes`): trailing zeros move into the largest suffix that keeps the
+    /// number whole, `1000m` is `1`, `0.5` is `500m`, `1024Mi` is `1Gi`. A binary quantity
+    /// under 1024 or with a fraction prints in decimal SI, as Kubernetes does.
+    pub fn canonical(&self, format: QuantityFormat) -> String {
+        if self.nanos.is_zero() {
+            return "0".to_string();
+        }
+        let sign = if self.sign() < 0 { "-" } else { "" };
+        let magnitude = self.nanos.magnitude().clone();
+        let per_unit = num_bigint::BigUint::from(NANOS_PER_UNIT as u64);
+        let whole = (&magnitude % &per_unit).is_zero();
+        let binary =
+            format == QuantityFormat::BinarySi && whole && magnitude >= &per_unit * 1024u32;
+        if binary {
+            let mut units = magnitude / per_unit;
+            let mut power = 0;
+            while power < BINARY_SUFFIXES.len() - 1 && (&units % 1024u32).is_zero() {
+                units /= 1024u32;
+                power += 1;
+            }
+            return format!("{sign}{units}{}", BINARY_SUFFIXES[power]);
+        }
+        let mut amount = magnitude;
+        let mut exponent: i64 = -9;
+        while (&amount % 10u32).is_zero() {
+            amount /= 10u32;
+            exponent += 1;
+        }
+        // Kubernetes lowers the exponent to a multiple of three, growing the number.
+        let excess = exponent.rem_euclid(3);
+        amount *= 10u32.pow(excess as u32);
+        exponent -= excess;
+        let suffix = match format {
+            QuantityFormat::DecimalExponent if exponent == 0 => String::new(),
+            QuantityFormat::DecimalExponent => format!("e{exponent}"),
+            _ => decimal_si_suffix(exponent)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("e{exponent}")),
+        };
+        format!("{sign}{amount}{suffix}")
+    }
+}
+
+/// `""`, `Ki` … `Ei`: the suffix of each power of 1024.
+const BINARY_SUFFIXES: [&str; 7] = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+
+/// The SI suffix of a power of ten that is a multiple of three, from nano to exa.
+fn decimal_si_suffix(exponent: i64) -> Option<&'static str> {
+    Some(match exponent {
+        -9 => "n",
+        -6 => "u",
+        -3 => "m",
+        0 => "",
+        3 => "k",
+        6 => "M",
+        9 => "G",
+        12 => "T",
+        15 => "P",
+        18 => "E",
+        _ => return None,
+    })
+}
+
 /// The pieces of `[+-]digits[.digits]suffix`, leading zeros of the whole part dropped.
 struct QuantityParts<'t> {
     negative: bool,
@@ -555,6 +647,62 @@ mod tests {
         assert_eq!(q("1000m"), q("1"));
         // Differ only in the last nano: floats could not tell them apart.
         assert!(q("9223372036.854775806") < q("9223372036.854775807"));
+    }
+
+    /// The canonical text of `text`, as the API server stores and re-encodes it.
+    fn canonical(text: &str) -> String {
+        let (quantity, format) = Quantity::parse_with_format(text)
+            .unwrap_or_else(|e| panic!("`{text}` should parse: {e}"));
+        quantity.canonical(format)
+    }
+
+    #[test]
+    fn canonical_form_moves_decimal_zeros_into_the_suffix() {
+        // engine-facts/README.md section 7 and apiserver-encoding.json cases 06, 07, 17.
+        assert_eq!(canonical("0.5"), "500m");
+        assert_eq!(canonical("1000m"), "1");
+        assert_eq!(canonical("2.0"), "2");
+        assert_eq!(canonical("1000000000"), "1G");
+        assert_eq!(canonical("0.1"), "100m");
+        assert_eq!(canonical("0.25"), "250m");
+        assert_eq!(canonical("8589934592"), "8589934592");
+        assert_eq!(canonical("128974848"), "128974848");
+        // Already canonical: unchanged.
+        for text in ["500m", "100m", "1G", "100M", "1", "256Mi", "1Gi"] {
+            assert_eq!(canonical(text), text);
+        }
+    }
+
+    #[test]
+    fn canonical_form_keeps_the_binary_notation() {
+        assert_eq!(canonical("1024Mi"), "1Gi");
+        assert_eq!(canonical("0.5Gi"), "512Mi");
+        assert_eq!(canonical("1.5Gi"), "1536Mi");
+        assert_eq!(canonical("2048Ki"), "2Mi");
+        // Under 1024, or not whole: printed in decimal SI (CanonicalizeBytes).
+        assert_eq!(canonical("0.5Ki"), "512");
+        assert_eq!(canonical("1.5Ki"), "1536");
+        assert_eq!(canonical("1000Ki"), "1000Ki");
+        assert_eq!(canonical("1.5"), "1500m");
+    }
+
+    #[test]
+    fn canonical_form_keeps_the_exponent_notation() {
+        // The string "1e9" stays "1e9" (README section 7), and so does what reduces to it.
+        assert_eq!(canonical("1e9"), "1e9");
+        assert_eq!(canonical("1000e6"), "1e9");
+        assert_eq!(canonical("1.5e3"), "1500");
+        assert_eq!(canonical("1E3"), "1e3");
+        // `E` alone is exa, an SI suffix.
+        assert_eq!(canonical("1E"), "1E");
+    }
+
+    #[test]
+    fn canonical_form_of_zero_and_negatives() {
+        assert_eq!(canonical("0"), "0");
+        assert_eq!(canonical("0Gi"), "0");
+        assert_eq!(canonical("-0.5"), "-500m");
+        assert_eq!(canonical("-1024Mi"), "-1Gi");
     }
 
     #[test]
