@@ -17,11 +17,26 @@ pub fn disagreements(evaluation: &Evaluation) -> Vec<Difference> {
     let Some(((reference_target, reference), rest)) = compared.split_first() else {
         return Vec::new();
     };
-    rest.iter()
+    let mut differences: Vec<Difference> = rest
+        .iter()
         .filter_map(|(target, outcome)| {
             compare((*reference_target, reference), (*target, outcome)).err()
         })
-        .collect()
+        .collect();
+    // Gatekeeper's audit of the stored object against its admission review.
+    if let (Some(audit), Some(admission), true) = (
+        &evaluation.audit,
+        evaluation.outcome(Target::Gatekeeper),
+        evaluation.audit_comparable,
+    ) {
+        if let Err(mut difference) =
+            compare((Target::Gatekeeper, admission), (Target::Gatekeeper, audit))
+        {
+            difference.right.audit = true;
+            differences.push(difference);
+        }
+    }
+    differences
 }
 
 #[cfg(test)]
@@ -52,6 +67,8 @@ mod tests {
             ],
             opa_comparable: false,
             vap_cost: None,
+            audit: None,
+            audit_comparable: false,
         };
         assert!(disagreements(&evaluation).is_empty());
         evaluation.opa_comparable = true;
@@ -69,10 +86,38 @@ mod tests {
             ],
             opa_comparable: true,
             vap_cost: None,
+            audit: None,
+            audit_comparable: false,
         };
         let found = disagreements(&evaluation);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].left.messages, vec!["a"]);
         assert_eq!(found[0].right.messages, vec!["b"]);
+    }
+
+    #[test]
+    fn gatekeeper_audit_is_compared_with_admission_where_comparable() {
+        let mut evaluation = Evaluation {
+            outcomes: vec![
+                (Target::Vap, denied("a")),
+                (Target::Gatekeeper, denied("a")),
+            ],
+            opa_comparable: false,
+            vap_cost: None,
+            audit: Some(Outcome::allowed()),
+            audit_comparable: false,
+        };
+        assert!(disagreements(&evaluation).is_empty());
+        evaluation.audit_comparable = true;
+        let found = disagreements(&evaluation);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].right.audit);
+        assert!(
+            found[0]
+                .to_string()
+                .starts_with("`gatekeeper` and `gatekeeper (audit)` disagree"),
+            "{}",
+            found[0]
+        );
     }
 }

@@ -39,6 +39,13 @@ pub struct ResourceInfo {
 /// provides one for the built-in kinds; tests and CRD projects pass their own.
 pub trait ResourceCatalog {
     fn resource(&self, api_version: &str, kind: &str) -> Option<ResourceInfo>;
+
+    /// The schema the kinds come from, when there is one: with it, a request is built as the
+    /// API server builds it (`request_shape::admitted`); without it (a catalog of a test's
+    /// own), the objects are taken as written.
+    fn schema(&self) -> Option<&guardrailc_compiler::schema::Schema> {
+        None
+    }
 }
 
 impl<F> ResourceCatalog for F
@@ -164,5 +171,9 @@ impl ResourceCatalog for SchemaCatalog<'_> {
             resource: info.resource.clone(),
             namespaced: info.namespaced,
         })
+    }
+
+    fn schema(&self) -> Option<&guardrailc_compiler::schema::Schema> {
+        Some(self.0)
     }
 }

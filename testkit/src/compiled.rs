@@ -4,6 +4,7 @@
 use crate::case::{AdmissionCase, ResourceCatalog};
 use crate::outcome::{Outcome, Verdict};
 use crate::rego::{RegoObjects, RegoRun};
+use crate::request_shape;
 use crate::vap::RuntimeCost;
 use crate::{CaseError, GatekeeperPolicy, OpaPolicy, VapPolicy};
 use guardrailc_compiler::emit::{Artifact, Target};
@@ -28,6 +29,14 @@ pub struct Evaluation {
     pub opa_comparable: bool,
     /// The VAP policy's run-time cost on the case, when it was counted.
     pub vap_cost: Option<RuntimeCost>,
+    /// Gatekeeper's audit (and `gator test`) of the object the case leaves in the cluster,
+    /// when the guardrail has a Gatekeeper target and audit reviews the object
+    /// (`request_shape`). The admission targets saw the case as the API server admits it.
+    pub audit: Option<Outcome>,
+    /// Whether the audit outcome must equal the Gatekeeper admission outcome: the case is an
+    /// operation the guardrail matches, and no rule reads the request or the old object,
+    /// which audit does not have.
+    pub audit_comparable: bool,
 }
 
 impl Evaluation {
@@ -98,7 +107,11 @@ impl CompiledGuardrail {
     ) -> Result<Evaluation, CaseError> {
         let mut outcomes = Vec::with_capacity(3);
         let mut opa_comparable = false;
-        // Gatekeeper and plain OPA read the same objects: converted once.
+        // Every target sees the objects as the API server builds and stores them: admission
+        // the request, Gatekeeper's audit the stored object with its own review, the plain
+        // OPA package the object alone (as in an export). A guardrail can still read a
+        // manifest's explicit zero values differently (docs/evaluation.md, "Request shapes").
+        let case = &request_shape::admitted(case, catalog)?;
         let objects = RegoObjects::default();
         let run = || match rego {
             RegoSpeed::Reference => RegoRun::Reference(None),
@@ -117,9 +130,15 @@ impl CompiledGuardrail {
             let reads = self.policy.reads;
             opa_comparable = !(reads.old_object || reads.namespace || reads.request) && in_scope;
         }
+        let mut audit = None;
+        let mut audit_comparable = false;
         if let Some(gatekeeper) = &self.gatekeeper {
             let outcome = gatekeeper.evaluate_sharing(case, catalog, &objects, run())?;
             outcomes.push((Target::Gatekeeper, outcome));
+            audit = gatekeeper.evaluate_audit(case, catalog, run())?;
+            let reads = self.policy.reads;
+            audit_comparable = self.policy.matcher.operations.contains(&case.operation)
+                && !(reads.old_object || reads.request);
         }
         // The plain OPA package is evaluated only where it is compared: elsewhere its
         // outcome says nothing about the admission targets, and skipping it saves the most
@@ -132,6 +151,8 @@ impl CompiledGuardrail {
             outcomes,
             opa_comparable,
             vap_cost,
+            audit,
+            audit_comparable,
         })
     }
 }

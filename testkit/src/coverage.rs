@@ -201,6 +201,8 @@ mod tests {
                 ],
                 opa_comparable: false,
                 vap_cost: None,
+                audit: None,
+                audit_comparable: false,
             });
             run
         };

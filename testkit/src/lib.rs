@@ -18,6 +18,7 @@ pub mod outcome;
 pub mod property;
 pub mod rego;
 pub mod reports;
+pub mod request_shape;
 pub mod runner;
 pub mod shared_data;
 pub mod snapshots;

@@ -93,6 +93,8 @@ pub struct Difference {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ComparedSide {
     pub target: Target,
+    /// The side is Gatekeeper's audit of the stored object, not an admission review.
+    pub audit: bool,
     pub violated: bool,
     pub messages: Vec<String>,
 }
@@ -110,6 +112,7 @@ pub fn compare(left: (Target, &Outcome), right: (Target, &Outcome)) -> Result<()
         }
         ComparedSide {
             target,
+            audit: false,
             violated: outcome.violated,
             messages,
         }
@@ -122,27 +125,33 @@ pub fn compare(left: (Target, &Outcome), right: (Target, &Outcome)) -> Result<()
     }
 }
 
+impl ComparedSide {
+    /// The target, and `(audit)` for Gatekeeper's audit.
+    pub fn name(&self) -> String {
+        if self.audit {
+            format!("{} (audit)", self.target.as_str())
+        } else {
+            self.target.as_str().to_string()
+        }
+    }
+}
+
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (l, r) = (&self.left, &self.right);
-        writeln!(
-            f,
-            "`{}` and `{}` disagree",
-            l.target.as_str(),
-            r.target.as_str()
-        )?;
+        writeln!(f, "`{}` and `{}` disagree", l.name(), r.name())?;
         if l.violated != r.violated {
             writeln!(
                 f,
                 "  violated: {} says {}, {} says {}",
-                l.target.as_str(),
+                l.name(),
                 l.violated,
-                r.target.as_str(),
+                r.name(),
                 r.violated
             )?;
         }
         for side in [l, r] {
-            writeln!(f, "  {} messages:", side.target.as_str())?;
+            writeln!(f, "  {} messages:", side.name())?;
             if side.messages.is_empty() {
                 writeln!(f, "    (none)")?;
             }

@@ -135,6 +135,11 @@ fn check_expectation(
             }
         }
     }
+    // Gatekeeper's audit is held to agreement with its admission review (`agreement`), and
+    // must not fail where admission does not.
+    for error in evaluation.audit.iter().flat_map(|audit| &audit.errors) {
+        failures.push(format!("`gatekeeper (audit)` raised an error: {error}"));
+    }
     failures
 }
 

@@ -30,9 +30,18 @@ fn plant(artifacts: &mut [Artifact], path: &str, changes: &[(&str, &str)]) {
 }
 
 fn run_host_port_fixtures(artifacts: &[Artifact], policies: Vec<ir::Policy>) -> Vec<String> {
+    run_quickstart_fixtures("no-host-ports", artifacts, policies)
+}
+
+/// The failures of the quickstart's fixtures of `guardrail` on `artifacts`.
+fn run_quickstart_fixtures(
+    guardrail: &str,
+    artifacts: &[Artifact],
+    policies: Vec<ir::Policy>,
+) -> Vec<String> {
     let compiled = load_compiled(policies, artifacts).unwrap();
     let catalog = SchemaCatalog(Schema::builtin());
-    let guardrails = vec!["no-host-ports".to_string()];
+    let guardrails = vec![guardrail.to_string()];
     let environments = vec!["dev".into(), "prod".into(), "staging".into()];
     let facts = ProjectFacts {
         guardrails: &guardrails,
@@ -40,9 +49,10 @@ fn run_host_port_fixtures(artifacts: &[Artifact], policies: Vec<ir::Policy>) -> 
         catalog: &catalog,
     };
     let folder = quickstart().join("tests");
-    let text = std::fs::read_to_string(folder.join("no-host-ports.yaml")).unwrap();
+    let file = format!("{guardrail}.yaml");
+    let text = std::fs::read_to_string(folder.join(&file)).unwrap();
     let read = |path: &str| std::fs::read_to_string(folder.join(path)).map_err(|e| e.to_string());
-    let fixture = parse_fixture("tests/no-host-ports.yaml", &text, &facts, &read).unwrap();
+    let fixture = parse_fixture(&format!("tests/{file}"), &text, &facts, &read).unwrap();
     run_fixtures(&[fixture], &compiled, &catalog)
         .into_iter()
         .flat_map(|result| result.failures)
@@ -251,4 +261,94 @@ fn property_mode_checks_the_run_time_cost_of_each_request() {
         "{report}"
     );
     assert!(!report.contains("disagree"), "{report}");
+}
+
+#[test]
+fn a_template_that_ignores_audit_reviews_is_a_disagreement_with_admission() {
+    // Gatekeeper's audit and gator review existing objects with no operation
+    // (engine-facts/gatekeeper-review.json); a template guarded by the operation alone
+    // never fires there.
+    let (policies, mut artifacts) = build_quickstart();
+    plant(
+        &mut artifacts,
+        "prod/gatekeeper/no-host-ports.template.yaml",
+        &[(
+            "operation_applies if object.get(input.review, \"operation\", \"\") == \"\"",
+            "",
+        )],
+    );
+    let failures = run_host_port_fixtures(&artifacts, policies);
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.starts_with("`gatekeeper` and `gatekeeper (audit)` disagree")),
+        "{failures:#?}"
+    );
+}
+
+#[test]
+fn an_escaped_namespace_field_fails_the_namespace_exemption() {
+    // The API server binds objects as unstructured maps: `object.metadata.__namespace__`
+    // names no key (engine-facts/vap-compile.json), so `has()` is false and the exempt
+    // node-exporter in monitoring is denied.
+    let (policies, mut artifacts) = build_quickstart();
+    assert!(run_quickstart_fixtures("no-privileged", &artifacts, policies.clone()).is_empty());
+    plant(
+        &mut artifacts,
+        "prod/vap/no-privileged.policy.yaml",
+        &[("object.metadata.namespace", "object.metadata.__namespace__")],
+    );
+    let failures = run_quickstart_fixtures("no-privileged", &artifacts, policies);
+    assert!(
+        failures
+            .iter()
+            .any(|f| f == "`vap`: expected verdict `allow`, got `deny` with messages [\"pod shares the node's network or process namespace\"]"),
+        "{failures:#?}"
+    );
+}
+
+#[test]
+fn an_inline_negation_opa_reads_differently_is_rejected_by_the_rego_lint() {
+    use guardrailc_compiler::backend::rego_lint::unsafe_negations;
+    let (_, mut artifacts) = build_quickstart();
+    // The Rego of each plain module and ConstraintTemplate, linted.
+    let rego = |artifacts: &[Artifact]| -> Vec<(String, usize)> {
+        artifacts
+            .iter()
+            .filter_map(|a| {
+                let source = if a.path.ends_with(".rego") {
+                    a.contents.clone()
+                } else if a.path.ends_with(".template.yaml") {
+                    let template: serde_json::Value = yaml_serde::from_str(&a.contents).unwrap();
+                    template
+                        .pointer("/spec/targets/0/code/0/source/rego")
+                        .and_then(|rego| rego.as_str())
+                        .expect("a template holds its Rego")
+                        .to_string()
+                } else {
+                    return None;
+                };
+                Some((a.path.clone(), unsafe_negations(&source).len()))
+            })
+            .filter(|(_, found)| *found > 0)
+            .collect()
+    };
+    assert_eq!(
+        rego(&artifacts),
+        Vec::new(),
+        "the emitted Rego passes the lint"
+    );
+    // The shape the printer emitted before: never fires on a missing field in OPA.
+    plant(
+        &mut artifacts,
+        "prod/gatekeeper/memory-limits.template.yaml",
+        &[(
+            "not rule_1_not_1(c)",
+            "not c.resources.limits[\"memory\"] != null",
+        )],
+    );
+    assert_eq!(
+        rego(&artifacts),
+        vec![("prod/gatekeeper/memory-limits.template.yaml".to_string(), 1)]
+    );
 }

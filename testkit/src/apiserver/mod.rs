@@ -44,7 +44,7 @@ impl std::error::Error for EncodeError {}
 ///   Go pointers keep them (`privileged: false`, `runAsUser: 0`, `replicas: 0`);
 /// - struct-valued fields appear as `{}` when absent (`resources`, `status`, a template's
 ///   `metadata`), and fields without `omitempty` are written even when zero (`containerPort`,
-///   a container's `name`; a required list that is absent is written as `null`);
+///   a container's `name`; a required list that is absent stays absent: validation refuses the object before admission);
 /// - quantities are printed in their canonical form (`0.5` → `"500m"`, `1024Mi` → `"1Gi"`),
 ///   numbers included (`8589934592` → `"8589934592"`).
 ///
@@ -151,7 +151,10 @@ impl Encoder<'_> {
         match go_field {
             GoField::Pointer | GoField::OmitEmpty => None,
             GoField::Struct(id) => Some(self.zero_struct(id)),
-            GoField::Always => Some(zero_value(ty)),
+            // A required list or map left out encodes as `null`, but API validation refuses
+            // such an object before any validating admission runs (VAP and webhooks run after
+            // it), so admission never meets the null: it stays absent.
+            GoField::Always => Some(zero_value(ty)).filter(|zero| !zero.is_null()),
         }
     }
 

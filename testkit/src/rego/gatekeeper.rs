@@ -7,6 +7,7 @@ use super::{
 };
 use crate::case::{AdmissionCase, RequestFacts, ResourceCatalog};
 use crate::outcome::{compare, Outcome, Verdict};
+use crate::request_shape::{audit_review, audited};
 use crate::CaseError;
 use guardrailc_compiler::emit::Target;
 use serde_json::Value;
@@ -252,29 +253,69 @@ impl GatekeeperPolicy {
                 NamespaceSource::Review => {
                     review.insert(key("namespaceObject"), rego_value(namespace));
                 }
-                NamespaceSource::Inventory => {
-                    let by_name = BTreeMap::from([(key(&facts.namespace), rego_value(namespace))]);
-                    let nested = [
-                        key("Namespace"),
-                        key("v1"),
-                        key("cluster"),
-                        key("inventory"),
-                    ]
-                    .into_iter()
-                    .fold(regorus::Value::from(by_name), |inner, name| {
-                        regorus::Value::from(BTreeMap::from([(name, inner)]))
-                    });
-                    data = Some(nested);
-                }
+                NamespaceSource::Inventory => data = Some(inventory(&facts.namespace, namespace)),
             }
         }
         let input = regorus::Value::from(BTreeMap::from([
             (key("review"), regorus::Value::from(review)),
             (key("parameters"), self.parameters.clone()),
         ]));
-        let violations = match self.violation.evaluate_set(input, data.as_ref(), run) {
+        Ok(self.violations(input, data.as_ref(), run))
+    }
+
+    /// The outcome of Gatekeeper's audit (or `gator test`) on the object `case` leaves in the
+    /// cluster: `None` when audit never sees it (DELETE, CONNECT); allowed when the
+    /// constraint's match leaves it out. The review is [`audit_review`]'s: no operation, user, old object or
+    /// namespace object; the namespace is found only through the replicated Namespaces
+    /// (`data.inventory`, which the emitted SyncSet keeps) when the case has one.
+    pub fn evaluate_audit(
+        &self,
+        case: &AdmissionCase,
+        catalog: &dyn ResourceCatalog,
+        run: RegoRun<'_>,
+    ) -> Result<Option<Outcome>, CaseError> {
+        let Some(object) = audited(case) else {
+            return Ok(None);
+        };
+        let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
+        // A stored object is in its namespace.
+        let mut object = object.clone();
+        if facts.namespaced && crate::case::string_at(&object, &["metadata", "namespace"]).is_none()
+        {
+            if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                metadata.insert("namespace".into(), Value::String(facts.namespace.clone()));
+            }
+        }
+        if !self
+            .matcher
+            .matches(&object, &facts, case.namespace_object.as_ref())
+            .map_err(CaseError)?
+        {
+            return Ok(Some(Outcome::allowed()));
+        }
+        let key = |name: &str| regorus::Value::String(name.into());
+        let data = case
+            .namespace_object
+            .as_ref()
+            .filter(|_| self.reads_inventory)
+            .map(|namespace| inventory(&facts.namespace, namespace));
+        let input = regorus::Value::from(BTreeMap::from([
+            (key("review"), rego_value(&audit_review(&object))),
+            (key("parameters"), self.parameters.clone()),
+        ]));
+        Ok(Some(self.violations(input, data.as_ref(), run)))
+    }
+
+    /// Evaluates the `violation` rule on `input` into an outcome.
+    fn violations(
+        &self,
+        input: regorus::Value,
+        data: Option<&regorus::Value>,
+        run: RegoRun<'_>,
+    ) -> Outcome {
+        let violations = match self.violation.evaluate_set(input, data, run) {
             Ok(violations) => violations,
-            Err(error) => return Ok(failed(error)),
+            Err(error) => return failed(error),
         };
         let mut messages = Vec::new();
         let mut rules = Vec::new();
@@ -285,7 +326,7 @@ impl GatekeeperPolicy {
                 .and_then(|msg| msg.as_string().ok());
             match message {
                 Some(msg) => messages.push(msg.to_string()),
-                None => return Ok(failed("a violation has no string `msg`".to_string())),
+                None => return failed("a violation has no string `msg`".to_string()),
             }
             // guardrailc's templates say which rule yielded the violation; others may not.
             let rule = fields
@@ -297,7 +338,7 @@ impl GatekeeperPolicy {
         }
         rules.sort_unstable();
         rules.dedup();
-        Ok(Outcome {
+        Outcome {
             verdict: if messages.is_empty() {
                 Verdict::Allow
             } else {
@@ -307,8 +348,25 @@ impl GatekeeperPolicy {
             messages,
             errors: Vec::new(),
             rules,
-        })
+        }
     }
+}
+
+/// The data document of Gatekeeper's sync with one Namespace replicated:
+/// `{"inventory": {"cluster": {"v1": {"Namespace": {NAME: namespace}}}}}`.
+fn inventory(name: &str, namespace: &Value) -> regorus::Value {
+    let key = |name: &str| regorus::Value::String(name.into());
+    let by_name = BTreeMap::from([(key(name), rego_value(namespace))]);
+    [
+        key("Namespace"),
+        key("v1"),
+        key("cluster"),
+        key("inventory"),
+    ]
+    .into_iter()
+    .fold(regorus::Value::from(by_name), |inner, name| {
+        regorus::Value::from(BTreeMap::from([(name, inner)]))
+    })
 }
 
 /// An outcome in a few words, for the message when two evaluations differ.
