@@ -6,24 +6,10 @@
 
 use guardrailc_compiler::schema::{FieldType, Schema, TypeId};
 use guardrailc_testkit::apiserver::{as_admitted, FieldsByType, GoFieldTable};
-use guardrailc_testkit::shared_data::shared_dir;
+use guardrailc_testkit::shared_data::shared_path;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// A file of the shared data, or None (with a note) when there is none.
-fn shared_file(relative: &str) -> Option<PathBuf> {
-    let found = shared_dir()
-        .map(|dir| dir.join(relative))
-        .filter(|path| path.exists());
-    if found.is_none() {
-        eprintln!(
-            "skipped: {relative} was not found in the shared data (../shared beside the \
-             repository, or the folder GUARDRAILC_SHARED names)"
-        );
-    }
-    found
-}
 
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
@@ -33,7 +19,10 @@ fn read_json(path: &Path) -> Value {
 
 #[test]
 fn re_encoding_matches_every_recorded_apiserver_case() {
-    let Some(path) = shared_file("engine-facts/apiserver-encoding.json") else {
+    let Some(path) = shared_path(
+        "engine-facts/apiserver-encoding.json",
+        "the apiserver re-encoding facts",
+    ) else {
         return;
     };
     let facts = read_json(&path);
@@ -119,7 +108,10 @@ fn take_numbers(sent: &mut Value, read: &Value) {
 /// `default: {}` (a Go struct, not a pointer): recomputed here, printed when they differ.
 #[test]
 fn go_field_table_matches_the_openapi_documents() {
-    let Some(dir) = shared_file("external/openapi/v1.35") else {
+    let Some(dir) = shared_path(
+        "external/openapi/v1.35",
+        "the Go field table check against the OpenAPI documents",
+    ) else {
         return;
     };
     let mut definitions = serde_json::Map::new();

@@ -5,6 +5,8 @@
 use guardrailc_compiler::emit::{Artifact, Target};
 use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
+use guardrailc_testkit::rego::RegoRun;
+use guardrailc_testkit::request_shape;
 use guardrailc_testkit::{
     compare, AdmissionCase, GatekeeperPolicy, OpaPolicy, Operation, Outcome, SchemaCatalog,
     UserInfo, VapPolicy,
@@ -127,18 +129,27 @@ pub fn create(object: Value) -> AdmissionCase {
     request(Operation::Create, object, None)
 }
 
-/// What every target said about one case.
+/// What every target said about one case, in every shape it meets it in.
 pub struct Verdicts {
     pub vap: Outcome,
     pub gatekeeper: Outcome,
+    /// Gatekeeper's audit of the object as the cluster stores it (CREATE and UPDATE cases).
+    pub audit: Option<Outcome>,
+    /// `gator test` of the manifest as written, with the same review as audit.
+    pub gator: Option<Outcome>,
     pub opa: Option<Outcome>,
 }
 
 impl Compiled {
     /// Evaluates on every target. `with_opa`: the plain OPA package sees only the object and
     /// applies no match, so it joins only for objects in scope without request context.
+    /// The admission targets see the request as the API server builds it
+    /// (`request_shape::admitted`); Gatekeeper is also run as its audit reviews the stored
+    /// object and as `gator test` reviews the manifest as written.
     pub fn evaluate(&self, case: &AdmissionCase, with_opa: bool) -> Result<Verdicts, String> {
         let catalog = SchemaCatalog(Schema::builtin());
+        let manifest = case;
+        let case = &request_shape::admitted(case, &catalog).map_err(|e| e.to_string())?;
         let vap = self
             .vap
             .evaluate(case, &catalog)
@@ -147,6 +158,18 @@ impl Compiled {
             .gatekeeper
             .evaluate(case, &catalog)
             .map_err(|e| e.to_string())?;
+        let audit_of = |case: &AdmissionCase| {
+            self.gatekeeper
+                .evaluate_audit(case, &catalog, RegoRun::Reference(None))
+                .map_err(|e| e.to_string())
+        };
+        // Audit reviews what exists whatever the operation that made it, so it is held to the
+        // admission review of a CREATE, which every guardrail here matches.
+        let (audit, gator) = if case.operation == Operation::Create {
+            (audit_of(case)?, audit_of(manifest)?)
+        } else {
+            (None, None)
+        };
         let opa = if with_opa {
             Some(self.opa.evaluate(case).map_err(|e| e.to_string())?)
         } else {
@@ -155,6 +178,8 @@ impl Compiled {
         Ok(Verdicts {
             vap,
             gatekeeper,
+            audit,
+            gator,
             opa,
         })
     }
@@ -187,6 +212,20 @@ impl Verdicts {
         if let Some(opa) = &self.opa {
             compare((Target::Vap, &self.vap), (Target::Opa, opa))
                 .map_err(|d| format!("vap and opa disagree:\n{d}"))?;
+        }
+        for (shape, outcome) in [("audit", &self.audit), ("gator test", &self.gator)] {
+            if let Some(outcome) = outcome {
+                if !outcome.errors.is_empty() {
+                    return Err(format!("Gatekeeper's {shape} raised {:?}", outcome.errors));
+                }
+                compare(
+                    (Target::Gatekeeper, &self.gatekeeper),
+                    (Target::Gatekeeper, outcome),
+                )
+                .map_err(|d| {
+                    format!("gatekeeper's admission review and its {shape} disagree:\n{d}")
+                })?;
+            }
         }
         Ok(())
     }
