@@ -353,20 +353,25 @@ fn check_conflicts(
 fn read_manifest(out: &Path) -> BTreeMap<String, Option<u64>> {
     let path = out.join(MANIFEST);
     let mut listed = BTreeMap::new();
+    let not_ours = || {
+        eprintln!(
+            "warning: `{}` is not a manifest guardrailc wrote (too large, or not text); no file in `{}` counts as written by guardrailc",
+            path.display(),
+            out.display()
+        );
+    };
     let text = match std::fs::symlink_metadata(&path) {
-        Ok(meta) if meta.is_file() && meta.len() <= MANIFEST_LIMIT => {
-            match std::fs::read(&path).map(String::from_utf8) {
-                Ok(Ok(text)) => text,
-                _ => {
-                    eprintln!(
-                        "warning: `{}` is not readable text; no file in `{}` counts as written by guardrailc",
-                        path.display(),
-                        out.display()
-                    );
-                    return listed;
-                }
-            }
+        Ok(meta) if meta.is_file() && meta.len() > MANIFEST_LIMIT => {
+            not_ours();
+            return listed;
         }
+        Ok(meta) if meta.is_file() => match std::fs::read(&path).map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            _ => {
+                not_ours();
+                return listed;
+            }
+        },
         _ => return listed,
     };
     for (number, line) in text.lines().enumerate() {

@@ -109,3 +109,22 @@ pub fn object_metadata(policy: &Policy, name: &str) -> Value {
         "annotations": annotations,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_is_two_comment_lines_whatever_the_path_holds() {
+        let path = "a\n---\nkind: ConfigMap\r\u{85}x\u{2028}y\u{2029}z\u{0}\\.guard";
+        let header = header(path, "g");
+        let lines: Vec<&str> = header.split(['\n', '\r']).collect();
+        assert_eq!(lines.len(), 3, "{header:?}");
+        assert!(lines[..2].iter().all(|line| line.starts_with("# ")));
+        assert_eq!(lines[2], "");
+        assert!(!header.contains(['\u{85}', '\u{2028}', '\u{2029}', '\0']));
+        assert!(header.contains(
+            "in a\\u{a}---\\u{a}kind: ConfigMap\\u{d}\\u{85}x\\u{2028}y\\u{2029}z\\u{0}\\\\.guard."
+        ));
+    }
+}
