@@ -98,7 +98,17 @@ pub fn check_size(artifact: &Artifact, span: Span) -> Vec<Diagnostic> {
     let module = match artifact.target {
         Target::Opa => Some(artifact.contents.clone()),
         Target::Gatekeeper if artifact.path.ends_with(".template.yaml") => {
-            template_module(&artifact.contents)
+            // In a literal block every line of the module is a line of the YAML, indented: a
+            // document within the limits holds a module within them, without parsing it.
+            let literal = artifact
+                .contents
+                .lines()
+                .any(|line| line.trim_start() == "rego: |" || line.trim_start() == "rego: |-");
+            if literal && rego_module_problem(&artifact.contents).is_none() {
+                None
+            } else {
+                template_module(&artifact.contents)
+            }
         }
         _ => None,
     };
@@ -166,5 +176,48 @@ mod tests {
         assert!(rego_module_problem(&long).is_some_and(|p| p.contains("20000 lines")));
         let big = format!("{}\n", "y".repeat(1000)).repeat(MAX_REGO_BYTES / 1000);
         assert!(rego_module_problem(&big).is_some_and(|p| p.contains("bytes")));
+    }
+
+    fn template(contents: String) -> Artifact {
+        Artifact {
+            env: "prod".into(),
+            target: Target::Gatekeeper,
+            guardrail: "g".into(),
+            path: "prod/gatekeeper/g.template.yaml".into(),
+            contents,
+        }
+    }
+
+    #[test]
+    fn a_template_is_checked_for_its_module_in_block_or_quoted_style() {
+        let module = |width: usize| format!("package p\n\nmsg := \"{}\"\n", "m".repeat(width));
+        let document = |module: String| {
+            serde_json::json!({
+                "kind": "ConstraintTemplate",
+                "spec": { "targets": [{ "code": [{ "source": { "rego": module } }] }] },
+            })
+        };
+        let block = template(crate::emit::yaml_document("", &document(module(1100))));
+        assert!(block.contents.contains("rego: |"), "{}", block.contents);
+        let problems = check_size(&block, Span::default());
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0]
+            .message
+            .contains("a line of 1109 characters (line 3)"));
+        assert!(check_size(
+            &template(crate::emit::yaml_document("", &document(module(900)))),
+            Span::default()
+        )
+        .is_empty());
+        // Folded across short YAML lines, the long Rego line is still found.
+        let quoted = format!(
+            "kind: ConstraintTemplate\nspec:\n  targets:\n  - code:\n    - source:\n        rego: \"package p\\n\\nmsg := \\\"{}\\\n          {}\\\"\\n\"\n",
+            "m".repeat(600),
+            "m".repeat(500)
+        );
+        assert!(quoted.lines().all(|line| line.len() < 700), "{quoted}");
+        let problems = check_size(&template(quoted), Span::default());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("a line of 1109 characters"));
     }
 }
