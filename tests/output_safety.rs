@@ -88,7 +88,19 @@ fn an_out_that_is_a_file_fifo_or_symlink_is_refused_and_left_as_it_is() {
     let dangling = place.path().join("dangling");
     std::os::unix::fs::symlink(place.path().join("nowhere"), &dangling).unwrap();
 
-    let before: Vec<(PathBuf, std::fs::Metadata)> = [&file, &fifo, &to_dir, &to_file, &dangling]
+    let mut refused = vec![&file, &fifo, &to_dir, &to_file, &dangling];
+    // A character device like /dev/null, where the system lets us make one (root, CAP_MKNOD).
+    let device = place.path().join("null");
+    let made = std::process::Command::new("mknod")
+        .arg(&device)
+        .args(["c", "1", "3"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if made {
+        refused.push(&device);
+    }
+    let before: Vec<(PathBuf, std::fs::Metadata)> = refused
         .iter()
         .map(|p| (p.to_path_buf(), std::fs::symlink_metadata(p).unwrap()))
         .collect();

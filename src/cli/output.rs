@@ -54,19 +54,22 @@ pub fn write(out: &Path, artifacts: &[Artifact]) -> Result<(), CliError> {
     };
     let mut manifest = format!("{MANIFEST_HEADER}\n");
     for artifact in artifacts {
+        // Errors name the file in `out`, where the user will look for it.
+        let shown = out.join(&artifact.path);
         let path = staging.path.join(&artifact.path);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| io("create", shown.parent().unwrap_or(out), e))?;
         }
-        std::fs::write(&path, &artifact.contents).map_err(|e| io("write", &path, e))?;
+        std::fs::write(&path, &artifact.contents).map_err(|e| io("write", &shown, e))?;
         manifest.push_str(&format!(
             "{:016x} {}\n",
             content_hash(artifact.contents.as_bytes()),
             artifact.path
         ));
     }
-    let manifest_path = staging.path.join(MANIFEST);
-    std::fs::write(&manifest_path, &manifest).map_err(|e| io("write", &manifest_path, e))?;
+    std::fs::write(staging.path.join(MANIFEST), &manifest)
+        .map_err(|e| io("write", &out.join(MANIFEST), e))?;
     if let Some(previous) = &previous {
         previous.carry_over(&place.path, &staging.path, out)?;
     }
