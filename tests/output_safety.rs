@@ -83,12 +83,14 @@ fn an_out_that_is_a_file_fifo_or_symlink_is_refused_and_left_as_it_is() {
     std::fs::write(dir.join("keep.txt"), "mine").unwrap();
     let to_dir = place.path().join("to-dir");
     std::os::unix::fs::symlink(&dir, &to_dir).unwrap();
+    // With a trailing slash the system would follow the link.
+    let to_dir_slash = PathBuf::from(format!("{}/", to_dir.display()));
     let to_file = place.path().join("to-file");
     std::os::unix::fs::symlink(&file, &to_file).unwrap();
     let dangling = place.path().join("dangling");
     std::os::unix::fs::symlink(place.path().join("nowhere"), &dangling).unwrap();
 
-    let mut refused = vec![&file, &fifo, &to_dir, &to_file, &dangling];
+    let mut refused = vec![&file, &fifo, &to_dir, &to_dir_slash, &to_file, &dangling];
     // A character device like /dev/null, where the system lets us make one (root, CAP_MKNOD).
     let device = place.path().join("null");
     let made = std::process::Command::new("mknod")

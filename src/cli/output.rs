@@ -91,6 +91,9 @@ struct Place {
 
 impl Place {
     fn resolve(out: &Path) -> Result<Place, CliError> {
+        // Without a trailing `/` or `/.`, which would make the system follow a final symlink.
+        let normalised: PathBuf = out.components().collect();
+        let out = normalised.as_path();
         let existing = match std::fs::symlink_metadata(out) {
             Ok(meta) if meta.file_type().is_dir() => {
                 if meta.permissions().readonly() {
