@@ -207,11 +207,16 @@ pub fn build(input: &BuildInput) -> BuildOutput {
             }
         }
     }
+    let id_spans: BTreeMap<&str, Span> = guardrails
+        .iter()
+        .map(|(_, g)| (g.id.as_str(), g.id_span))
+        .collect();
+    // Files of a whole environment (`sync.yaml`) have no guardrail: the project's place.
     let span_of = |id: &str| {
-        guardrails
-            .iter()
-            .find(|(_, g)| g.id == id)
-            .map_or(Span::new(input.config_source, 0, 0), |(_, g)| g.id_span)
+        id_spans
+            .get(id)
+            .copied()
+            .unwrap_or(Span::new(input.config_source, 0, 0))
     };
     check_name_collisions(&policies, &targets, &span_of, &mut diagnostics);
     for policy in &policies {
