@@ -48,7 +48,11 @@ enum Command {
 
 fn main() -> ExitCode {
     cli::install_panic_hook();
-    let args = Args::parse();
+    cli::ignore_file_size_signal();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(error) => return cli::usage_error(&error),
+    };
     let result = match args.command {
         Command::Build(args) => cli::build::run(args),
         Command::Explain(args) => cli::explain::run(args),

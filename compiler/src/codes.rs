@@ -235,6 +235,23 @@ it, or move it where one does.";
 `kube_version` in guardrails.toml), or avoid the construct.";
     TooManyMatchConditions = "G0503", Error, "more than 64 match conditions",
 "A ValidatingAdmissionPolicy may have at most 64 matchConditions. Merge exemptions.";
+    NameCollision = "G0504", Error, "two guardrails emit objects or files with the same name",
+"Distinct ids can still give the same emitted name: Gatekeeper names a ConstraintTemplate
+after its constraint kind, the id in CamelCase and then lowercased, so `ab-c`, `a-bc` and
+`abc` (kinds `AbC`, `ABc`, `Abc`) all become the template `abc`, and applying them makes
+each overwrite the others. Rename one of the guardrails so that the names differ in more
+than the placement of `-`.";
+    LoopNestingTooDeep = "G0505", Error, "a rule nests more loops than the engines support",
+"A rule may nest at most 16 loops (`for` clauses, `any` and `all`, counted together along one
+path). Deeper nesting is past what the evaluators handle: the Rego virtual machine of the
+testkit runs out of registers at about 26 nested loops and the CEL parser stops at its
+recursion limit at about 65. Split the rule, or iterate a flatter list.";
+    OutputTooLarge = "G0506", Error, "an emitted object or Rego module is too large",
+"Kubernetes stores an object in etcd, which refuses requests over 1.5 MiB, so a bigger
+ValidatingAdmissionPolicy or ConstraintTemplate cannot be applied. The Rego engine of
+`guardrailc test` loads modules of at most 1 MiB, 19,999 lines and 1,024 characters per line,
+and guardrailc does not ship what it cannot test. Split the guardrail into several, or
+shorten long literal lists and messages.";
     Internal = "G0901", Error, "an internal compiler error",
 "The compiler produced something it could not verify. This is a bug in guardrailc: please
 report it with the guardrail that triggered it.";

@@ -8,9 +8,11 @@ use crate::diagnostic::{has_errors, Diagnostic};
 use crate::emit::{self, Artifact, Target};
 use crate::ir::{self, Literal};
 use crate::kube::KubeVersion;
+use crate::limits;
 use crate::schema::Schema;
 use crate::span::{LineIndex, SourceId, Span};
 use crate::syntax;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One `.guard` source, by a name the user recognises (a path relative to the project).
 #[derive(Clone, Debug)]
@@ -205,6 +207,21 @@ pub fn build(input: &BuildInput) -> BuildOutput {
             }
         }
     }
+    let id_spans: BTreeMap<&str, Span> = guardrails
+        .iter()
+        .map(|(_, g)| (g.id.as_str(), g.id_span))
+        .collect();
+    // Files of a whole environment (`sync.yaml`) have no guardrail: the project's place.
+    let span_of = |id: &str| {
+        id_spans
+            .get(id)
+            .copied()
+            .unwrap_or(Span::new(input.config_source, 0, 0))
+    };
+    check_name_collisions(&policies, &targets, &span_of, &mut diagnostics);
+    for policy in &policies {
+        diagnostics.extend(limits::check_loop_depth(policy, span_of(&policy.id)));
+    }
     let mut artifacts = Vec::new();
     if !has_errors(&diagnostics) {
         for policy in &policies {
@@ -221,16 +238,94 @@ pub fn build(input: &BuildInput) -> BuildOutput {
         if targets.contains(&Target::Gatekeeper) {
             artifacts.extend(emit::gatekeeper::emit_sync(&policies));
         }
+        artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+        for pair in artifacts.windows(2) {
+            if pair[0].path == pair[1].path {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::NameCollision,
+                        span_of(&pair[1].guardrail),
+                        format!(
+                            "guardrails `{}` and `{}` both emit the file `{}`",
+                            pair[0].guardrail, pair[1].guardrail, pair[0].path
+                        ),
+                    )
+                    .with_help("rename one of the guardrails"),
+                );
+            }
+        }
+        for artifact in &artifacts {
+            diagnostics.extend(limits::check_size(artifact, span_of(&artifact.guardrail)));
+        }
         dedup_diagnostics(&mut diagnostics);
         if has_errors(&diagnostics) {
             artifacts.clear();
         }
     }
-    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     BuildOutput {
         diagnostics,
         policies,
         artifacts,
+    }
+}
+
+/// G0504: two guardrails whose objects of one kind get the same name in one environment (or
+/// whose Rego packages coincide), reported once per pair and kind, at the second guardrail.
+fn check_name_collisions(
+    policies: &[ir::Policy],
+    targets: &[Target],
+    span_of: &dyn Fn(&str) -> Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut owners: BTreeMap<(&str, &str, String), &ir::Policy> = BTreeMap::new();
+    let mut reported = BTreeSet::new();
+    for policy in policies {
+        let mut names: Vec<(&str, String)> = Vec::new();
+        if targets.contains(&Target::Vap) {
+            names.push(("ValidatingAdmissionPolicy", policy.id.clone()));
+            names.push((
+                "ValidatingAdmissionPolicyBinding",
+                emit::vap::binding_name(policy),
+            ));
+        }
+        if targets.contains(&Target::Gatekeeper) {
+            names.push((
+                "ConstraintTemplate",
+                emit::gatekeeper::template_name(policy),
+            ));
+        }
+        if targets.contains(&Target::Gatekeeper) || targets.contains(&Target::Opa) {
+            names.push(("Rego package", crate::backend::rego::package_name(policy)));
+        }
+        for (kind, name) in names {
+            let first = *owners
+                .entry((policy.env.as_str(), kind, name.clone()))
+                .or_insert(policy);
+            if first.id == policy.id || !reported.insert((&first.id, &policy.id, kind)) {
+                continue;
+            }
+            let mut diagnostic = Diagnostic::new(
+                Code::NameCollision,
+                span_of(&policy.id),
+                format!(
+                    "guardrails `{}` and `{}` both emit the {kind} `{name}`",
+                    first.id, policy.id
+                ),
+            )
+            .with_secondary(
+                span_of(&first.id),
+                format!("`{}` is defined here", first.id),
+            );
+            if kind == "ConstraintTemplate" {
+                diagnostic = diagnostic.with_help(format!(
+                    "Gatekeeper names a template after its constraint kind in lowercase (`{}` and `{}` here); rename one of the guardrails",
+                    first.kind_name, policy.kind_name
+                ));
+            } else {
+                diagnostic = diagnostic.with_help("rename one of the guardrails");
+            }
+            diagnostics.push(diagnostic);
+        }
     }
 }
 

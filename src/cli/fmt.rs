@@ -44,8 +44,7 @@ pub fn run(args: FmtArgs) -> Result<ExitCode, CliError> {
             println!("{}", path.display());
             failed = true;
         } else {
-            std::fs::write(&path, formatted)
-                .map_err(|e| CliError::User(format!("cannot write `{}`: {e}", path.display())))?;
+            replace_file(&path, &formatted)?;
         }
     }
     Ok(if failed {
@@ -53,6 +52,44 @@ pub fn run(args: FmtArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Replaces the contents of `path` (of the file a symlink points to) with `text`: written in
+/// full to a temporary file beside it, given the file's permissions and owner, then renamed
+/// over it. A failed write (disk full, quota, `ulimit -f`) leaves the original as it was.
+fn replace_file(path: &Path, text: &str) -> Result<(), CliError> {
+    let error = |what: &str, e: &dyn std::fmt::Display| {
+        CliError::User(format!("cannot {what} `{}`: {e}", path.display()))
+    };
+    let real = std::fs::canonicalize(path).map_err(|e| error("resolve", &e))?;
+    let meta = std::fs::metadata(&real).map_err(|e| error("inspect", &e))?;
+    if meta.permissions().readonly() {
+        return Err(CliError::User(format!(
+            "`{}` is read-only; make it writable to format it",
+            path.display()
+        )));
+    }
+    let dir = real.parent().unwrap_or(Path::new("."));
+    let name = real.file_name().unwrap_or_default().to_string_lossy();
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".guardrailc-fmt")
+        .tempfile_in(dir)
+        .map_err(|e| error("create a temporary file beside", &e))?;
+    std::io::Write::write_all(&mut temp, text.as_bytes())
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| error("write", &e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // Only root can give the file back to another owner; anyone else already owns it.
+        let _ = std::os::unix::fs::fchown(temp.as_file(), Some(meta.uid()), Some(meta.gid()));
+    }
+    // After the owner: chown clears set-id bits.
+    std::fs::set_permissions(temp.path(), meta.permissions())
+        .map_err(|e| error("set the permissions of", &e))?;
+    temp.persist(&real).map_err(|e| error("write", &e.error))?;
+    Ok(())
 }
 
 /// The given files, and the `.guard` files under the given directories (skipping hidden

@@ -57,6 +57,30 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// Prints a command-line parse result that ends the run: `--help` and `--version` exit 0;
+/// a usage error (unknown flag, bad value) is the user's to fix and exits 1, not clap's 2,
+/// which the README reserves for internal errors.
+pub fn usage_error(error: &clap::Error) -> ExitCode {
+    let _ = error.print();
+    if error.use_stderr() {
+        ExitCode::from(EXIT_USER)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Past a file-size limit (`ulimit -f`) a write raises SIGXFSZ, which kills the process by
+/// default, leaving temporary files behind. Ignored, the write fails with EFBIG instead, which
+/// is reported like any other write error and cleaned up after.
+pub fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: sets the disposition of one signal to SIG_IGN before any other thread exists;
+    // no handler runs.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// How a command reports: for people or for machines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

@@ -88,6 +88,11 @@ fn policy_document(policy: &ir::Policy, cel: &CelPolicy) -> Value {
     })
 }
 
+/// The binding's name: the guardrail id and the environment.
+pub fn binding_name(policy: &ir::Policy) -> String {
+    format!("{}-{}", policy.id, policy.env)
+}
+
 fn binding_document(policy: &ir::Policy) -> Value {
     // Kubernetes rejects Deny together with Warn; each enforcement maps to exactly one action.
     let action = match policy.enforcement {
@@ -98,7 +103,7 @@ fn binding_document(policy: &ir::Policy) -> Value {
     json!({
         "apiVersion": API_VERSION,
         "kind": "ValidatingAdmissionPolicyBinding",
-        "metadata": object_metadata(policy, &format!("{}-{}", policy.id, policy.env)),
+        "metadata": object_metadata(policy, &binding_name(policy)),
         "spec": {
             "policyName": policy.id,
             "validationActions": [action],
