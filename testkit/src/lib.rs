@@ -7,6 +7,7 @@ pub mod agreement;
 pub mod case;
 pub mod compiled;
 pub mod coverage;
+pub mod files;
 pub mod fixtures;
 pub mod impact;
 pub mod label_selector;
