@@ -326,6 +326,8 @@ pub struct CheckRun {
 enum Checked<'f> {
     Object(ObjectCheck, &'f str, usize),
     Malformed(String),
+    /// Nothing in the text is a Kubernetes object: one error each, and no object counted.
+    Rejected(Vec<String>),
     /// Checking the object panicked.
     Internal(String),
 }
@@ -478,11 +480,14 @@ fn check_text<'f>(
         Err(error) => return Checked::Malformed(format!("{file}: {error}")),
     };
     let mut merged = ObjectCheck::default();
+    let mut rejected = 0;
+    let count = values.len();
     for value in values {
         if let Err(problem) = kubernetes_object(&value) {
             merged
                 .errors
                 .push(format!("{file}:{}: {problem}", text.line));
+            rejected += 1;
             continue;
         }
         let check = check_object(
@@ -497,6 +502,9 @@ fn check_text<'f>(
         merged.skipped |= check.skipped;
         merged.errors.extend(check.errors);
         merged.namespaces.extend(check.namespaces);
+    }
+    if count > 0 && rejected == count {
+        return Checked::Rejected(merged.errors);
     }
     // Every finding of the text has its place: this orders them by environment, guardrail
     // and message.
@@ -569,6 +577,7 @@ fn deliver(
             }
         }
         Checked::Malformed(error) => run.problems.push(error),
+        Checked::Rejected(errors) => run.problems.extend(errors),
         Checked::Internal(error) => run.internal_errors.push(error),
     }
     Ok(())
