@@ -273,7 +273,7 @@ fn fixtures_are_found_however_their_guardrail_key_is_written() {
         ("tests/quoted.yaml", failing_fixture("\"guardrail\":")),
         ("tests/spaced.yml", failing_fixture("guardrail :")),
         ("tests/single.yaml", failing_fixture("'guardrail':")),
-        ("tests/flow.yaml", format!("{{guardrail: no-latest-tag, cases: [{{name: expected to fail, object: {{apiVersion: v1, kind: Pod, metadata: {{name: p}}, spec: {{containers: [{{name: app, image: \"nginx:latest\"}}]}}}}, expect: allow}}]}}\n")),
+        ("tests/flow.yaml", "{guardrail: no-latest-tag, cases: [{name: expected to fail, object: {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: app, image: \"nginx:latest\"}]}}, expect: allow}]}\n".to_string()),
         ("tests/case.json", json.to_string()),
     ] {
         let dir = project(&[(file, &fixture)]);
