@@ -626,6 +626,107 @@ mod tests {
     }
 
     #[test]
+    fn custom_resource_names_are_validated_where_written() {
+        let crd = |group: &str, version: &str, resource: &str| {
+            format!("[[crds]]\nkind = \"Widget\"\ngroup = \"{group}\"\nversion = \"{version}\"\nresource = \"{resource}\"\n")
+        };
+        for (group, version, resource) in [
+            ("example.com", "v1", "widgets"),
+            ("apps.example.io", "v1beta2", "widget-sets"),
+            ("x.y", "v2alpha1", "w2"),
+        ] {
+            assert!(parse(SourceId(0), &crd(group, version, resource)).is_ok());
+        }
+        let text = crd("Example_Com", "1.0", "Widgets");
+        let errors = parse(SourceId(0), &text).unwrap_err();
+        let messages: Vec<&str> = errors.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`Example_Com` is not a valid API group for custom resource `Widget`",
+                "`1.0` is not a valid API version for custom resource `Widget`",
+                "`Widgets` is not a valid resource name for custom resource `Widget`",
+            ]
+        );
+        let written: Vec<&str> = errors.iter().map(|d| &text[d.span.range()]).collect();
+        assert_eq!(written, ["\"Example_Com\"", "\"1.0\"", "\"Widgets\""]);
+        for (group, version, resource) in [
+            ("example", "v1", "widgets"),
+            ("example.com", "v0", "widgets"),
+            ("example.com", "v1gamma1", "widgets"),
+            ("example.com", "v1beta", "widgets"),
+            ("example.com", "v01", "widgets"),
+            ("example.com", "v1", "1widgets"),
+            ("example..com", "v1", "widgets"),
+            ("", "v1", "widgets"),
+        ] {
+            let errors = parse(SourceId(0), &crd(group, version, resource)).unwrap_err();
+            assert_eq!(errors.len(), 1, "{group} {version} {resource}");
+            assert_eq!(errors[0].code, Code::InvalidConfig);
+        }
+    }
+
+    #[test]
+    fn source_patterns_and_schema_paths_outside_the_project_are_errors() {
+        for pattern in [
+            "../x.guard",
+            "/etc/passwd",
+            "a/../../b/*.guard",
+            "C:/x.guard",
+            "..\\\\x.guard",
+        ] {
+            let text = format!("sources = [\"ok/*.guard\", {pattern:?}]\n");
+            let errors = parse(SourceId(0), &text).unwrap_err();
+            assert_eq!(errors.len(), 1, "{pattern}");
+            assert!(
+                errors[0]
+                    .message
+                    .starts_with(&format!("the source pattern `{pattern}` ")),
+                "{}",
+                errors[0].message
+            );
+            assert_eq!(&text[errors[0].span.range()], format!("{pattern:?}"));
+        }
+        // `..` inside a name is not a parent folder.
+        assert!(parse(SourceId(0), "sources = [\"a..b/*.guard\"]").is_ok());
+        let text = "[[crds]]\nkind = \"W\"\ngroup = \"example.com\"\nversion = \"v1\"\nresource = \"ws\"\nschema = \"../w.yaml\"\n";
+        let errors = parse(SourceId(0), text).unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "the schema path `../w.yaml` leaves the project folder with `..`"
+        );
+    }
+
+    #[test]
+    fn each_source_pattern_that_selects_nothing_gets_a_warning_at_it() {
+        let text = "sources = [\"guardrails/*.guard\", \"guardrail/*.gaurd\", \"@library/general\", \"notes.txt\"]\n";
+        let config = parse(SourceId(0), text).unwrap();
+        let selection = config.select_sources(&[
+            "guardrails/a.guard",
+            "notes.txt",
+            "other/b.guard",
+            "guardrails/c.guard",
+        ]);
+        assert_eq!(selection.selected, [0, 3]);
+        let unmatched: Vec<&str> = selection
+            .unmatched
+            .iter()
+            .map(|d| &text[d.span.range()])
+            .collect();
+        // A pattern matching only a file that is not a `.guard` file selects nothing; a
+        // library set is not a pattern.
+        assert_eq!(unmatched, ["\"guardrail/*.gaurd\"", "\"notes.txt\""]);
+        assert!(selection
+            .unmatched
+            .iter()
+            .all(|d| d.code == Code::UnmatchedSourcePattern
+                && d.severity == crate::diagnostic::Severity::Warning));
+        // The default pattern is written nowhere: no warning for it.
+        let selection = Config::default().select_sources(&[]);
+        assert!(selection.unmatched.is_empty());
+    }
+
+    #[test]
     fn reads_environments_and_overrides() {
         let text = r#"
 targets = ["vap", "opa"]

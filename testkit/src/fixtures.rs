@@ -357,9 +357,9 @@ pub fn parse_fixture(
         column: None,
         message,
     };
-    // A key given twice is an error (the typed parse below would keep one silently).
-    parse_yaml(text).map_err(|e| yaml_error(file, &e))?;
     let raw: RawFile = yaml_serde::from_str(text).map_err(|e| yaml_error(file, &e))?;
+    // A key given twice is an error: the typed parse keeps the last one of a map silently.
+    parse_yaml(text).map_err(|e| yaml_error(file, &e))?;
     let key_line = |key: &str| key_line(text, key);
     if !project.guardrails.contains(&raw.guardrail) {
         let mut message = format!("unknown guardrail `{}`", raw.guardrail);
@@ -745,4 +745,58 @@ fn compact(value: &Value) -> String {
 /// The name in `names` closest to `wanted`, when it is close enough to be a typo.
 fn closest<'n>(wanted: &str, names: &'n [String]) -> Option<&'n str> {
     guardrailc_compiler::suggest::closest(wanted, names.iter().map(String::as_str))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fixture_is_a_file_whose_top_level_map_has_a_guardrail_key_however_written() {
+        for text in [
+            "guardrail: x\ncases: []\n",
+            "\"guardrail\": x\ncases: []\n",
+            "guardrail   : x\n",
+            "'guardrail': x\n",
+            "{\"guardrail\": \"x\", \"cases\": []}",
+            "# a comment first\n---\nguardrail: x\n",
+        ] {
+            assert_eq!(classify("f", text), TestsFile::Fixture, "{text}");
+            assert!(is_fixture(text), "{text}");
+        }
+        let other = |text| match classify("f", text) {
+            TestsFile::Other(holds) => holds,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            other("kind: Pod\n---\nkind: Pod\n"),
+            "2 Kubernetes objects, no fixture"
+        );
+        assert_eq!(
+            other("a: 1\n"),
+            "no `guardrail` key and no Kubernetes object"
+        );
+        assert_eq!(other(""), "an empty file");
+        // `guardrail` deeper than the top level does not make a fixture.
+        assert!(!is_fixture("spec:\n  guardrail: x\n"));
+    }
+
+    #[test]
+    fn a_file_with_cases_but_no_guardrail_or_that_does_not_parse_is_malformed() {
+        let TestsFile::Malformed(error) = classify("t.yaml", "# x\ncases: []\n") else {
+            panic!("not malformed");
+        };
+        assert_eq!(error.line, 2);
+        let TestsFile::Malformed(error) = classify("t.yaml", "guardrail: x\nguardrail: y\n") else {
+            panic!("not malformed");
+        };
+        assert_eq!((error.line, error.column), (2, Some(1)));
+        assert!(
+            error.message.contains("duplicate key `guardrail`"),
+            "{error}"
+        );
+        // Broken, it is still shown as a fixture in the editor when a line names the key.
+        assert!(is_fixture("\"guardrail\": x\ncases: [\n"));
+        assert!(!is_fixture("kind: [\n"));
+    }
 }
