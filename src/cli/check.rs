@@ -83,7 +83,9 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             continue;
         }
         let path = PathBuf::from(name);
-        match InputKind::of(&path).map_err(|e| CliError::User(format!("cannot read `{name}`: {e}")))? {
+        let kind = InputKind::of(&path)
+            .map_err(|e| CliError::User(format!("cannot read `{name}`: {e}")))?;
+        match kind {
             InputKind::File => inputs.push((name.clone(), path)),
             InputKind::Stream => {
                 // A pipe (`<(…)`, `/dev/stdin`, a named FIFO) can be read only once.
@@ -385,9 +387,9 @@ impl Findings {
 enum InputKind {
     /// A regular file: read twice in place (the Namespace pass, then the check).
     File,
-    /// A pipe or socket, which gives its content once: spooled to a temporary file first.
+    /// A pipe (a FIFO), which gives its content once: spooled to a temporary file first.
     Stream,
-    /// A directory or a device (`/dev/zero` never ends): refused, with what it is.
+    /// A directory, a socket or a device (`/dev/zero` never ends): refused, with what it is.
     Refused(&'static str),
 }
 
@@ -399,8 +401,10 @@ impl InputKind {
             InputKind::File
         } else if kind.is_dir() {
             InputKind::Refused("a directory")
-        } else if is_stream(&kind) {
+        } else if is_fifo(&kind) {
             InputKind::Stream
+        } else if is_socket(&kind) {
+            InputKind::Refused("a socket")
         } else {
             InputKind::Refused("a device")
         })
@@ -408,13 +412,22 @@ impl InputKind {
 }
 
 #[cfg(unix)]
-fn is_stream(kind: &std::fs::FileType) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    kind.is_fifo() || kind.is_socket()
+fn is_fifo(kind: &std::fs::FileType) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(kind)
+}
+
+#[cfg(unix)]
+fn is_socket(kind: &std::fs::FileType) -> bool {
+    std::os::unix::fs::FileTypeExt::is_socket(kind)
 }
 
 #[cfg(not(unix))]
-fn is_stream(_: &std::fs::FileType) -> bool {
+fn is_fifo(_: &std::fs::FileType) -> bool {
+    false
+}
+
+#[cfg(not(unix))]
+fn is_socket(_: &std::fs::FileType) -> bool {
     false
 }
 
