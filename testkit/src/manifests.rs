@@ -48,7 +48,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
     type Value = Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any YAML value")
+        f.write_str("any valid JSON value")
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
@@ -61,6 +61,17 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
     fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
         Ok(Value::from(v))
+    }
+
+    fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Value, E> {
+        // As serde_json's own `Value` does: a number if it fits, else an error.
+        serde_json::Number::deserialize(serde::de::value::I128Deserializer::new(v))
+            .map(Value::Number)
+    }
+
+    fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Value, E> {
+        serde_json::Number::deserialize(serde::de::value::U128Deserializer::new(v))
+            .map(Value::Number)
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
@@ -489,6 +500,25 @@ mod tests {
         }
         // The same key in different maps is fine.
         assert_eq!(objects_in("a: {x: 1}\nb: {x: 1}\n").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn without_duplicate_keys_the_strict_parse_is_the_usual_one() {
+        for text in [
+            "a: 1\nb: -2\nc: 1.5\nd: .inf\ne: ~\nf: [x, \"y\", 'z']\ng: {h: true}\n",
+            "big: 99999999999999999999\nneg: -99999999999999999999\nhuge: 999999999999999999999999999999999999999999\n",
+            "1: one\ntrue: yes\nnull: n\n\"q\": |\n  block\n",
+            "{\"json\": [1, 2.0, null, {\"k\": \"v\"}]}",
+            "",
+            "- a\n- b\n",
+            "!tagged x\n",
+            "key: [unclosed\n",
+        ] {
+            let usual = yaml_serde::from_str::<Value>(text).map_err(|e| e.to_string());
+            let strict = parse_yaml(text).map_err(|e| e.to_string());
+            // Values and errors alike, messages included.
+            assert_eq!(strict, usual, "{text}");
+        }
     }
 
     #[test]
