@@ -589,7 +589,7 @@ fn gatekeeper_outcomes_do_not_depend_on_where_the_namespace_comes_from() {
                     continue;
                 }
                 let shown = path.display().to_string();
-                let fixture = load_fixture(&path, &shown, &text, &compiled, &catalog)
+                let fixture = load_fixture(&dir, &path, &shown, &text, &compiled, &catalog)
                     .unwrap_or_else(|e| panic!("{e}"));
                 let readers = compiled
                     .iter()

@@ -226,6 +226,12 @@ Write the version as `1.30`.";
 "guardrails.toml's `sources` patterns do not select the file, so `guardrailc build` and
 `guardrailc test` leave it out, and the editor does not check it. Add a pattern that matches
 it, or move it where one does.";
+    UnmatchedSourcePattern = "G0406", Warning, "a `sources` pattern matches no `.guard` file",
+"A pattern of `sources` in guardrails.toml selects no file: a typo, a file that was moved
+or deleted, or a folder the build skips (hidden folders and the output folder). The build
+goes on with what the other patterns select; fix or remove the pattern:
+
+    sources = [\"guardrails/**/*.guard\"]";
     CostLimit = "G0501", Warning, "a CEL expression may exceed the API server's cost limit",
 "The API server charges each CEL expression at run time and rejects evaluations over
 1,000,000 units. The estimate multiplies list sizes (from schema maxItems, or a default of

@@ -21,6 +21,9 @@ pub const DEFAULT_ENVIRONMENT: &str = "default";
 pub struct Config {
     /// Glob patterns of `.guard` files, relative to the project directory.
     pub sources: Vec<String>,
+    /// Where each of `sources` is written in guardrails.toml; empty when the file does not
+    /// set `sources` (the default pattern is written nowhere).
+    pub source_spans: Vec<Span>,
     pub targets: Vec<Target>,
     pub kube_version: KubeVersion,
     /// Output directory relative to the project directory.
@@ -100,6 +103,114 @@ impl Config {
         }
         builder.build().map(Some).map_err(|e| e.to_string())
     }
+
+    /// Which of `paths` (relative to the project folder, `/` separated) are the project's
+    /// own sources: `.guard` files a pattern of `sources` matches. The CLI (files on disk)
+    /// and the language server (files it knows) both select through this function. Each
+    /// pattern written in guardrails.toml that matches none of `paths` gets a warning
+    /// (G0406) at the pattern, so a typo or a missing file is not silently ignored.
+    pub fn select_sources(&self, paths: &[&str]) -> SourceSelection {
+        let patterns: Vec<(usize, globset::GlobMatcher)> = self
+            .sources
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.starts_with(LIBRARY_PREFIX))
+            .filter_map(|(i, p)| Some((i, globset::Glob::new(p).ok()?.compile_matcher())))
+            .collect();
+        let mut matched = vec![false; self.sources.len()];
+        let mut selected = Vec::new();
+        for (index, path) in paths.iter().enumerate() {
+            if !path.ends_with(".guard") {
+                continue;
+            }
+            let mut any = false;
+            for (pattern, glob) in &patterns {
+                if glob.is_match(path) {
+                    matched[*pattern] = true;
+                    any = true;
+                }
+            }
+            if any {
+                selected.push(index);
+            }
+        }
+        let unmatched = patterns
+            .iter()
+            .filter(|(i, _)| !matched[*i])
+            .filter_map(|(i, _)| {
+                let span = *self.source_spans.get(*i)?;
+                let pattern = &self.sources[*i];
+                Some(
+                    Diagnostic::new(
+                        Code::UnmatchedSourcePattern,
+                        span,
+                        format!("`{pattern}` matches no `.guard` file"),
+                    )
+                    .with_label("matches nothing")
+                    .with_help(
+                        "check its spelling: patterns are globs relative to the project folder, such as `guardrails/**/*.guard`, and skip hidden folders and the output folder",
+                    ),
+                )
+            })
+            .collect();
+        SourceSelection {
+            selected,
+            unmatched,
+        }
+    }
+}
+
+/// The result of [`Config::select_sources`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceSelection {
+    /// Indices of the selected paths, in the order given.
+    pub selected: Vec<usize>,
+    /// One warning per pattern of guardrails.toml that matches no path.
+    pub unmatched: Vec<Diagnostic>,
+}
+
+/// Why a `sources` pattern cannot name project files: it is absolute or climbs out of the
+/// project folder with `..`. Sources are read only inside the project.
+fn outside_project(pattern: &str) -> Option<&'static str> {
+    let drive = pattern.len() >= 2 && pattern.as_bytes()[1] == b':';
+    if pattern.starts_with('/') || pattern.starts_with('\\') || drive {
+        return Some("is an absolute path");
+    }
+    pattern
+        .split(['/', '\\'])
+        .any(|part| part == "..")
+        .then_some("leaves the project folder with `..`")
+}
+
+/// How a name of a custom resource is checked: the test, what the name is, how to fix it.
+type NameRule = (fn(&str) -> bool, &'static str, &'static str);
+
+/// A Kubernetes API group: a DNS subdomain with at least one dot (`example.com`), as the
+/// API server requires of custom resources.
+fn is_api_group(group: &str) -> bool {
+    group.len() <= 253 && group.contains('.') && group.split('.').all(crate::check::is_dns_label)
+}
+
+/// An API version as Kubernetes orders them: `v1`, `v2beta1`, `v1alpha3`.
+fn is_api_version(version: &str) -> bool {
+    let Some(rest) = version.strip_prefix('v') else {
+        return false;
+    };
+    let number = |text: &str| {
+        !text.is_empty() && !text.starts_with('0') && text.bytes().all(|b| b.is_ascii_digit())
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let (major, stage) = rest.split_at(digits);
+    number(major)
+        && (stage.is_empty()
+            || ["alpha", "beta"]
+                .iter()
+                .any(|s| stage.strip_prefix(s).is_some_and(number)))
+}
+
+/// A resource name: a lowercase DNS label that starts with a letter (`widgets`).
+fn is_resource_name(resource: &str) -> bool {
+    crate::check::is_dns_label(resource) && resource.starts_with(|c: char| c.is_ascii_lowercase())
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -143,6 +254,7 @@ impl Default for Config {
             sources: vec!["**/*.guard".to_string()],
             targets: Target::ALL.to_vec(),
             kube_version: KubeVersion::DEFAULT,
+            source_spans: Vec::new(),
             out: "out".to_string(),
             environments: Vec::new(),
             crds: Vec::new(),
@@ -154,16 +266,28 @@ impl Default for Config {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    sources: Option<Vec<String>>,
+    sources: Option<Vec<toml::Spanned<String>>>,
     targets: Option<Vec<toml::Spanned<String>>>,
     kube_version: Option<toml::Spanned<String>>,
     out: Option<String>,
     #[serde(default)]
     environments: indexmap::IndexMap<toml::Spanned<String>, RawEnvironment>,
     #[serde(default)]
-    crds: Vec<CrdConfig>,
+    crds: Vec<RawCrd>,
     #[serde(default)]
     detective: RawDetective,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCrd {
+    kind: String,
+    group: toml::Spanned<String>,
+    version: toml::Spanned<String>,
+    resource: toml::Spanned<String>,
+    #[serde(default = "yes")]
+    namespaced: bool,
+    schema: Option<toml::Spanned<String>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -216,7 +340,23 @@ pub fn parse(source: SourceId, text: &str) -> Result<Config, Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
     let mut config = Config::default();
     if let Some(sources) = raw.sources {
-        config.sources = sources;
+        for pattern in &sources {
+            if let Some(problem) = outside_project(pattern.get_ref()) {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidConfig,
+                        span(pattern.span()),
+                        format!("the source pattern `{}` {problem}", pattern.get_ref()),
+                    )
+                    .with_label("outside the project")
+                    .with_help(
+                        "sources are read only inside the project folder: write a pattern relative to it, such as `guardrails/*.guard`",
+                    ),
+                );
+            }
+        }
+        config.source_spans = sources.iter().map(|p| span(p.span())).collect();
+        config.sources = sources.into_iter().map(toml::Spanned::into_inner).collect();
     }
     if let Some(out) = raw.out {
         config.out = out;
@@ -293,7 +433,70 @@ pub fn parse(source: SourceId, text: &str) -> Result<Config, Vec<Diagnostic>> {
             span: span(name.span()),
         });
     }
-    config.crds = raw.crds;
+    for crd in raw.crds {
+        let checks: [(&toml::Spanned<String>, NameRule); 3] = [
+            (
+                &crd.group,
+                (
+                    is_api_group,
+                    "API group",
+                    "a group is a DNS subdomain with at least one dot, such as \"example.com\"",
+                ),
+            ),
+            (
+                &crd.version,
+                (
+                    is_api_version,
+                    "API version",
+                    "a version is written like \"v1\", \"v1beta2\" or \"v2alpha1\"",
+                ),
+            ),
+            (
+                &crd.resource,
+                (
+                    is_resource_name,
+                    "resource name",
+                    "a resource is the lowercase plural of the kind, such as \"widgets\"",
+                ),
+            ),
+        ];
+        for (value, (valid, what, help)) in checks {
+            if !valid(value.get_ref()) {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidConfig,
+                        span(value.span()),
+                        format!(
+                            "`{}` is not a valid {what} for custom resource `{}`",
+                            value.get_ref(),
+                            crd.kind
+                        ),
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+        if let Some(schema) = &crd.schema {
+            if let Some(problem) = outside_project(schema.get_ref()) {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidConfig,
+                        span(schema.span()),
+                        format!("the schema path `{}` {problem}", schema.get_ref()),
+                    )
+                    .with_help("schema files are read only inside the project folder: write a path relative to it"),
+                );
+            }
+        }
+        config.crds.push(CrdConfig {
+            kind: crd.kind,
+            group: crd.group.into_inner(),
+            version: crd.version.into_inner(),
+            resource: crd.resource.into_inner(),
+            namespaced: crd.namespaced,
+            schema: crd.schema.map(toml::Spanned::into_inner),
+        });
+    }
     if let Some(check) = raw.detective.default_deny_network_policy {
         let mut directions = Vec::new();
         for direction in check.directions.unwrap_or_default() {
@@ -420,6 +623,107 @@ mod tests {
             "{}",
             errors[0].message
         );
+    }
+
+    #[test]
+    fn custom_resource_names_are_validated_where_written() {
+        let crd = |group: &str, version: &str, resource: &str| {
+            format!("[[crds]]\nkind = \"Widget\"\ngroup = \"{group}\"\nversion = \"{version}\"\nresource = \"{resource}\"\n")
+        };
+        for (group, version, resource) in [
+            ("example.com", "v1", "widgets"),
+            ("apps.example.io", "v1beta2", "widget-sets"),
+            ("x.y", "v2alpha1", "w2"),
+        ] {
+            assert!(parse(SourceId(0), &crd(group, version, resource)).is_ok());
+        }
+        let text = crd("Example_Com", "1.0", "Widgets");
+        let errors = parse(SourceId(0), &text).unwrap_err();
+        let messages: Vec<&str> = errors.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`Example_Com` is not a valid API group for custom resource `Widget`",
+                "`1.0` is not a valid API version for custom resource `Widget`",
+                "`Widgets` is not a valid resource name for custom resource `Widget`",
+            ]
+        );
+        let written: Vec<&str> = errors.iter().map(|d| &text[d.span.range()]).collect();
+        assert_eq!(written, ["\"Example_Com\"", "\"1.0\"", "\"Widgets\""]);
+        for (group, version, resource) in [
+            ("example", "v1", "widgets"),
+            ("example.com", "v0", "widgets"),
+            ("example.com", "v1gamma1", "widgets"),
+            ("example.com", "v1beta", "widgets"),
+            ("example.com", "v01", "widgets"),
+            ("example.com", "v1", "1widgets"),
+            ("example..com", "v1", "widgets"),
+            ("", "v1", "widgets"),
+        ] {
+            let errors = parse(SourceId(0), &crd(group, version, resource)).unwrap_err();
+            assert_eq!(errors.len(), 1, "{group} {version} {resource}");
+            assert_eq!(errors[0].code, Code::InvalidConfig);
+        }
+    }
+
+    #[test]
+    fn source_patterns_and_schema_paths_outside_the_project_are_errors() {
+        for pattern in [
+            "../x.guard",
+            "/etc/passwd",
+            "a/../../b/*.guard",
+            "C:/x.guard",
+            "..\\\\x.guard",
+        ] {
+            let text = format!("sources = [\"ok/*.guard\", {pattern:?}]\n");
+            let errors = parse(SourceId(0), &text).unwrap_err();
+            assert_eq!(errors.len(), 1, "{pattern}");
+            assert!(
+                errors[0]
+                    .message
+                    .starts_with(&format!("the source pattern `{pattern}` ")),
+                "{}",
+                errors[0].message
+            );
+            assert_eq!(&text[errors[0].span.range()], format!("{pattern:?}"));
+        }
+        // `..` inside a name is not a parent folder.
+        assert!(parse(SourceId(0), "sources = [\"a..b/*.guard\"]").is_ok());
+        let text = "[[crds]]\nkind = \"W\"\ngroup = \"example.com\"\nversion = \"v1\"\nresource = \"ws\"\nschema = \"../w.yaml\"\n";
+        let errors = parse(SourceId(0), text).unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "the schema path `../w.yaml` leaves the project folder with `..`"
+        );
+    }
+
+    #[test]
+    fn each_source_pattern_that_selects_nothing_gets_a_warning_at_it() {
+        let text = "sources = [\"guardrails/*.guard\", \"guardrail/*.gaurd\", \"@library/general\", \"notes.txt\"]\n";
+        let config = parse(SourceId(0), text).unwrap();
+        let selection = config.select_sources(&[
+            "guardrails/a.guard",
+            "notes.txt",
+            "other/b.guard",
+            "guardrails/c.guard",
+        ]);
+        assert_eq!(selection.selected, [0, 3]);
+        let unmatched: Vec<&str> = selection
+            .unmatched
+            .iter()
+            .map(|d| &text[d.span.range()])
+            .collect();
+        // A pattern matching only a file that is not a `.guard` file selects nothing; a
+        // library set is not a pattern.
+        assert_eq!(unmatched, ["\"guardrail/*.gaurd\"", "\"notes.txt\""]);
+        assert!(selection
+            .unmatched
+            .iter()
+            .all(|d| d.code == Code::UnmatchedSourcePattern
+                && d.severity == crate::diagnostic::Severity::Warning));
+        // The default pattern is written nowhere: no warning for it.
+        let selection = Config::default().select_sources(&[]);
+        assert!(selection.unmatched.is_empty());
     }
 
     #[test]

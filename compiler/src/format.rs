@@ -464,7 +464,7 @@ impl<'a> Printer<'a> {
 
     fn blank_in_source(&self, until: usize) -> bool {
         let gap = &self.text[self.source_end.min(until)..until];
-        gap.matches('\n').count() >= 2
+        crate::span::count_line_ends(gap) >= 2
     }
 
     /// True at the start of the file or of a block, where no blank line goes.
@@ -568,7 +568,7 @@ impl<'a> Printer<'a> {
             .get(index + 1)
             .map_or(self.text.len(), |t| t.span.start as usize);
         let after = &self.text[token.span.end as usize..after_end];
-        before.contains('\n') || after.contains('\n')
+        crate::span::count_line_ends(before) + crate::span::count_line_ends(after) > 0
     }
 
     fn space_between(&self, previous: usize, index: usize) -> bool {

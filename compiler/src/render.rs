@@ -25,7 +25,11 @@ pub fn human(workspace: &dyn SourceFiles, diagnostics: &[Diagnostic], color: boo
     let ids: Vec<usize> = (0..count)
         .map(|i| {
             let (name, text) = workspace.file(SourceId(i as u32));
-            files.add(name.to_string(), text.to_string())
+            // codespan-reporting counts lines by LF only; CR and CRLF end lines too.
+            files.add(
+                name.to_string(),
+                crate::span::lone_cr_as_lf(text).into_owned(),
+            )
         })
         .collect();
     let mut buffer = if color {

@@ -1,6 +1,6 @@
 //! Source positions. A [`Span`] is a byte range in one source; [`LineIndex`] turns byte
 //! offsets into the line/column pairs that the CLI (1-based, characters) and the LSP
-//! (0-based, UTF-16 code units) show.
+//! (0-based, UTF-16 code units) show. CR, LF and CRLF each end a line, as in the LSP.
 
 use serde::Serialize;
 
@@ -60,7 +60,7 @@ pub struct LineCol {
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        starts.extend(line_ends(text).map(|(_, next)| next));
         LineIndex { starts }
     }
 
@@ -113,13 +113,54 @@ impl LineIndex {
         let end = self.starts.get(line + 1).copied().unwrap_or(text.len());
         let mut units = 0u32;
         for (i, ch) in text[start..end].char_indices() {
-            if ch == '\n' || units + ch.len_utf16() as u32 > column {
+            if ch == '\n' || ch == '\r' || units + ch.len_utf16() as u32 > column {
                 return start + i;
             }
             units += ch.len_utf16() as u32;
         }
         end
     }
+}
+
+/// Every line break of `text` (LF, CR, or CRLF as one): where it starts and where the next
+/// line starts.
+pub fn line_ends(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .filter_map(move |(i, &byte)| match byte {
+            b'\n' if i > 0 && bytes[i - 1] == b'\r' => None,
+            b'\n' => Some((i, i + 1)),
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => Some((i, i + 2)),
+            b'\r' => Some((i, i + 1)),
+            _ => None,
+        })
+}
+
+/// How many line breaks `text` holds (a CRLF counts once).
+pub fn count_line_ends(text: &str) -> usize {
+    line_ends(text).count()
+}
+
+/// `text` with every lone CR turned into LF: the same length and offsets, for tools that
+/// only know LF (codespan-reporting) to count lines as [`LineIndex`] does.
+pub fn lone_cr_as_lf(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\r') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (i, next) in line_ends(text) {
+        if bytes[i] == b'\r' && next == i + 1 {
+            out.push_str(&text[rest..i]);
+            out.push('\n');
+            rest = next;
+        }
+    }
+    out.push_str(&text[rest..]);
+    std::borrow::Cow::Owned(out)
 }
 
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
@@ -140,6 +181,21 @@ mod tests {
         let x = text.find('x').unwrap();
         assert_eq!(index.line_col(text, x), LineCol { line: 2, column: 4 });
         assert_eq!(index.line_col(text, 0), LineCol { line: 1, column: 1 });
+    }
+
+    #[test]
+    fn cr_lf_and_crlf_each_end_one_line() {
+        let text = "a\rb\r\nc\nd";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_count(), 4);
+        let d = text.find('d').unwrap();
+        assert_eq!(index.line_col(text, d), LineCol { line: 4, column: 1 });
+        let b = text.find('b').unwrap();
+        assert_eq!(index.utf16_position(text, b), (1, 0));
+        // A column past the end of line 1 stops at its CR.
+        assert_eq!(index.offset_of_utf16(text, 1, 9), b + 1);
+        assert_eq!(count_line_ends(text), 3);
+        assert_eq!(lone_cr_as_lf(text), "a\nb\r\nc\nd");
     }
 
     #[test]

@@ -139,10 +139,13 @@ fn every_code_has_a_diagnostic_case() {
     // Shown elsewhere: G0404 by the command-line tests (it needs an empty directory), G0405
     // by the language server's tests (only the editor sees files the sources leave out), the
     // backend codes by the backend tests, G0506 by the command-line tests (it takes megabytes
-    // of source) and `limits`' unit tests, G0901 cannot be provoked on purpose.
+    // of source) and `limits`' unit tests, G0901 cannot be provoked on purpose. G0406 comes
+    // from selecting files on disk or in the editor: the command-line and language-server
+    // tests show it.
     let elsewhere = [
         Code::NoSources,
         Code::NotASource,
+        Code::UnmatchedSourcePattern,
         Code::CostLimit,
         Code::KubeVersionTooOld,
         Code::TooManyMatchConditions,

@@ -23,11 +23,13 @@ pub struct FixtureProblem {
 }
 
 /// Builds the project from the workspace's buffers and runs the cases of the fixture file at
-/// `path` (shown as `shown`, with text `text`) on every target, checking their expectations
+/// `path` (shown as `shown`, with text `text`) of the project in the folder `root` on every
+/// target, checking their expectations
 /// and the targets' agreement: the problems `guardrailc test` reports for this file, one
 /// per failing case. No problems means every case passed.
 pub fn run_fixture_file(
     workspace: &Workspace,
+    root: &Path,
     path: &Path,
     shown: &str,
     text: &str,
@@ -54,7 +56,7 @@ pub fn run_fixture_file(
         }
     };
     let catalog = SchemaCatalog(workspace.schema());
-    let fixture = match load_fixture(path, shown, text, &compiled, &catalog) {
+    let fixture = match load_fixture(root, path, shown, text, &compiled, &catalog) {
         Ok(fixture) => fixture,
         Err(e) => {
             return vec![FixtureProblem {

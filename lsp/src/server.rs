@@ -307,7 +307,7 @@ impl Backend {
         let Some(path) = uri.to_file_path().map(|p| p.into_owned()) else {
             return;
         };
-        let (snapshot, run, shown) = {
+        let (snapshot, run, shown, root) = {
             let mut state = self.state();
             let Some(root) = state.root.clone() else {
                 return;
@@ -327,7 +327,7 @@ impl Backend {
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .replace('\\', "/");
-            (state.workspace.clone(), run, shown)
+            (state.workspace.clone(), run, shown, root)
         };
         let client = self.client.clone();
         let state = Arc::clone(&self.state);
@@ -338,6 +338,7 @@ impl Backend {
                 let problems = guarded("fixture run", || {
                     Some(fixtures::run_fixture_file(
                         &snapshot,
+                        &root,
                         &path,
                         &shown,
                         document.text(),
@@ -441,8 +442,13 @@ fn fixture_diagnostic(document: &Document, problem: &FixtureProblem) -> lsp::Dia
 fn schema_reader(root: &Path) -> impl Fn(&str) -> std::result::Result<String, String> {
     let root = root.to_path_buf();
     move |path: &str| {
-        let file = root.join(path);
-        std::fs::read_to_string(&file).map_err(|e| format!("cannot read `{}`: {e}", file.display()))
+        guardrailc_testkit::files::read_in_project(
+            &root,
+            &root.join(path),
+            path,
+            guardrailc_testkit::files::MAX_SCHEMA_BYTES,
+            "CRD schema files",
+        )
     }
 }
 

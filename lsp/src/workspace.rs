@@ -7,6 +7,7 @@ use guardrailc_compiler::config::{self, Config, LIBRARY_PREFIX};
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions, BuildOutput, SourceFile};
 use guardrailc_compiler::schema::{crd_definitions, Schema};
 use guardrailc_compiler::{Code, Diagnostic, SourceId, Span};
+use guardrailc_testkit::files::{inside_project, read_regular, MAX_FIXTURE_BYTES};
 use guardrailc_testkit::fixtures::{is_fixture, TESTS_DIR};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -323,7 +324,9 @@ impl Workspace {
             .map(|name| (name.clone(), Vec::new()))
             .collect();
         if let Some(name) = self.config_name() {
-            by_file.insert(name.to_string(), self.config_diagnostics.clone());
+            let mut config_diagnostics = self.config_diagnostics.clone();
+            config_diagnostics.extend(self.unmatched_patterns());
+            by_file.insert(name.to_string(), config_diagnostics);
         }
         for diagnostic in diagnostics {
             if let Some(name) = self.file_of(diagnostic.span.source) {
@@ -360,6 +363,22 @@ impl Workspace {
             }
         }
         by_file
+    }
+
+    /// A warning (G0406) on each `sources` pattern of guardrails.toml that selects none of
+    /// the project folder's `.guard` files, as `guardrailc build` warns: the selection is
+    /// [`Config::select_sources`] for both.
+    fn unmatched_patterns(&self) -> Vec<Diagnostic> {
+        if self.root_prefix.is_empty() {
+            return Vec::new();
+        }
+        let relative: Vec<std::borrow::Cow<str>> = self
+            .files
+            .keys()
+            .filter_map(|name| self.relative_path(name))
+            .collect();
+        let paths: Vec<&str> = relative.iter().map(AsRef::as_ref).collect();
+        self.config.select_sources(&paths).unmatched
     }
 
     /// The `.guard` files in the project folder that the `sources` patterns do not select,
@@ -420,7 +439,9 @@ fn is_guard_file(name: &str) -> bool {
 }
 
 /// The `.guard` files under `root`, skipping hidden folders, `target`, `node_modules` and the
-/// build output `out`.
+/// build output `out`. As in `guardrailc build`, symbolic links to folders are not followed
+/// and a link to a file counts only when the file is a regular one inside `root` (the
+/// build reports the others as errors).
 pub fn guard_files_under(root: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![root.to_path_buf()];
@@ -431,19 +452,27 @@ pub fn guard_files_under(root: &Path) -> Vec<PathBuf> {
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            if path.is_dir() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
                 let skipped = name.starts_with('.')
                     || matches!(name.as_str(), "target" | "node_modules" | "out");
                 if !skipped {
                     pending.push(path);
                 }
-            } else if name.ends_with(".guard") {
+            } else if name.ends_with(".guard") && readable_inside(root, &path) {
                 found.push(path);
             }
         }
     }
     found.sort();
     found
+}
+
+/// Whether `path` is a regular file inside `root` once symbolic links are resolved.
+fn readable_inside(root: &Path, path: &Path) -> bool {
+    inside_project(root, path, "").is_ok_and(|resolved| resolved.is_file())
 }
 
 /// The fixture files under `<root>/tests/` (YAML files with a top-level `guardrail:` key)
@@ -457,10 +486,11 @@ pub fn fixture_files_under(root: &Path) -> Vec<(PathBuf, String)> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
                 pending.push(path);
-            } else if is_yaml(&path) {
-                if let Ok(text) = std::fs::read_to_string(&path) {
+            } else if is_yaml(&path) && readable_inside(root, &path) {
+                // Regular files only (a FIFO would block) and of a bounded size.
+                if let Ok(text) = read_regular(&path, "", MAX_FIXTURE_BYTES, "fixture files") {
                     if is_fixture(&text) {
                         found.push((path, text));
                     }
@@ -481,7 +511,7 @@ pub fn in_tests_folder(root: &Path, path: &Path) -> bool {
 fn is_yaml(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
+        Some("yaml" | "yml" | "json")
     )
 }
 

@@ -39,6 +39,7 @@ fn workspace(guard: &str) -> Workspace {
 fn run(workspace: &Workspace, text: &str) -> Vec<FixtureProblem> {
     run_fixture_file(
         workspace,
+        Path::new("/project"),
         Path::new("/project/tests/pinned.yaml"),
         "tests/pinned.yaml",
         text,

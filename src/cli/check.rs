@@ -3,7 +3,8 @@
 //! only); then objects stream from the files through a bounded channel to one worker per
 //! core, so a 100,000-object export is never held in memory at once; the findings come back
 //! in the report's order and are spooled to a temporary file, so they are not held either.
-//! Standard input is spooled to a temporary file so that it can be read twice.
+//! Standard input and pipes (`<(…)`, `/dev/stdin`, named FIFOs) are spooled to a temporary
+//! file so that they can be read twice; directories and devices are refused.
 
 use crate::cli::{workspace, CliError, EXIT_USER};
 use guardrailc_compiler::config::{DEFAULT_DENY_CHECK, DEFAULT_ENVIRONMENT};
@@ -14,8 +15,8 @@ use guardrailc_compiler::render;
 use guardrailc_compiler::render::count;
 use guardrailc_testkit::compiled::load_compiled;
 use guardrailc_testkit::manifest_check::{
-    check_manifests, finding_from_json, json_finding, json_groups, read_namespaces, report_order,
-    write_pretty_streaming, CheckRun, Finding, Groups, SarifRules,
+    check_manifests, finding_from_json, human_finding, json_finding, json_groups, printable,
+    read_namespaces, report_order, write_pretty_streaming, CheckRun, Finding, Groups, SarifRules,
 };
 use guardrailc_testkit::{SchemaCatalog, Verdict};
 use std::io::{BufRead, Seek, Write};
@@ -76,11 +77,29 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     let mut inputs: Vec<(String, PathBuf)> = Vec::new();
     for name in &args.manifests {
         if name == "-" {
-            let spool = spool_stdin()?;
+            let spool = spool("standard input", &mut std::io::stdin().lock())?;
             inputs.push(("<stdin>".to_string(), spool.path().to_path_buf()));
             spooled.push(spool);
-        } else {
-            inputs.push((name.clone(), PathBuf::from(name)));
+            continue;
+        }
+        let path = PathBuf::from(name);
+        let kind = InputKind::of(&path)
+            .map_err(|e| CliError::User(format!("cannot read `{name}`: {e}")))?;
+        match kind {
+            InputKind::File => inputs.push((name.clone(), path)),
+            InputKind::Stream => {
+                // A pipe (`<(…)`, `/dev/stdin`, a named FIFO) can be read only once.
+                let mut stream = std::fs::File::open(&path)
+                    .map_err(|e| CliError::User(format!("cannot read `{name}`: {e}")))?;
+                let spool = spool(&format!("`{name}`"), &mut stream)?;
+                inputs.push((name.clone(), spool.path().to_path_buf()));
+                spooled.push(spool);
+            }
+            InputKind::Refused(what) => {
+                return Err(CliError::User(format!(
+                    "`{name}` is {what}, not a manifest file\nhelp: give YAML files, or `-` to read standard input"
+                )))
+            }
         }
     }
     // Findings come in the order of the inputs, and the report lists them by file name; a
@@ -167,41 +186,20 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         CheckFormat::Human => {
             for finding in &mut report {
                 let finding = finding.map_err(CliError::Internal)?;
-                // The cross-object check has no targets: guardrailc runs it itself.
-                let partial = !finding.targets.is_empty()
-                    && admission_targets
-                        .iter()
-                        .any(|t| !finding.targets.contains(t));
-                let only = if partial {
-                    let names: Vec<&str> = finding.targets.iter().map(|t| t.as_str()).collect();
-                    format!(" (only on {})", names.join(", "))
-                } else {
-                    String::new()
-                };
-                writeln!(
-                    stdout,
-                    "{:<6} {:<10} {:<30} {}:{} {}: {}{only}",
-                    finding.verdict.as_str(),
-                    finding.env,
-                    finding.guardrail,
-                    finding.file,
-                    finding.line,
-                    finding.object,
-                    finding.message
-                )
-                .map_err(write_error)?;
+                writeln!(stdout, "{}", human_finding(&finding, &admission_targets))
+                    .map_err(write_error)?;
             }
             if total > 0 {
                 for (title, groups, none) in [
                     ("namespace", &by_namespace, "(cluster-scoped)"),
                     (group_by_label, &by_label, "(no label)"),
                 ] {
-                    writeln!(stdout, "findings by {title}:").map_err(write_error)?;
+                    writeln!(stdout, "findings by {}:", printable(title)).map_err(write_error)?;
                     for (key, group) in groups {
                         writeln!(
                             stdout,
                             "  {:<30} {}, {} denied",
-                            key.as_deref().unwrap_or(none),
+                            printable(key.as_deref().unwrap_or(none)),
                             count(group.findings, "finding"),
                             group.denied
                         )
@@ -214,7 +212,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                     stdout,
                     "{DEFAULT_DENY_CHECK}: not checked in {} the input holds no Namespace object for, so their `{unknown_label}` label is unknown: {}",
                     count(unknown_namespaces.len(), "namespace"),
-                    unknown_namespaces.join(", ")
+                    printable(&unknown_namespaces.join(", "))
                 )
                 .map_err(write_error)?;
             }
@@ -287,7 +285,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     drop(stdout);
     drop(spooled);
     for problem in &problems {
-        eprintln!("error: {problem}");
+        eprintln!("error: {}", printable(problem));
     }
     if !internal_errors.is_empty() {
         return Err(CliError::Internal(internal_errors.join("\n")));
@@ -385,11 +383,60 @@ impl Findings {
     }
 }
 
-/// Copies standard input to a temporary file, which lives as long as the handle.
-fn spool_stdin() -> Result<tempfile::NamedTempFile, CliError> {
+/// How a manifest path given on the command line is read.
+enum InputKind {
+    /// A regular file: read twice in place (the Namespace pass, then the check).
+    File,
+    /// A pipe (a FIFO), which gives its content once: spooled to a temporary file first.
+    Stream,
+    /// A directory, a socket or a device (`/dev/zero` never ends): refused, with what it is.
+    Refused(&'static str),
+}
+
+impl InputKind {
+    fn of(path: &std::path::Path) -> std::io::Result<InputKind> {
+        // Follows symbolic links: `/dev/stdin` is one, to whatever standard input is.
+        let kind = std::fs::metadata(path)?.file_type();
+        Ok(if kind.is_file() {
+            InputKind::File
+        } else if kind.is_dir() {
+            InputKind::Refused("a directory")
+        } else if is_fifo(&kind) {
+            InputKind::Stream
+        } else if is_socket(&kind) {
+            InputKind::Refused("a socket")
+        } else {
+            InputKind::Refused("a device")
+        })
+    }
+}
+
+#[cfg(unix)]
+fn is_fifo(kind: &std::fs::FileType) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(kind)
+}
+
+#[cfg(unix)]
+fn is_socket(kind: &std::fs::FileType) -> bool {
+    std::os::unix::fs::FileTypeExt::is_socket(kind)
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &std::fs::FileType) -> bool {
+    false
+}
+
+#[cfg(not(unix))]
+fn is_socket(_: &std::fs::FileType) -> bool {
+    false
+}
+
+/// Copies a stream that can be read only once (`what`: standard input, a pipe) to a
+/// temporary file, which lives as long as the handle.
+fn spool(what: &str, stream: &mut dyn std::io::Read) -> Result<tempfile::NamedTempFile, CliError> {
     let mut spool = tempfile::NamedTempFile::new()
         .map_err(|e| CliError::Internal(format!("cannot create a temporary file: {e}")))?;
-    std::io::copy(&mut std::io::stdin().lock(), &mut spool)
-        .map_err(|e| CliError::User(format!("cannot read standard input: {e}")))?;
+    std::io::copy(stream, &mut spool)
+        .map_err(|e| CliError::User(format!("cannot read {what}: {e}")))?;
     Ok(spool)
 }

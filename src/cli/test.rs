@@ -9,7 +9,9 @@ use guardrailc_compiler::project::BuildOptions;
 use guardrailc_compiler::{render, Code};
 use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
 use guardrailc_testkit::coverage;
-use guardrailc_testkit::fixtures::{is_fixture, load_fixture, FixtureFile, TESTS_DIR};
+use guardrailc_testkit::files::{read_in_project, MAX_FIXTURE_BYTES};
+use guardrailc_testkit::fixtures::{classify, load_fixture, FixtureFile, TestsFile, TESTS_DIR};
+use guardrailc_testkit::manifest_check::printable;
 use guardrailc_testkit::property::{self, run_property, PropertyConfig, PropertyResult};
 use guardrailc_testkit::reports::{self, TestKind, TestRecord};
 use guardrailc_testkit::runner::{run_case, CaseResult};
@@ -134,11 +136,11 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
     let selected =
         |c: &CompiledGuardrail| args.envs.is_empty() || args.envs.contains(&c.policy.env);
 
-    let fixtures = match load_fixtures(&args.dir, &compiled, &catalog)? {
-        Ok(fixtures) => fixtures,
+    let (fixtures, ignored) = match discover_fixtures(&args.dir, &compiled, &catalog)? {
+        Ok(found) => found,
         Err(errors) => {
             for error in &errors {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", printable(error));
             }
             eprintln!("{} malformed fixture file(s)", errors.len());
             return Ok(finish(ExitCode::from(EXIT_USER)));
@@ -218,6 +220,13 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
 
     match args.format {
         Format::Human => {
+            for (file, holds) in &ignored {
+                println!(
+                    "ignored: {} is not a fixture and no case reads it ({})",
+                    printable(file),
+                    printable(holds)
+                );
+            }
             for uncovered in coverage.iter().filter(|c| !c.is_covered()) {
                 let missing = match (uncovered.allowed, uncovered.denied) {
                     (0, 0) => "no passing case",
@@ -279,6 +288,11 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
         }
         Format::Json => {
             let details = serde_json::json!({
+                // Files under tests/ that are not fixtures and that no case reads.
+                "ignored": ignored.iter().map(|(file, holds)| serde_json::json!({
+                    "file": file,
+                    "holds": holds,
+                })).collect::<Vec<_>>(),
                 "property": {
                     "objects": args.fuzz,
                     "seed": seed,
@@ -367,11 +381,31 @@ pub(crate) fn load_fixtures(
     compiled: &[CompiledGuardrail],
     catalog: &SchemaCatalog,
 ) -> Result<Result<Vec<FixtureFile>, Vec<String>>, CliError> {
+    Ok(discover_fixtures(dir, compiled, catalog)?.map(|(fixtures, _)| fixtures))
+}
+
+/// A file under `tests/` that is not a fixture, nor read by one: its name and what it holds.
+type Ignored = (String, String);
+
+/// The fixture files and the ignored files under `tests/`, or the malformed files.
+type Discovered = Result<(Vec<FixtureFile>, Vec<Ignored>), Vec<String>>;
+
+/// Parses every YAML and JSON file under `<dir>/tests/` (a symbolic link to a file is
+/// followed when the file is inside the project, and is an error otherwise; links to
+/// folders are not followed): the fixture files, loaded, and the other files no case reads, with
+/// what they hold, for the report to list. A file that cannot be read or parsed, or that
+/// has `cases` but no `guardrail`, is malformed: nothing there is skipped silently.
+fn discover_fixtures(
+    dir: &Path,
+    compiled: &[CompiledGuardrail],
+    catalog: &SchemaCatalog,
+) -> Result<Discovered, CliError> {
     let tests = dir.join(TESTS_DIR);
     if !tests.is_dir() {
-        return Ok(Ok(Vec::new()));
+        return Ok(Ok((Vec::new(), Vec::new())));
     }
     let mut fixtures = Vec::new();
+    let mut others = Vec::new();
     let mut errors = Vec::new();
     for entry in walkdir::WalkDir::new(&tests).sort_by_file_name() {
         let entry =
@@ -379,14 +413,9 @@ pub(crate) fn load_fixtures(
         let path = entry.path();
         let is_yaml = matches!(
             path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
+            Some("yaml" | "yml" | "json")
         );
-        if !entry.file_type().is_file() || !is_yaml {
-            continue;
-        }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| CliError::User(format!("cannot read `{}`: {e}", path.display())))?;
-        if !is_fixture(&text) {
+        if entry.file_type().is_dir() || !is_yaml {
             continue;
         }
         let shown = path
@@ -394,16 +423,35 @@ pub(crate) fn load_fixtures(
             .unwrap_or(path)
             .to_string_lossy()
             .replace('\\', "/");
-        match load_fixture(path, &shown, &text, compiled, catalog) {
-            Ok(fixture) => fixtures.push(fixture),
-            Err(error) => errors.push(error.to_string()),
+        let text = match read_in_project(dir, path, &shown, MAX_FIXTURE_BYTES, "fixture files") {
+            Ok(text) => text,
+            Err(error) => {
+                errors.push(format!("{shown}: {error}"));
+                continue;
+            }
+        };
+        match classify(&shown, &text) {
+            TestsFile::Fixture => match load_fixture(dir, path, &shown, &text, compiled, catalog) {
+                Ok(fixture) => fixtures.push(fixture),
+                Err(error) => errors.push(error.to_string()),
+            },
+            TestsFile::Other(holds) => others.push((shown, path.to_path_buf(), holds)),
+            TestsFile::Malformed(error) => errors.push(error.to_string()),
         }
     }
-    Ok(if errors.is_empty() {
-        Ok(fixtures)
-    } else {
-        Err(errors)
-    })
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    let referenced: Vec<&PathBuf> = fixtures.iter().flat_map(|f| &f.referenced).collect();
+    let ignored = others
+        .into_iter()
+        .filter(|(_, path, _)| {
+            path.canonicalize()
+                .map_or(true, |path| !referenced.contains(&&path))
+        })
+        .map(|(shown, _, holds)| (shown, holds))
+        .collect();
+    Ok(Ok((fixtures, ignored)))
 }
 
 fn count_runs(
@@ -563,16 +611,20 @@ fn print_human(records: &[TestRecord], color: bool, elapsed: Duration) {
             (None, Some(e)) => format!(" [{e}]"),
             _ => String::new(),
         };
+        // Names, places and failures come from fixtures and objects: escaped, they cannot
+        // drive the terminal or forge report lines.
         let _ = writeln!(
             stdout,
-            "{} {} {place}{scope} {}",
+            "{} {} {}{} {}",
             paint(fail, "FAIL"),
             record.kind.as_str(),
-            record.name
+            printable(&place),
+            printable(&scope),
+            printable(&record.name)
         );
         for failure in &record.failures {
             for line in failure.lines() {
-                let _ = writeln!(stdout, "    {line}");
+                let _ = writeln!(stdout, "    {}", printable(line));
             }
         }
     }

@@ -6,6 +6,9 @@ use guardrailc_compiler::project::{self, BuildInput, BuildOptions, BuildOutput, 
 use guardrailc_compiler::render::SourceFiles;
 use guardrailc_compiler::schema::{crd_definitions, Schema};
 use guardrailc_compiler::{Diagnostic, SourceId};
+use guardrailc_testkit::files::{
+    read_in_project, read_regular, MAX_CONFIG_BYTES, MAX_SCHEMA_BYTES, MAX_SOURCE_BYTES,
+};
 use std::path::Path;
 
 pub const CONFIG_FILE: &str = "guardrails.toml";
@@ -60,8 +63,8 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), CliError> {
         )));
     }
     let config_path = root.join(CONFIG_FILE);
-    let config_text = if config_path.is_file() {
-        read(&config_path)?
+    let config_text = if config_path.exists() {
+        read(&config_path, MAX_CONFIG_BYTES, "guardrails.toml")?
     } else {
         String::new()
     };
@@ -70,13 +73,21 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), CliError> {
         diagnostics.extend(errors);
         Config::default()
     });
-    let sources = read_sources(root, &config)?;
+    let sources = read_sources(root, &config, &mut diagnostics)?;
     // The config's diagnostics were made before its source id was known.
     let config_source = SourceId(sources.len() as u32);
     for d in &mut diagnostics {
         d.span.source = config_source;
     }
-    let read_schema = |path: &str| read(&root.join(path)).map_err(|e| e.to_string());
+    let read_schema = |path: &str| {
+        read_in_project(
+            root,
+            &root.join(path),
+            path,
+            MAX_SCHEMA_BYTES,
+            "CRD schema files",
+        )
+    };
     let crds = crd_definitions(&config.crds, &read_schema).map_err(CliError::User)?;
     let schema = Schema::builtin()
         .with_crds(&crds)
@@ -120,20 +131,26 @@ pub fn projects_under(dir: &Path) -> Vec<std::path::PathBuf> {
     projects
 }
 
-fn read(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| CliError::User(format!("cannot read `{}`: {e}", path.display())))
+/// The text of the regular file at `path`, at most `limit` bytes (`what` names the kind of
+/// file in the size error).
+fn read(path: &Path, limit: u64, what: &str) -> Result<String, CliError> {
+    read_regular(path, &path.display().to_string(), limit, what).map_err(CliError::User)
 }
 
 /// The `.guard` files matching the config's source patterns, sorted by path, skipping the
 /// output directory and hidden directories; then the library sets named `@library/SET`,
-/// from the copy embedded in the binary.
-fn read_sources(root: &Path, config: &Config) -> Result<Vec<SourceFile>, CliError> {
+/// from the copy embedded in the binary. A pattern that matches nothing adds a warning to
+/// `diagnostics`.
+fn read_sources(
+    root: &Path,
+    config: &Config,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<SourceFile>, CliError> {
     let globs = config
         .local_sources()
         .map_err(|e| CliError::User(format!("{CONFIG_FILE}: {e}")))?;
     let mut sources = match globs {
-        Some(globs) => read_local_sources(root, config, &globs)?,
+        Some(_) => read_local_sources(root, config, diagnostics)?,
         None => Vec::new(),
     };
     for set in config.library_sets() {
@@ -158,10 +175,15 @@ fn read_sources(root: &Path, config: &Config) -> Result<Vec<SourceFile>, CliErro
     Ok(sources)
 }
 
+/// The project's own sources: the `.guard` files under `root` that the patterns select
+/// ([`Config::select_sources`]). A symbolic link to a file is followed when the file is
+/// inside the project, and is an error otherwise, as is a source that is not a regular file
+/// or is larger than [`MAX_SOURCE_BYTES`]. Links to folders are not followed: the walk
+/// would leave the project or loop.
 fn read_local_sources(
     root: &Path,
     config: &Config,
-    globs: &globset::GlobSet,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Vec<SourceFile>, CliError> {
     let out_dir = root.join(&config.out);
     let mut paths = Vec::new();
@@ -175,22 +197,26 @@ fn read_local_sources(
     for entry in walker {
         let entry =
             entry.map_err(|e| CliError::User(format!("cannot list `{}`: {e}", root.display())))?;
-        if !entry.file_type().is_file() {
+        if entry.file_type().is_dir() {
             continue;
         }
         let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
         let name = relative.to_string_lossy().replace('\\', "/");
-        if globs.is_match(&name) && name.ends_with(".guard") {
-            paths.push((name, entry.path().to_path_buf()));
-        }
+        paths.push((name, entry.path().to_path_buf()));
     }
     paths.sort();
-    paths
+    let names: Vec<&str> = paths.iter().map(|(name, _)| name.as_str()).collect();
+    let selection = config.select_sources(&names);
+    diagnostics.extend(selection.unmatched);
+    selection
+        .selected
         .into_iter()
-        .map(|(name, path)| {
+        .map(|index| {
+            let (name, path) = &paths[index];
             Ok(SourceFile {
-                name,
-                text: read(&path)?,
+                name: name.clone(),
+                text: read_in_project(root, path, name, MAX_SOURCE_BYTES, ".guard files")
+                    .map_err(CliError::User)?,
             })
         })
         .collect()

@@ -4,7 +4,8 @@
 
 use crate::case::{AdmissionCase, Operation, ResourceCatalog, UserInfo};
 use crate::compiled::{names, CompiledGuardrail};
-use crate::manifests::objects_in;
+use crate::files::{inside_project, read_regular, MAX_FIXTURE_BYTES};
+use crate::manifests::{objects_in, parse_yaml, parse_yaml_document};
 use crate::outcome::Verdict;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -37,6 +38,8 @@ pub struct FixtureFile {
     pub file: String,
     pub guardrail: String,
     pub cases: Vec<FixtureCase>,
+    /// The files its cases read with `{file: …}`, resolved (filled by [`load_fixture`]).
+    pub referenced: Vec<std::path::PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -195,11 +198,14 @@ struct RawUser {
     groups: Vec<String>,
 }
 
-/// Parses the fixture file at `path` (shown to the user as `shown`) for a project that
-/// compiled to `compiled`: the guardrails and environments it may name are those, and
-/// `{file: …}` objects are read relative to the fixture's folder. `guardrailc test` and
-/// the language server load fixtures through this one function.
+/// Parses the fixture file at `path` (shown to the user as `shown`) of the project in the
+/// folder `root`, for a project that compiled to `compiled`: the guardrails and
+/// environments it may name are those, and `{file: …}` objects are read relative to the
+/// fixture's folder, and only inside `root` (regular files of at most
+/// [`MAX_FIXTURE_BYTES`]). `guardrailc test` and the language server load fixtures through
+/// this one function.
 pub fn load_fixture(
+    root: &Path,
     path: &Path,
     shown: &str,
     text: &str,
@@ -213,18 +219,128 @@ pub fn load_fixture(
         catalog,
     };
     let folder = path.parent().unwrap_or(Path::new("."));
+    let referenced = std::cell::RefCell::new(Vec::new());
     let read = |relative: &str| {
-        let target = folder.join(relative);
-        std::fs::read_to_string(&target)
-            .map_err(|e| format!("cannot read `{}`: {e}", target.display()))
+        let resolved = inside_project(root, &folder.join(relative), relative)?;
+        let text = read_regular(&resolved, relative, MAX_FIXTURE_BYTES, "fixture files")?;
+        referenced.borrow_mut().push(resolved);
+        Ok(text)
     };
-    parse_fixture(shown, text, &facts, &read)
+    let mut fixture = parse_fixture(shown, text, &facts, &read)?;
+    fixture.referenced = referenced.into_inner();
+    Ok(fixture)
 }
 
-/// Whether a YAML text is a fixture file: it has a top-level `guardrail:` key. Other YAML
-/// files under `tests/` (objects that cases refer to) are not.
+/// What a YAML or JSON file under the fixture folder is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TestsFile {
+    /// A fixture file: a map with a top-level `guardrail` key.
+    Fixture,
+    /// Not a fixture (objects that cases refer to, or anything else), with what it holds.
+    Other(String),
+    /// Not valid YAML or JSON, or a fixture missing its `guardrail` key.
+    Malformed(FixtureError),
+}
+
+/// Parses a file under the fixture folder enough to say what it is: however its
+/// `guardrail` key is written (`guardrail:`, `"guardrail":`, `guardrail :`, JSON), a file
+/// whose top-level map has it is a fixture file.
+pub fn classify(file: &str, text: &str) -> TestsFile {
+    let documents = match documents(text) {
+        Ok(documents) => documents,
+        Err(error) => return TestsFile::Malformed(yaml_error(file, &error)),
+    };
+    let top_keys = |key: &str| {
+        documents
+            .iter()
+            .any(|d| d.as_object().is_some_and(|m| m.contains_key(key)))
+    };
+    if top_keys("guardrail") {
+        return TestsFile::Fixture;
+    }
+    if top_keys("cases") {
+        return TestsFile::Malformed(FixtureError {
+            file: file.to_string(),
+            line: key_line(text, "cases"),
+            column: None,
+            message: "this file has `cases` but no `guardrail` key; name the guardrail its cases test with `guardrail: ID`".into(),
+        });
+    }
+    let objects = documents
+        .iter()
+        .filter(|d| d.get("kind").is_some_and(Value::is_string))
+        .count();
+    TestsFile::Other(match (objects, documents.len()) {
+        (0, 0) => "an empty file".to_string(),
+        (0, _) => "no `guardrail` key and no Kubernetes object".to_string(),
+        (n, total) if n == total => format!("{}, no fixture", count(n, "Kubernetes object")),
+        (n, _) => format!(
+            "{} and other documents, no fixture",
+            count(n, "Kubernetes object")
+        ),
+    })
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The documents of a YAML stream (JSON is YAML), duplicate keys refused.
+fn documents(text: &str) -> Result<Vec<Value>, yaml_serde::Error> {
+    let mut documents = Vec::new();
+    for document in yaml_serde::Deserializer::from_str(text) {
+        let value: Value = parse_yaml_document(document)?;
+        if !value.is_null() {
+            documents.push(value);
+        }
+    }
+    Ok(documents)
+}
+
+/// Whether a YAML text is a fixture file: see [`classify`]. A text that does not parse is
+/// taken for one when a line names a `guardrail` key, so its syntax errors are shown.
 pub fn is_fixture(text: &str) -> bool {
-    text.lines().any(|line| line.starts_with("guardrail:"))
+    match classify("", text) {
+        TestsFile::Fixture => true,
+        TestsFile::Other(_) => false,
+        TestsFile::Malformed(_) => text.lines().any(|line| is_key_line(line, "guardrail")),
+    }
+}
+
+/// Whether `line` starts a top-level `key`, written plain or quoted, with any spaces
+/// before its colon.
+fn is_key_line(line: &str, key: &str) -> bool {
+    let unquoted = ["\"", "'", ""].iter().find_map(|quote| {
+        line.strip_prefix(quote)?
+            .strip_prefix(key)?
+            .strip_prefix(quote)
+    });
+    unquoted.is_some_and(|rest| rest.trim_start().starts_with(':'))
+}
+
+/// The 1-based line of the top-level `key` in `text` (1 when not found).
+fn key_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| is_key_line(l, key))
+        .map_or(1, |index| index + 1)
+}
+
+/// A YAML error at its line, without the location the message repeats.
+fn yaml_error(file: &str, e: &yaml_serde::Error) -> FixtureError {
+    let message = e.to_string();
+    let message = message
+        .find(" at line ")
+        .map_or(message.as_str(), |index| &message[..index]);
+    FixtureError {
+        file: file.to_string(),
+        line: e.location().map_or(1, |at| at.line()),
+        column: e.location().map(|at| at.column()),
+        message: message.to_string(),
+    }
 }
 
 /// Parses one fixture file. `read` returns the text of a file a case refers to, given the
@@ -241,22 +357,10 @@ pub fn parse_fixture(
         column: None,
         message,
     };
-    let raw: RawFile = yaml_serde::from_str(text).map_err(|e| {
-        let line = e.location().map_or(1, |at| at.line());
-        let message = e.to_string();
-        let message = message
-            .find(" at line ")
-            .map_or(message.as_str(), |index| &message[..index]);
-        FixtureError {
-            column: e.location().map(|at| at.column()),
-            ..error(line, message.to_string())
-        }
-    })?;
-    let key_line = |key: &str| {
-        text.lines()
-            .position(|l| l.starts_with(&format!("{key}:")))
-            .map_or(1, |index| index + 1)
-    };
+    let raw: RawFile = yaml_serde::from_str(text).map_err(|e| yaml_error(file, &e))?;
+    // A key given twice is an error: the typed parse keeps the last one of a map silently.
+    parse_yaml(text).map_err(|e| yaml_error(file, &e))?;
+    let key_line = |key: &str| key_line(text, key);
     if !project.guardrails.contains(&raw.guardrail) {
         let mut message = format!("unknown guardrail `{}`", raw.guardrail);
         if let Some(close) = closest(&raw.guardrail, project.guardrails) {
@@ -370,6 +474,7 @@ pub fn parse_fixture(
         file: file.to_string(),
         guardrail: raw.guardrail,
         cases,
+        referenced: Vec::new(),
     })
 }
 
@@ -394,7 +499,7 @@ fn case_lines(text: &str) -> Vec<usize> {
         }
         let indent = line.len() - trimmed.len();
         if indent == 0 && !line.starts_with('-') {
-            in_cases = line.starts_with("cases:");
+            in_cases = is_key_line(line, "cases");
             continue;
         }
         if !in_cases || !trimmed.starts_with('-') {
@@ -640,4 +745,58 @@ fn compact(value: &Value) -> String {
 /// The name in `names` closest to `wanted`, when it is close enough to be a typo.
 fn closest<'n>(wanted: &str, names: &'n [String]) -> Option<&'n str> {
     guardrailc_compiler::suggest::closest(wanted, names.iter().map(String::as_str))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fixture_is_a_file_whose_top_level_map_has_a_guardrail_key_however_written() {
+        for text in [
+            "guardrail: x\ncases: []\n",
+            "\"guardrail\": x\ncases: []\n",
+            "guardrail   : x\n",
+            "'guardrail': x\n",
+            "{\"guardrail\": \"x\", \"cases\": []}",
+            "# a comment first\n---\nguardrail: x\n",
+        ] {
+            assert_eq!(classify("f", text), TestsFile::Fixture, "{text}");
+            assert!(is_fixture(text), "{text}");
+        }
+        let other = |text| match classify("f", text) {
+            TestsFile::Other(holds) => holds,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            other("kind: Pod\n---\nkind: Pod\n"),
+            "2 Kubernetes objects, no fixture"
+        );
+        assert_eq!(
+            other("a: 1\n"),
+            "no `guardrail` key and no Kubernetes object"
+        );
+        assert_eq!(other(""), "an empty file");
+        // `guardrail` deeper than the top level does not make a fixture.
+        assert!(!is_fixture("spec:\n  guardrail: x\n"));
+    }
+
+    #[test]
+    fn a_file_with_cases_but_no_guardrail_or_that_does_not_parse_is_malformed() {
+        let TestsFile::Malformed(error) = classify("t.yaml", "# x\ncases: []\n") else {
+            panic!("not malformed");
+        };
+        assert_eq!(error.line, 2);
+        let TestsFile::Malformed(error) = classify("t.yaml", "guardrail: x\nguardrail: y\n") else {
+            panic!("not malformed");
+        };
+        assert_eq!((error.line, error.column), (2, Some(1)));
+        assert!(
+            error.message.contains("duplicate key `guardrail`"),
+            "{error}"
+        );
+        // Broken, it is still shown as a fixture in the editor when a line names the key.
+        assert!(is_fixture("\"guardrail\": x\ncases: [\n"));
+        assert!(!is_fixture("kind: [\n"));
+    }
 }

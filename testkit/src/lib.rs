@@ -8,6 +8,7 @@ pub mod apiserver;
 pub mod case;
 pub mod compiled;
 pub mod coverage;
+pub mod files;
 pub mod fixtures;
 pub mod impact;
 pub mod label_selector;

@@ -326,6 +326,8 @@ pub struct CheckRun {
 enum Checked<'f> {
     Object(ObjectCheck, &'f str, usize),
     Malformed(String),
+    /// Nothing in the text is a Kubernetes object: one error each, and no object counted.
+    Rejected(Vec<String>),
     /// Checking the object panicked.
     Internal(String),
 }
@@ -478,7 +480,16 @@ fn check_text<'f>(
         Err(error) => return Checked::Malformed(format!("{file}: {error}")),
     };
     let mut merged = ObjectCheck::default();
+    let mut rejected = 0;
+    let count = values.len();
     for value in values {
+        if let Err(problem) = kubernetes_object(&value) {
+            merged
+                .errors
+                .push(format!("{file}:{}: {problem}", text.line));
+            rejected += 1;
+            continue;
+        }
         let check = check_object(
             compiled,
             value,
@@ -492,12 +503,50 @@ fn check_text<'f>(
         merged.errors.extend(check.errors);
         merged.namespaces.extend(check.namespaces);
     }
+    if count > 0 && rejected == count {
+        return Checked::Rejected(merged.errors);
+    }
     // Every finding of the text has its place: this orders them by environment, guardrail
     // and message.
     merged
         .findings
         .sort_by(|a, b| report_order(a).cmp(&report_order(b)));
     Checked::Object(merged, file, text.line)
+}
+
+/// Whether `value` can be a Kubernetes object: a map with a string `apiVersion` and `kind`.
+/// Anything else would be counted as an unknown kind and pass unchecked.
+fn kubernetes_object(value: &Value) -> Result<(), String> {
+    let Some(fields) = value.as_object() else {
+        return Err(format!(
+            "a manifest document must be a Kubernetes object (a map), not `{}`",
+            short(value)
+        ));
+    };
+    let missing: Vec<&str> = ["apiVersion", "kind"]
+        .into_iter()
+        .filter(|key| !fields.get(*key).is_some_and(Value::is_string))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "the object has no {}: every Kubernetes object names its `apiVersion` and `kind`, so this one cannot be checked",
+        missing
+            .iter()
+            .map(|key| format!("`{key}`"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    ))
+}
+
+/// A value in an error message: its JSON, cut after 60 characters.
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
 }
 
 /// The order reports list findings in: by place (file, line), then environment, guardrail
@@ -528,6 +577,7 @@ fn deliver(
             }
         }
         Checked::Malformed(error) => run.problems.push(error),
+        Checked::Rejected(errors) => run.problems.extend(errors),
         Checked::Internal(error) => run.internal_errors.push(error),
     }
     Ok(())
@@ -705,6 +755,59 @@ pub fn write_pretty_streaming(
         .map_err(write_error)
 }
 
+/// `text` made safe to print on a terminal: control characters (escape sequences, line
+/// breaks, backspace, C1 codes) and the bidirectional overrides that reorder what is shown
+/// are written as escapes (`\n`, `\u{1b}`), so text from manifests and fixtures cannot
+/// move the cursor, recolour the screen or forge report lines. JSON and SARIF escape by
+/// themselves; this is for the human reports.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.contains(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// One finding as a line of the human report: verdict, environment, guardrail, place,
+/// object and message, with `(only on …)` when some of `admission_targets` did not find
+/// it. Everything that comes from the input goes through [`printable`].
+pub fn human_finding(finding: &Finding, admission_targets: &[Target]) -> String {
+    // The cross-object check has no targets: guardrailc runs it itself.
+    let partial = !finding.targets.is_empty()
+        && admission_targets
+            .iter()
+            .any(|t| !finding.targets.contains(t));
+    let only = if partial {
+        let names: Vec<&str> = finding.targets.iter().map(|t| t.as_str()).collect();
+        format!(" (only on {})", names.join(", "))
+    } else {
+        String::new()
+    };
+    format!(
+        "{:<6} {:<10} {:<30} {}:{} {}: {}{only}",
+        finding.verdict.as_str(),
+        printable(&finding.env),
+        printable(&finding.guardrail),
+        printable(&finding.file),
+        finding.line,
+        printable(&finding.object),
+        printable(&finding.message)
+    )
+}
+
 /// A finding read back from [`json_finding`]'s form.
 pub fn finding_from_json(value: &Value) -> Option<Finding> {
     let text = |key: &str| value.get(key)?.as_str().map(str::to_string);
@@ -765,6 +868,25 @@ mod tests {
             message: "container \"app\" uses nginx:latest".into(),
             targets: targets.to_vec(),
         }
+    }
+
+    #[test]
+    fn human_lines_escape_control_characters_from_the_input() {
+        let forged = Finding {
+            object: "Pod shop/\u{1b}[2Jweb".into(),
+            message: "bad\ndeny   prod       forged                         x.yaml:1 Pod a/b: fake\r\u{202e}".into(),
+            file: "in\u{7}put.yaml".into(),
+            ..finding(3, Some("shop"), &[Target::Vap])
+        };
+        let line = human_finding(&forged, &[Target::Vap]);
+        assert!(!line.contains(|c: char| c.is_control()), "{line:?}");
+        assert!(!line.contains('\u{202e}'), "{line:?}");
+        assert!(line.contains("Pod shop/\\u{1b}[2Jweb"), "{line}");
+        assert!(line.contains("bad\\ndeny"), "{line}");
+        assert!(line.contains("fake\\r\\u{202e}"), "{line}");
+        assert!(line.contains("in\\u{7}put.yaml:3"), "{line}");
+        // Ordinary text, quotes, backslashes and non-ASCII letters are left alone.
+        assert_eq!(printable("café \"x\" a\\b"), "café \"x\" a\\b");
     }
 
     #[test]

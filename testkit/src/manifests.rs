@@ -7,9 +7,144 @@
 //! `List` kind, which kubectl prints with `kind: List` *after* the items) yields each item
 //! as soon as the next one starts. Parsing each text is then independent, so callers can
 //! parse and evaluate on many threads.
+//!
+//! A key given twice in one map is an error, as `kubectl` makes it, and no object text may
+//! exceed [`MAX_OBJECT_BYTES`], so an endless line (`/dev/zero`) fails instead of filling
+//! memory.
 
-use serde_json::Value;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::{Map, Value};
 use std::io::BufRead;
+
+/// The largest object text (one document, or one item of a list) and so the longest line
+/// a manifest stream may have: 64 MiB, far above the ~1.5 MiB etcd stores per object.
+pub const MAX_OBJECT_BYTES: usize = 64 << 20;
+
+/// Parses YAML (or JSON) like `yaml_serde::from_str::<Value>`, except that a key given twice
+/// in a map is an error located at the second one, where `yaml_serde` keeps the last.
+pub fn parse_yaml(text: &str) -> Result<Value, yaml_serde::Error> {
+    yaml_serde::from_str::<Strict>(text).map(|strict| strict.0)
+}
+
+/// One document of a multi-document stream (`yaml_serde::Deserializer::from_str`), parsed
+/// as [`parse_yaml`] parses.
+pub fn parse_yaml_document(document: yaml_serde::Deserializer) -> Result<Value, yaml_serde::Error> {
+    Strict::deserialize(document).map(|strict| strict.0)
+}
+
+/// A JSON value deserialised with duplicate map keys refused.
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Strict, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Value, E> {
+        // As serde_json's own `Value` does: a number if it fits, else an error.
+        serde_json::Number::deserialize(serde::de::value::I128Deserializer::new(v))
+            .map(Value::Number)
+    }
+
+    fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Value, E> {
+        serde_json::Number::deserialize(serde::de::value::U128Deserializer::new(v))
+            .map(Value::Number)
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        Strict::deserialize(deserializer).map(|strict| strict.0)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut fields = Map::new();
+        while let Some(key) = map.next_key_seed(NewKey(&fields))? {
+            let Strict(value) = map.next_value()?;
+            fields.insert(key, value);
+        }
+        Ok(Value::Object(fields))
+    }
+}
+
+/// A map key that must not be in the map yet. The error is raised while the key itself
+/// is read, so the YAML parser places it at the duplicate.
+struct NewKey<'m>(&'m Map<String, Value>);
+
+impl<'de> DeserializeSeed<'de> for NewKey<'_> {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for NewKey<'_> {
+    type Value = String;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<String, E> {
+        if self.0.contains_key(key) {
+            return Err(E::custom(format_args!(
+                "duplicate key `{}`: a key may appear once in a map (kubectl rejects this too)",
+                key.escape_debug()
+            )));
+        }
+        Ok(key.to_string())
+    }
+}
 
 /// The YAML text of one object (or of one document that is not a list) and the 1-based
 /// line where it starts in the stream.
@@ -23,7 +158,7 @@ impl ObjectText {
     /// Parses the text into the objects it holds: none for an empty document, the items of
     /// a list written in flow style (`items: [...]`), else the one object.
     pub fn parse(&self) -> Result<Vec<Value>, String> {
-        let value: Value = yaml_serde::from_str(&self.text).map_err(|e| {
+        let value: Value = parse_yaml(&self.text).map_err(|e| {
             // Report the line in the stream, not in the chunk.
             match e.location() {
                 Some(at) => format!(
@@ -63,8 +198,11 @@ fn strip_location(message: &str) -> &str {
 
 /// Splits a YAML stream into object texts, lazily.
 pub struct ObjectTexts<R> {
-    lines: std::io::Lines<R>,
+    reader: R,
     line_number: usize,
+    /// The bytes of the object text being gathered (the document's or the list item's).
+    document_bytes: usize,
+    item_bytes: usize,
     /// The current document's lines outside `items:`; yielded when it ends unless the
     /// document was a list.
     document: Vec<String>,
@@ -84,8 +222,10 @@ pub struct ObjectTexts<R> {
 impl<R: BufRead> ObjectTexts<R> {
     pub fn new(reader: R) -> ObjectTexts<R> {
         ObjectTexts {
-            lines: reader.lines(),
+            reader,
             line_number: 0,
+            document_bytes: 0,
+            item_bytes: 0,
             document: Vec::new(),
             document_line: 1,
             items_indent: None,
@@ -98,7 +238,30 @@ impl<R: BufRead> ObjectTexts<R> {
         }
     }
 
+    /// The next line without its line break, or why it cannot be read: an IO error, text
+    /// that is not UTF-8, or a line longer than [`MAX_OBJECT_BYTES`] (read no further).
+    fn next_line(&mut self) -> Option<Result<String, String>> {
+        let mut bytes = Vec::new();
+        let limit = MAX_OBJECT_BYTES as u64 + 1;
+        let at = self.line_number + 1;
+        match std::io::Read::take(&mut self.reader, limit).read_until(b'\n', &mut bytes) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => return Some(Err(format!("cannot read line {at}: {e}"))),
+        }
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+        } else if bytes.len() > MAX_OBJECT_BYTES {
+            return Some(Err(too_large(at)));
+        }
+        Some(String::from_utf8(bytes).map_err(|_| format!("line {at} is not UTF-8 text")))
+    }
+
     fn end_item(&mut self) {
+        self.item_bytes = 0;
         if !self.item.is_empty() {
             let text = std::mem::take(&mut self.item).join("\n") + "\n";
             self.ready.push_back(ObjectText {
@@ -110,6 +273,7 @@ impl<R: BufRead> ObjectTexts<R> {
 
     fn end_document(&mut self) {
         self.end_item();
+        self.document_bytes = 0;
         self.items_indent = None;
         self.items_pending = false;
         let lines = std::mem::take(&mut self.document);
@@ -123,10 +287,12 @@ impl<R: BufRead> ObjectTexts<R> {
         self.document_line = self.line_number + 1;
     }
 
-    fn take_line(&mut self, line: String) {
+    /// Adds a line to the object texts; the error is an object text grown past
+    /// [`MAX_OBJECT_BYTES`].
+    fn take_line(&mut self, line: String) -> Result<(), String> {
         if line == "---" || line.starts_with("--- ") || line == "..." {
             self.end_document();
-            return;
+            return Ok(());
         }
         if self.items_pending && is_content(&line) {
             let indent = indent_of(&line);
@@ -146,13 +312,18 @@ impl<R: BufRead> ObjectTexts<R> {
                 self.end_item();
                 self.item_line = self.line_number;
                 let rest = line[indent..].strip_prefix("- ").unwrap_or_default();
+                self.item_bytes = line.len() + 1;
                 self.item.push(format!("{}{rest}", " ".repeat(indent + 2)));
-                return;
+                return Ok(());
             }
             let inside = !is_content(&line) || indent_of(&line) > indent;
             if inside {
+                self.item_bytes += line.len() + 1;
+                if self.item_bytes > MAX_OBJECT_BYTES {
+                    return Err(too_large(self.item_line));
+                }
                 self.item.push(line);
-                return;
+                return Ok(());
             }
             self.end_item();
             self.items_indent = None;
@@ -160,7 +331,12 @@ impl<R: BufRead> ObjectTexts<R> {
         if line.starts_with("items:") && line["items:".len()..].trim().is_empty() {
             self.items_pending = true;
         }
+        self.document_bytes += line.len() + 1;
+        if self.document_bytes > MAX_OBJECT_BYTES {
+            return Err(too_large(self.document_line));
+        }
         self.document.push(line);
+        Ok(())
     }
 }
 
@@ -175,17 +351,17 @@ impl<R: BufRead> Iterator for ObjectTexts<R> {
             if self.finished {
                 return None;
             }
-            match self.lines.next() {
+            match self.next_line() {
                 Some(Ok(line)) => {
                     self.line_number += 1;
-                    self.take_line(line);
+                    if let Err(e) = self.take_line(line) {
+                        self.finished = true;
+                        return Some(Err(e));
+                    }
                 }
                 Some(Err(e)) => {
                     self.finished = true;
-                    return Some(Err(format!(
-                        "cannot read line {}: {e}",
-                        self.line_number + 1
-                    )));
+                    return Some(Err(e));
                 }
                 None => {
                     self.finished = true;
@@ -194,6 +370,13 @@ impl<R: BufRead> Iterator for ObjectTexts<R> {
             }
         }
     }
+}
+
+fn too_large(line: usize) -> String {
+    format!(
+        "the object at line {line} is larger than {} MiB; split the manifest into smaller objects",
+        MAX_OBJECT_BYTES >> 20
+    )
 }
 
 /// Removes the indentation every non-blank line of an item shares.
@@ -299,6 +482,68 @@ mod tests {
     fn comments_between_list_items_are_comments() {
         let text = "items:\n- kind: Pod\n  metadata: {name: a}\n# é: a comment at column 0\n#\n- kind: Pod\n  metadata: {name: b}\n";
         assert_eq!(names(text), [(2, "a".to_string()), (6, "b".to_string())]);
+    }
+
+    #[test]
+    fn a_key_given_twice_is_an_error_at_the_second_one() {
+        let text = "kind: Pod\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels: {x: \"1\"}\n  name: b\n";
+        let error = objects_in(text).unwrap_err();
+        assert!(error.starts_with("line 8: "), "{error}");
+        assert!(error.contains("duplicate key `name`"), "{error}");
+        // Quoted or not, JSON or YAML, a key is the same key; in a list item too.
+        for text in [
+            "{\"kind\": \"Pod\", kind: Service}\n",
+            "items:\n- kind: Pod\n  spec: {a: 1, \"a\": 2}\n",
+        ] {
+            let error = objects_in(text).unwrap_err();
+            assert!(error.contains("duplicate key"), "{text}: {error}");
+        }
+        // The same key in different maps is fine.
+        assert_eq!(objects_in("a: {x: 1}\nb: {x: 1}\n").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn without_duplicate_keys_the_strict_parse_is_the_usual_one() {
+        for text in [
+            "a: 1\nb: -2\nc: 1.5\nd: .inf\ne: ~\nf: [x, \"y\", 'z']\ng: {h: true}\n",
+            "big: 99999999999999999999\nneg: -99999999999999999999\nhuge: 999999999999999999999999999999999999999999\n",
+            "1: one\ntrue: yes\nnull: n\n\"q\": |\n  block\n",
+            "{\"json\": [1, 2.0, null, {\"k\": \"v\"}]}",
+            "",
+            "- a\n- b\n",
+            "!tagged x\n",
+            "key: [unclosed\n",
+        ] {
+            let usual = yaml_serde::from_str::<Value>(text).map_err(|e| e.to_string());
+            let strict = parse_yaml(text).map_err(|e| e.to_string());
+            // Values and errors alike, messages included.
+            assert_eq!(strict, usual, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_endless_line_stops_at_the_object_limit() {
+        // Like `/dev/zero`: no line break, ever.
+        let mut texts = ObjectTexts::new(std::io::BufReader::new(std::io::repeat(b'x')));
+        let error = texts.next().unwrap().unwrap_err();
+        assert_eq!(
+            error,
+            "the object at line 1 is larger than 64 MiB; split the manifest into smaller objects"
+        );
+        assert!(texts.next().is_none());
+    }
+
+    #[test]
+    fn an_object_of_many_lines_stops_at_the_object_limit() {
+        let line = format!("  - {}\n", "y".repeat(1 << 20));
+        let text = format!("items:\n- a:\n{}", line.repeat(65));
+        let results: Vec<_> = ObjectTexts::new(text.as_bytes()).collect();
+        assert_eq!(results.len(), 1);
+        let error = results[0].as_ref().unwrap_err();
+        assert!(
+            error.starts_with("the object at line 2 is larger"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -70,3 +70,17 @@ fn the_quickstart_examples_are_already_canonical() {
     }
     assert!(seen > 0);
 }
+
+#[test]
+fn lone_carriage_returns_end_lines_like_line_feeds() {
+    let lf = "# file header\n\nguardrail x { # after the brace\n  title \"T\"\n  deny when a.b and\n c.d\n    message \"m\"\n}\n";
+    let expected = formatted(lf);
+    assert_eq!(formatted(&lf.replace('\n', "\r")), expected);
+    assert_eq!(formatted(&lf.replace('\n', "\r\n")), expected);
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_and_dropped() {
+    let text = "guardrail x {\n  title \"T\"\n  deny when a.b\n    message \"m\"\n}\n";
+    assert_eq!(formatted(&format!("\u{feff}{text}")), formatted(text));
+}

@@ -1,4 +1,6 @@
 //! Text → tokens. The lexer never fails: a bad character becomes a diagnostic and is skipped.
+//! CR, LF and CRLF all end a line (as editors and the LSP count them), and a UTF-8 byte
+//! order mark at the start of a file is skipped.
 
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
@@ -25,6 +27,9 @@ pub fn lex_range(source: SourceId, text: &str, start: usize, end: usize) -> Lexe
         diagnostics: Vec::new(),
         line_start: true,
     };
+    if start == 0 && text[..end].starts_with(BYTE_ORDER_MARK) {
+        lexer.pos = BYTE_ORDER_MARK.len_utf8();
+    }
     lexer.run();
     lexer.tokens.push(Token {
         kind: TokenKind::Eof,
@@ -36,6 +41,14 @@ pub fn lex_range(source: SourceId, text: &str, start: usize, end: usize) -> Lexe
         comments: lexer.comments,
         diagnostics: lexer.diagnostics,
     }
+}
+
+/// Some editors on Windows start UTF-8 files with it; it is not part of the text.
+pub const BYTE_ORDER_MARK: char = '\u{feff}';
+
+/// Whether `byte` ends a line: LF, or CR alone or before LF.
+pub fn is_line_end(byte: u8) -> bool {
+    byte == b'\n' || byte == b'\r'
 }
 
 pub fn lex(source: SourceId, text: &str) -> Lexed {
@@ -77,13 +90,13 @@ impl Lexer<'_> {
         while let Some(byte) = self.peek(0) {
             let start = self.pos;
             match byte {
-                b'\n' => {
+                b'\n' | b'\r' => {
                     self.pos += 1;
                     self.line_start = true;
                 }
-                b' ' | b'\t' | b'\r' => self.pos += 1,
+                b' ' | b'\t' => self.pos += 1,
                 b'#' => {
-                    while self.peek(0).is_some_and(|b| b != b'\n') {
+                    while self.peek(0).is_some_and(|b| !is_line_end(b)) {
                         self.pos += 1;
                     }
                     self.comments.push(Comment {
@@ -173,10 +186,10 @@ impl Lexer<'_> {
                 return self.unterminated(start);
             };
             match byte {
-                b'\n' => return self.unterminated(start),
+                b'\n' | b'\r' => return self.unterminated(start),
                 b'\\' => {
                     self.pos += 1;
-                    if self.peek(0).is_some_and(|b| b != b'\n') {
+                    if self.peek(0).is_some_and(|b| !is_line_end(b)) {
                         self.pos += self.text[self.pos..]
                             .chars()
                             .next()
@@ -206,7 +219,7 @@ impl Lexer<'_> {
 
     fn unterminated(&mut self, start: usize) {
         let line_end = self.text[start..self.end]
-            .find('\n')
+            .find(['\n', '\r'])
             .map_or(self.end, |i| start + i);
         self.pos = line_end;
         self.diagnostics.push(
@@ -316,6 +329,42 @@ mod tests {
             .filter(|t| t.kind == TokenKind::Ident)
             .count();
         assert_eq!(idents, 3);
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_comment_and_a_line() {
+        let lexed = lex(SourceId(0), "# c\rdeny x\r\ny");
+        assert_eq!(lexed.comments.len(), 1);
+        let comment = lexed.comments[0].span;
+        assert_eq!(comment.range(), 0..3);
+        let words: Vec<_> = lexed
+            .tokens
+            .iter()
+            .filter(|t| t.kind == TokenKind::Ident)
+            .map(|t| (t.span.start, t.line_start))
+            .collect();
+        assert_eq!(words, [(4, true), (9, false), (12, true)]);
+    }
+
+    #[test]
+    fn a_string_ends_at_a_lone_carriage_return_too() {
+        let lexed = lex(SourceId(0), "\"open\rnext");
+        assert_eq!(lexed.diagnostics.len(), 1);
+        assert_eq!(lexed.diagnostics[0].code, Code::UnterminatedString);
+        assert_eq!(lexed.diagnostics[0].span.range(), 0..5);
+        assert_eq!(lexed.tokens[1].kind, TokenKind::Ident);
+        assert_eq!(lexed.tokens[1].span.range(), 6..10);
+        assert!(lexed.tokens[1].line_start);
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_skipped() {
+        let lexed = lex(SourceId(0), "\u{feff}guardrail x");
+        assert!(lexed.diagnostics.is_empty(), "{:?}", lexed.diagnostics);
+        assert_eq!(lexed.tokens[0].span.range(), 3..12);
+        // Elsewhere it is a character like any other.
+        let lexed = lex(SourceId(0), "x \u{feff}");
+        assert_eq!(lexed.diagnostics[0].code, Code::UnexpectedCharacter);
     }
 
     #[test]
