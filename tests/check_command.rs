@@ -431,3 +431,85 @@ fn a_file_given_twice_is_checked_once() {
     let report: serde_json::Value = serde_json::from_slice(&once.stdout).unwrap();
     assert_eq!(report["objects"], 31);
 }
+
+/// The quickstart with only the plain OPA target.
+fn opa_only_quickstart() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in walkdir_files(&quickstart()) {
+        let relative = entry.strip_prefix(quickstart()).unwrap();
+        if relative.starts_with("out") || relative.starts_with("snapshots") {
+            continue;
+        }
+        let target = dir.path().join(relative);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+    let config = dir.path().join("guardrails.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let opa_only = text.replace(
+        "targets = [\"vap\", \"gatekeeper\", \"opa\"]",
+        "targets = [\"opa\"]",
+    );
+    assert_ne!(opa_only, text, "the quickstart names its targets");
+    std::fs::write(&config, opa_only).unwrap();
+    dir
+}
+
+fn walkdir_files(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn check_with_only_the_opa_target_applies_the_match_and_exclusions() {
+    // The plain OPA package applies the guardrail's kinds and excluded namespaces to the
+    // object itself: no-privileged excludes kube-system and matches workloads only.
+    let project = opa_only_quickstart();
+    let manifests = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: kube-system}\nspec:\n  containers: [{name: c, image: \"registry.example.com/x:1\", resources: {limits: {memory: 1Gi}}, securityContext: {privileged: true}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: shop}\nspec:\n  containers: [{name: c, image: \"registry.example.com/x:1\", resources: {limits: {memory: 1Gi}}, securityContext: {privileged: true}}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: shop}\ndata: {a: b}\n";
+    let output = support::command()
+        .args(["check", "--env", "prod", "--format", "json", "--project"])
+        .arg(project.path())
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(manifests.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&output.stderr)));
+    let findings: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["guardrail"].as_str().unwrap().to_string(),
+                f["object"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        vec![("no-privileged".to_string(), "Pod shop/b".to_string())],
+        "{report:#}"
+    );
+}

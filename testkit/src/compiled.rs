@@ -24,8 +24,10 @@ pub struct CompiledGuardrail {
 pub struct Evaluation {
     pub outcomes: Vec<(Target, Outcome)>,
     /// Whether the plain OPA package is comparable with the admission targets on this case:
-    /// it applies no match and sees only the object, so only when the VAP policy has the
-    /// request in scope and the guardrail reads no request context.
+    /// it sees only the object and applies the match it can judge from the object (not the
+    /// namespace selector, without the Namespace supplied as data), so only when the VAP
+    /// policy has the request in scope, or there is no VAP policy, and the guardrail reads
+    /// no request context.
     pub opa_comparable: bool,
     /// The VAP policy's run-time cost on the case, when it was counted.
     pub vap_cost: Option<RuntimeCost>,
@@ -106,7 +108,11 @@ impl CompiledGuardrail {
         count: bool,
     ) -> Result<Evaluation, CaseError> {
         let mut outcomes = Vec::with_capacity(3);
-        let mut opa_comparable = false;
+        // The plain OPA package applies the guardrail's match to the object itself; without a
+        // VAP policy to say whether the request is in scope, it is evaluated on its own.
+        let reads = self.policy.reads;
+        let mut opa_comparable =
+            self.vap.is_none() && !(reads.old_object || reads.namespace || reads.request);
         // Every target sees the objects as the API server builds and stores them: admission
         // the request, Gatekeeper's audit the stored object with its own review, the plain
         // OPA package the object alone (as in an export). A guardrail can still read a
@@ -127,7 +133,6 @@ impl CompiledGuardrail {
                 vap.evaluate_in_scope(case, catalog)?
             };
             outcomes.push((Target::Vap, outcome));
-            let reads = self.policy.reads;
             opa_comparable = !(reads.old_object || reads.namespace || reads.request) && in_scope;
         }
         let mut audit = None;
@@ -136,7 +141,6 @@ impl CompiledGuardrail {
             let outcome = gatekeeper.evaluate_sharing(case, catalog, &objects, run())?;
             outcomes.push((Target::Gatekeeper, outcome));
             audit = gatekeeper.evaluate_audit(case, catalog, run())?;
-            let reads = self.policy.reads;
             audit_comparable = self.policy.matcher.operations.contains(&case.operation)
                 && !(reads.old_object || reads.request);
         }

@@ -21,8 +21,8 @@
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{
-    each_access, Access, CompareOp, Domain, Expr, Literal, Operation, Policy, Quantifier, Root,
-    Rule, Step, StringFn, StringOp, TemplatePart, ValueType,
+    each_access, Access, CompareOp, Domain, Expr, LabelSelector, Literal, Operation, Policy,
+    Quantifier, Root, Rule, SelectorOperator, Step, StringFn, StringOp, TemplatePart, ValueType,
 };
 use crate::span::Span;
 
@@ -97,6 +97,15 @@ const MODULE_NAMES: &[&str] = &[
     "namespace_object",
     "review_has_namespace_object",
     "operation_applies",
+    "in_scope",
+    "resource_matches",
+    "namespace_scoped",
+    "object_namespace",
+    "namespace_matches",
+    "namespace_excluded",
+    "object_selected",
+    "namespace_selected",
+    "namespace_supplied",
     "violation",
     "deny",
     "msg",
@@ -123,6 +132,8 @@ fn is_reserved(name: &str) -> bool {
         || MODULE_NAMES.contains(&name)
         || name.starts_with("rule_")
         || name.starts_with("exemption_")
+        || name.starts_with("object_selector_")
+        || name.starts_with("namespace_selector_")
         || is_binding_index(name)
 }
 
@@ -325,6 +336,59 @@ fn negation_is_inline_safe(expr: &Expr) -> bool {
     }
 }
 
+/// The body lines that hold when the labels at `labels` (a reference) satisfy `selector`, as
+/// Kubernetes reads a label selector: `NotIn` and `DoesNotExist` hold for a missing label,
+/// and go through helper rules, since an inline `not` over an undefined label would be
+/// undefined in OPA.
+fn selector_lines(
+    selector: &LabelSelector,
+    labels: &str,
+    helpers: &mut HelperSink,
+) -> Vec<BodyLine> {
+    let label = |key: &str| format!("{labels}[{}]", string_literal(key));
+    let values = |values: &[String]| -> String {
+        let values: Vec<String> = values.iter().map(|value| string_literal(value)).collect();
+        format!("{{{}}}", values.join(", "))
+    };
+    let mut lines = Vec::new();
+    for (key, value) in &selector.match_labels {
+        lines.push(BodyLine::Test(format!(
+            "{} == {}",
+            label(key),
+            string_literal(value)
+        )));
+    }
+    for requirement in &selector.match_expressions {
+        let key = &requirement.key;
+        let has_label = || vec![BodyLine::Test(format!("is_string({})", label(key)))];
+        match requirement.operator {
+            SelectorOperator::In => lines.push(BodyLine::Test(format!(
+                "{} in {}",
+                label(key),
+                values(&requirement.values)
+            ))),
+            SelectorOperator::NotIn => {
+                let call = helpers.define(
+                    "in",
+                    &[],
+                    vec![vec![BodyLine::Test(format!(
+                        "{} in {}",
+                        label(key),
+                        values(&requirement.values)
+                    ))]],
+                );
+                lines.push(BodyLine::Test(format!("not {call}")));
+            }
+            SelectorOperator::Exists => lines.extend(has_label()),
+            SelectorOperator::DoesNotExist => {
+                let call = helpers.define("has", &[], vec![has_label()]);
+                lines.push(BodyLine::Test(format!("not {call}")));
+            }
+        }
+    }
+    lines
+}
+
 struct ModulePrinter<'p> {
     policy: &'p Policy,
     flavour: RegoFlavour,
@@ -349,6 +413,7 @@ impl ModulePrinter<'_> {
             out.push_str("}\n");
         }
         self.operation_view(&mut out);
+        self.scope_view(&mut out);
         self.exemptions(&mut out);
         self.pod_view(&mut out);
         self.namespace_view(&mut out);
@@ -391,6 +456,132 @@ impl ModulePrinter<'_> {
                 "\n# Audit and gator review existing objects, with no operation.\n",
                 "operation_applies if object.get(input.review, \"operation\", \"\") == \"\"\n",
             ));
+        }
+    }
+
+    /// Plain OPA only: the guardrail's match, applied to the object itself, since conftest and
+    /// `opa eval` get no admission request and no Constraint or binding selects the object.
+    /// Kinds by group and kind; `namespaces` and `exclude namespaces` on the object's
+    /// namespace (`default` when a namespaced object names none; a Namespace is its own);
+    /// the object selector on the object's labels. The namespace selector needs the
+    /// namespace's labels, which a manifest does not carry: it is applied when the user
+    /// supplies the Namespace as `data.guardrailc.review.namespaceObject`, and not otherwise
+    /// (docs/rego-backend.md).
+    fn scope_view(&self, out: &mut String) {
+        if self.flavour != RegoFlavour::Opa {
+            return;
+        }
+        let matcher = &self.policy.matcher;
+        out.push_str(concat!(
+            "\n# The guardrail's match, on the object alone.\n",
+            "in_scope if {\n",
+            "    resource_matches\n",
+            "    namespace_matches\n",
+            "    not namespace_excluded\n",
+            "    object_selected\n",
+            "    namespace_selected\n",
+            "}\n",
+        ));
+        for resource in &matcher.resources {
+            let group = if resource.group.is_empty() {
+                "input.apiVersion == \"v1\"".to_string()
+            } else {
+                format!(
+                    "startswith(input.apiVersion, {})",
+                    string_literal(&format!("{}/", resource.group))
+                )
+            };
+            out.push_str(&format!(
+                "\nresource_matches if {{\n    input.kind == {}\n    {group}\n}}\n",
+                string_literal(&resource.kind)
+            ));
+        }
+        // Kinds whose objects live in a namespace, and Namespaces, which are matched as their own.
+        let mut scoped: Vec<String> = matcher
+            .resources
+            .iter()
+            .filter(|resource| resource.namespaced)
+            .map(|resource| string_literal(&resource.kind))
+            .collect();
+        scoped.push(string_literal("Namespace"));
+        scoped.sort();
+        scoped.dedup();
+        out.push_str(&format!(
+            concat!(
+                "\n# The namespace the object is in: its own name for a Namespace, `default` when a\n",
+                "# namespaced object names none.\n",
+                "namespace_scoped if input.kind in {{{scoped}}}\n",
+                "\n",
+                "object_namespace := input.metadata.name if {{\n",
+                "    input.kind == \"Namespace\"\n",
+                "}} else := input.metadata.namespace if {{\n",
+                "    is_string(input.metadata.namespace)\n",
+                "}} else := \"default\"\n",
+            ),
+            scoped = scoped.join(", ")
+        ));
+        let names = |names: &[String]| -> String {
+            let names: Vec<String> = names.iter().map(|name| string_literal(name)).collect();
+            names.join(", ")
+        };
+        if matcher.namespaces.is_empty() {
+            out.push_str("\nnamespace_matches := true\n");
+        } else {
+            out.push_str(&format!(
+                concat!(
+                    "\n# Cluster-scoped objects are not in a namespace: the list does not apply.\n",
+                    "namespace_matches if not namespace_scoped\n",
+                    "\n",
+                    "namespace_matches if {{\n",
+                    "    namespace_scoped\n",
+                    "    object_namespace in {{{}}}\n",
+                    "}}\n",
+                ),
+                names(&matcher.namespaces)
+            ));
+        }
+        if matcher.excluded_namespaces.is_empty() {
+            out.push_str("\ndefault namespace_excluded := false\n");
+        } else {
+            out.push_str(&format!(
+                "\nnamespace_excluded if {{\n    namespace_scoped\n    object_namespace in {{{}}}\n}}\n",
+                names(&matcher.excluded_namespaces)
+            ));
+        }
+        let mut helpers = HelperSink::new("object_selector".to_string());
+        let lines = selector_lines(
+            &matcher.object_selector,
+            "input.metadata.labels",
+            &mut helpers,
+        );
+        out.push_str("\nobject_selected if {\n");
+        render_body(&non_empty(lines), 1, out);
+        out.push_str("}\n");
+        out.push_str(&helpers.definitions);
+        if matcher.namespace_selector.is_empty() {
+            out.push_str("\nnamespace_selected := true\n");
+        } else {
+            let labels = format!("{OPA_REVIEW_DATA}.namespaceObject.metadata.labels");
+            let mut helpers = HelperSink::new("namespace_selector".to_string());
+            let lines = selector_lines(&matcher.namespace_selector, &labels, &mut helpers);
+            out.push_str(&format!(
+                concat!(
+                    "\n# The namespace selector, when the Namespace is supplied as data; cluster-scoped\n",
+                    "# objects are not selected by namespace.\n",
+                    "namespace_supplied if is_object({review}.namespaceObject)\n",
+                    "\n",
+                    "namespace_selected if not namespace_supplied\n",
+                    "\n",
+                    "namespace_selected if not namespace_scoped\n",
+                    "\n",
+                    "namespace_selected if {{\n",
+                    "    namespace_supplied\n",
+                ),
+                review = OPA_REVIEW_DATA
+            ));
+            render_body(&lines, 1, out);
+            out.push_str("}\n");
+            out.push_str(&helpers.definitions);
         }
     }
 
@@ -557,6 +748,7 @@ impl ModulePrinter<'_> {
                 lines.push(BodyLine::Test("operation_applies".to_string()));
             }
             RegoFlavour::Opa => {
+                lines.push(BodyLine::Test("in_scope".to_string()));
                 let reads_review = rule_reads(rule, |root| {
                     matches!(root, Root::OldObject | Root::Namespace | Root::Request)
                 });

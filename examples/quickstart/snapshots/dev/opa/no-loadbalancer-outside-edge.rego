@@ -3,8 +3,58 @@
 
 package guardrailc.no_loadbalancer_outside_edge
 
+# The guardrail's match, on the object alone.
+in_scope if {
+    resource_matches
+    namespace_matches
+    not namespace_excluded
+    object_selected
+    namespace_selected
+}
+
+resource_matches if {
+    input.kind == "Service"
+    input.apiVersion == "v1"
+}
+
+# The namespace the object is in: its own name for a Namespace, `default` when a
+# namespaced object names none.
+namespace_scoped if input.kind in {"Namespace", "Service"}
+
+object_namespace := input.metadata.name if {
+    input.kind == "Namespace"
+} else := input.metadata.namespace if {
+    is_string(input.metadata.namespace)
+} else := "default"
+
+namespace_matches := true
+
+default namespace_excluded := false
+
+object_selected if {
+    true
+}
+
+# The namespace selector, when the Namespace is supplied as data; cluster-scoped
+# objects are not selected by namespace.
+namespace_supplied if is_object(data.guardrailc.review.namespaceObject)
+
+namespace_selected if not namespace_supplied
+
+namespace_selected if not namespace_scoped
+
+namespace_selected if {
+    namespace_supplied
+    not namespace_selector_in_1
+}
+
+namespace_selector_in_1 if {
+    data.guardrailc.review.namespaceObject.metadata.labels["network.example.com/edge"] in {"true"}
+}
+
 # Rule 1 (line 10)
 deny contains msg if {
+    in_scope
     input.spec.type != null
     input.spec.type == "LoadBalancer"
     msg := sprintf("service %v is a LoadBalancer outside an edge namespace (fix: use a ClusterIP service behind the shared ingress)", [object.get(input, ["metadata", "name"], "<missing>")])

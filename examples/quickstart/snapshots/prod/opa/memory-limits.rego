@@ -8,6 +8,75 @@ params := {
     "max_memory": "4Gi",
 }
 
+# The guardrail's match, on the object alone.
+in_scope if {
+    resource_matches
+    namespace_matches
+    not namespace_excluded
+    object_selected
+    namespace_selected
+}
+
+resource_matches if {
+    input.kind == "Pod"
+    input.apiVersion == "v1"
+}
+
+resource_matches if {
+    input.kind == "ReplicationController"
+    input.apiVersion == "v1"
+}
+
+resource_matches if {
+    input.kind == "DaemonSet"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "Deployment"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "ReplicaSet"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "StatefulSet"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "CronJob"
+    startswith(input.apiVersion, "batch/")
+}
+
+resource_matches if {
+    input.kind == "Job"
+    startswith(input.apiVersion, "batch/")
+}
+
+# The namespace the object is in: its own name for a Namespace, `default` when a
+# namespaced object names none.
+namespace_scoped if input.kind in {"CronJob", "DaemonSet", "Deployment", "Job", "Namespace", "Pod", "ReplicaSet", "ReplicationController", "StatefulSet"}
+
+object_namespace := input.metadata.name if {
+    input.kind == "Namespace"
+} else := input.metadata.namespace if {
+    is_string(input.metadata.namespace)
+} else := "default"
+
+namespace_matches := true
+
+default namespace_excluded := false
+
+object_selected if {
+    true
+}
+
+namespace_selected := true
+
 # The pod spec of the object, by kind; null where the object has none.
 default pod_spec := null
 
@@ -25,6 +94,7 @@ pod_spec := object.get(input, ["spec", "jobTemplate", "spec", "template", "spec"
 
 # Rule 1 (line 12)
 deny contains msg if {
+    in_scope
     some c in object.get({"pod_spec": pod_spec}, ["pod_spec", "containers"], [])
     not rule_1_not_1(c)
     msg := sprintf("container %v has no memory limit (fix: set resources.limits.memory)", [object.get(c, ["name"], "<missing>")])
@@ -36,6 +106,7 @@ rule_1_not_1(c) if {
 
 # Rule 2 (line 17)
 deny contains msg if {
+    in_scope
     some c in object.get({"pod_spec": pod_spec}, ["pod_spec", "containers"], [])
     c.resources.limits["memory"] != null
     is_string(c.resources.limits["memory"])

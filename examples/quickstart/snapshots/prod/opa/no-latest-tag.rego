@@ -3,6 +3,78 @@
 
 package guardrailc.no_latest_tag
 
+# The guardrail's match, on the object alone.
+in_scope if {
+    resource_matches
+    namespace_matches
+    not namespace_excluded
+    object_selected
+    namespace_selected
+}
+
+resource_matches if {
+    input.kind == "Pod"
+    input.apiVersion == "v1"
+}
+
+resource_matches if {
+    input.kind == "ReplicationController"
+    input.apiVersion == "v1"
+}
+
+resource_matches if {
+    input.kind == "DaemonSet"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "Deployment"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "ReplicaSet"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "StatefulSet"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "CronJob"
+    startswith(input.apiVersion, "batch/")
+}
+
+resource_matches if {
+    input.kind == "Job"
+    startswith(input.apiVersion, "batch/")
+}
+
+# The namespace the object is in: its own name for a Namespace, `default` when a
+# namespaced object names none.
+namespace_scoped if input.kind in {"CronJob", "DaemonSet", "Deployment", "Job", "Namespace", "Pod", "ReplicaSet", "ReplicationController", "StatefulSet"}
+
+object_namespace := input.metadata.name if {
+    input.kind == "Namespace"
+} else := input.metadata.namespace if {
+    is_string(input.metadata.namespace)
+} else := "default"
+
+namespace_matches := true
+
+namespace_excluded if {
+    namespace_scoped
+    object_namespace in {"kube-system"}
+}
+
+object_selected if {
+    true
+}
+
+namespace_selected := true
+
 # The pod spec of the object, by kind; null where the object has none.
 default pod_spec := null
 
@@ -32,6 +104,7 @@ all_containers := [container |
 
 # Rule 1 (line 14)
 deny contains msg if {
+    in_scope
     some c in all_containers
     rule_1_or_2(c)
     msg := sprintf("container %v uses %v, which is not pinned (fix: pin the image to a version tag or a digest)", [object.get(c, ["name"], "<missing>"), object.get(c, ["image"], "<missing>")])

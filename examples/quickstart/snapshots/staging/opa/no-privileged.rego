@@ -3,6 +3,78 @@
 
 package guardrailc.no_privileged
 
+# The guardrail's match, on the object alone.
+in_scope if {
+    resource_matches
+    namespace_matches
+    not namespace_excluded
+    object_selected
+    namespace_selected
+}
+
+resource_matches if {
+    input.kind == "Pod"
+    input.apiVersion == "v1"
+}
+
+resource_matches if {
+    input.kind == "ReplicationController"
+    input.apiVersion == "v1"
+}
+
+resource_matches if {
+    input.kind == "DaemonSet"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "Deployment"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "ReplicaSet"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "StatefulSet"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "CronJob"
+    startswith(input.apiVersion, "batch/")
+}
+
+resource_matches if {
+    input.kind == "Job"
+    startswith(input.apiVersion, "batch/")
+}
+
+# The namespace the object is in: its own name for a Namespace, `default` when a
+# namespaced object names none.
+namespace_scoped if input.kind in {"CronJob", "DaemonSet", "Deployment", "Job", "Namespace", "Pod", "ReplicaSet", "ReplicationController", "StatefulSet"}
+
+object_namespace := input.metadata.name if {
+    input.kind == "Namespace"
+} else := input.metadata.namespace if {
+    is_string(input.metadata.namespace)
+} else := "default"
+
+namespace_matches := true
+
+namespace_excluded if {
+    namespace_scoped
+    object_namespace in {"kube-system"}
+}
+
+object_selected if {
+    true
+}
+
+namespace_selected := true
+
 # Objects covered by an exemption in force are skipped.
 # node-exporter reads host metrics (expires 2027-06-30)
 exempt if {
@@ -41,6 +113,7 @@ all_containers := [container |
 
 # Rule 1 (line 11)
 deny contains msg if {
+    in_scope
     not exempt
     some c in all_containers
     c.securityContext.privileged != null
@@ -50,6 +123,7 @@ deny contains msg if {
 
 # Rule 2 (line 16)
 deny contains msg if {
+    in_scope
     not exempt
     rule_2_or_1
     msg := "pod shares the node's network or process namespace"

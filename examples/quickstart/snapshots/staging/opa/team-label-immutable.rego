@@ -3,8 +3,52 @@
 
 package guardrailc.team_label_immutable
 
+# The guardrail's match, on the object alone.
+in_scope if {
+    resource_matches
+    namespace_matches
+    not namespace_excluded
+    object_selected
+    namespace_selected
+}
+
+resource_matches if {
+    input.kind == "Deployment"
+    startswith(input.apiVersion, "apps/")
+}
+
+resource_matches if {
+    input.kind == "StatefulSet"
+    startswith(input.apiVersion, "apps/")
+}
+
+# The namespace the object is in: its own name for a Namespace, `default` when a
+# namespaced object names none.
+namespace_scoped if input.kind in {"Deployment", "Namespace", "StatefulSet"}
+
+object_namespace := input.metadata.name if {
+    input.kind == "Namespace"
+} else := input.metadata.namespace if {
+    is_string(input.metadata.namespace)
+} else := "default"
+
+namespace_matches := true
+
+default namespace_excluded := false
+
+object_selected if {
+    not object_selector_has_1
+}
+
+object_selector_has_1 if {
+    is_string(input.metadata.labels["example.com/migrating"])
+}
+
+namespace_selected := true
+
 # Rule 1 (line 27)
 deny contains msg if {
+    in_scope
     is_object(data.guardrailc.review)
     data.guardrailc.review.operation == "UPDATE"
     data.guardrailc.review.oldObject.metadata.labels["example.com/team"] != null
@@ -21,6 +65,7 @@ rule_1_not_1 if {
 
 # Rule 2 (line 32)
 deny contains msg if {
+    in_scope
     not rule_2_not_1
     msg := sprintf("%v %v has no example.com/team label", [object.get(input, ["kind"], "<missing>"), object.get(input, ["metadata", "name"], "<missing>")])
 }
@@ -31,6 +76,7 @@ rule_2_not_1 if {
 
 # Rule 3 (line 35)
 deny contains msg if {
+    in_scope
     is_object(data.guardrailc.review)
     not rule_3_or_2
     msg := "the team label does not match the namespace's team"
