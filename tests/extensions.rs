@@ -214,3 +214,48 @@ fn strings_are_trimmed_and_patterns_come_from_list_params() {
         assert_eq!(outcome.violated, denied, "{name}");
     }
 }
+
+const MEMORY: &str = r#"
+guardrail memory {
+  title "bounded memory"
+  match kinds [Pod]
+  param max_memory: quantity = 4Gi
+  deny for c in object.spec.containers
+    let limit = c.resources.limits["memory"]
+    when limit > params.max_memory
+    message "container {c.name} asks for more than the maximum"
+}
+"#;
+
+fn pod_with_memory(memory: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"},
+           "spec": {"containers": [{"name": "app", "image": "app:1", "resources": {"limits": {"memory": memory}}}]}})
+}
+
+#[test]
+fn quantities_written_as_json_numbers_mean_their_value_on_every_target() {
+    // `memory: 8589934592` is legal in a manifest: the API server re-serialises it as the
+    // string "8589934592" (engine-facts/apiserver-encoding.json), which VAP and Gatekeeper
+    // admission see; gator and conftest read the manifest as written, with the number.
+    let artifacts = compile("memory.guard", MEMORY);
+    let policy = load(&artifacts, "default", "memory").unwrap();
+    for (memory, over) in [
+        (json!(8589934592_u64), true),
+        (json!(1073741824), false),
+        (json!("8589934592"), true),
+        (json!("1Gi"), false),
+    ] {
+        let case = create(pod_with_memory(memory.clone()));
+        let verdicts = policy.evaluate(&case, true).unwrap();
+        verdicts.agreement_with_manifest().unwrap();
+        assert_eq!(verdicts.vap.violated, over, "{memory}");
+        let gator = verdicts
+            .gator
+            .as_ref()
+            .expect("gator reviews a created pod");
+        assert_eq!(gator.violated, over, "gator on {memory}");
+        // conftest on the manifest as written
+        let conftest = policy.opa.evaluate(&case).unwrap();
+        assert_eq!(conftest.violated, over, "conftest on {memory}");
+    }
+}

@@ -58,7 +58,8 @@ pub enum CelLibrary {
     Optionals,
     /// `ip()`, `cidr()` (Kubernetes 1.31).
     IpCidr,
-    /// strings extension `format` (Kubernetes 1.32).
+    /// strings extension `format`: accepted from 1.30 (engine-facts/vap-compile.json,
+    /// `strings.format`); the named formats of `format.named` come in 1.32.
     Format,
     /// `semver()` (Kubernetes 1.34).
     Semver,
@@ -72,9 +73,9 @@ impl CelLibrary {
             | CelLibrary::StringsV2
             | CelLibrary::Lists
             | CelLibrary::Regex
-            | CelLibrary::Optionals => 30,
+            | CelLibrary::Optionals
+            | CelLibrary::Format => 30,
             CelLibrary::IpCidr => 31,
-            CelLibrary::Format => 32,
             CelLibrary::Semver => 34,
         };
         KubeVersion { minor }

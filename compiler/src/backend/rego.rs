@@ -97,6 +97,7 @@ const MODULE_NAMES: &[&str] = &[
     "namespace_object",
     "review_has_namespace_object",
     "operation_applies",
+    "quantity_value",
     "in_scope",
     "resource_matches",
     "namespace_scoped",
@@ -427,6 +428,24 @@ impl ModulePrinter<'_> {
                 }
                 Err(inconsistency) => self.errors.push(inconsistency.at(rule.span)),
             }
+        }
+        // Defined when an exemption or a rule calls it (a message holding the text as well
+        // only adds an unused function).
+        if out.contains("quantity_value(") {
+            out.push_str(&format!(
+                concat!(
+                    "\n# A Kubernetes quantity as a number: a quantity string (checked against the quantity\n",
+                    "# syntax first, since units.parse raises on some malformed strings), or a JSON number,\n",
+                    "# which a manifest may hold (`memory: 8589934592`) and the API server turns into a string.\n",
+                    "quantity_value(x) := units.parse(x) if {{\n",
+                    "    is_string(x)\n",
+                    "    regex.match({pattern}, x)\n",
+                    "}}\n",
+                    "\n",
+                    "quantity_value(x) := x if is_number(x)\n",
+                ),
+                pattern = string_literal(QUANTITY_PATTERN)
+            ));
         }
         out
     }
@@ -1008,14 +1027,11 @@ impl BodyPrinter<'_> {
                     ValueType::Bool => vec![check("is_boolean")],
                     ValueType::List => vec![check("is_array")],
                     ValueType::Map => vec![check("is_object")],
-                    ValueType::Quantity => vec![
-                        check("is_string"),
-                        BodyLine::Test(format!(
-                            "regex.match({}, {value})",
-                            string_literal(QUANTITY_PATTERN)
-                        )),
-                        BodyLine::Test(format!("is_number(units.parse({value}))")),
-                    ],
+                    ValueType::Quantity => {
+                        vec![BodyLine::Test(format!(
+                            "is_number(quantity_value({value}))"
+                        ))]
+                    }
                 })
             }
             Expr::Not(inner) => {
@@ -1058,8 +1074,8 @@ impl BodyPrinter<'_> {
             } => {
                 let (mut lhs, mut rhs) = (self.term(lhs, scope)?, self.term(rhs, scope)?);
                 if *domain == Domain::Quantity {
-                    lhs = format!("units.parse({lhs})");
-                    rhs = format!("units.parse({rhs})");
+                    lhs = format!("quantity_value({lhs})");
+                    rhs = format!("quantity_value({rhs})");
                 }
                 let op = match op {
                     CompareOp::Eq => "==",

@@ -109,12 +109,18 @@ deny contains msg if {
     in_scope
     some c in object.get({"pod_spec": pod_spec}, ["pod_spec", "containers"], [])
     c.resources.limits["memory"] != null
-    is_string(c.resources.limits["memory"])
-    regex.match("^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$", c.resources.limits["memory"])
-    is_number(units.parse(c.resources.limits["memory"]))
-    is_string(params.max_memory)
-    regex.match("^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$", params.max_memory)
-    is_number(units.parse(params.max_memory))
-    units.parse(c.resources.limits["memory"]) > units.parse(params.max_memory)
+    is_number(quantity_value(c.resources.limits["memory"]))
+    is_number(quantity_value(params.max_memory))
+    quantity_value(c.resources.limits["memory"]) > quantity_value(params.max_memory)
     msg := sprintf("container %v asks for %v of memory, above the maximum", [object.get(c, ["name"], "<missing>"), object.get(c, ["resources", "limits", "memory"], "<missing>")])
 }
+
+# A Kubernetes quantity as a number: a quantity string (checked against the quantity
+# syntax first, since units.parse raises on some malformed strings), or a JSON number,
+# which a manifest may hold (`memory: 8589934592`) and the API server turns into a string.
+quantity_value(x) := units.parse(x) if {
+    is_string(x)
+    regex.match("^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$", x)
+}
+
+quantity_value(x) := x if is_number(x)
