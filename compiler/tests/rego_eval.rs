@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 fn pod(containers: Value) -> Value {
     json!({
         "apiVersion": "v1",
+        "apiVersion": "v1",
         "kind": "Pod",
         "metadata": { "name": "p", "namespace": "shop", "labels": { "app": "web" } },
         "spec": { "containers": containers },
@@ -103,11 +104,13 @@ fn host_ports_are_found_in_every_workload_location() {
     });
     let template = json!({ "metadata": { "labels": { "app": "web" } }, "spec": { "containers": [container] } });
     let deployment = json!({
+        "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": { "name": "d" },
         "spec": { "template": template },
     });
     let cronjob = json!({
+        "apiVersion": "batch/v1",
         "kind": "CronJob",
         "metadata": { "name": "j" },
         "spec": { "jobTemplate": { "spec": { "template": template } } },
@@ -155,7 +158,7 @@ fn all_and_any_quantifiers() {
 #[test]
 fn a_pod_without_spec_or_an_unmatched_kind_reports_nothing() {
     let policy = pod_policy();
-    let specless = json!({ "kind": "Pod", "metadata": { "name": "p" } });
+    let specless = json!({ "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "p" } });
     assert!(gatekeeper_messages(&policy, review("CREATE", specless.clone())).is_empty());
     assert!(opa_messages(&policy, specless).is_empty());
     let mut service = pod(json!([{ "name": "a", "image": "nginx" }]));
@@ -172,6 +175,7 @@ fn operations_outside_the_matcher_report_nothing_in_gatekeeper() {
 
 fn service(name: &str, labels: Value, annotations: Value, service_type: &str) -> Value {
     json!({
+        "apiVersion": "v1",
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": { "name": name, "namespace": "shop", "labels": labels, "annotations": annotations },
@@ -277,7 +281,8 @@ fn memory_limits_compare_as_quantities() {
         over("e", "1073741825"),
         over("f", "<missing>"),
         over("g", "lots"),
-        over("h", "5"),
+        // h: `memory: 5`, a JSON number, is the quantity 5 (bytes): a manifest may hold one
+        // and the API server re-serialises it as "5" (engine-facts/apiserver-encoding.json)
         // eight containers are more than max_containers (2) under strict
         "strict=true: more than 2 containers".to_string(),
     ];
@@ -348,7 +353,8 @@ fn quantity_probe() -> Policy {
 fn the_quantity_guard_never_raises_and_accepts_kubernetes_spellings() {
     let policy = quantity_probe();
     let is_quantity = |q: Value| {
-        let object = json!({ "kind": "ConfigMap", "metadata": { "name": "m" }, "q": q });
+        let object =
+            json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": { "name": "m" }, "q": q });
         // regorus raises builtin errors by default: an unguarded `units.parse` would fail here.
         !gatekeeper_messages(&policy, review("CREATE", object)).is_empty()
     };
@@ -362,15 +368,19 @@ fn the_quantity_guard_never_raises_and_accepts_kubernetes_spellings() {
     ] {
         assert!(!is_quantity(json!(bad)), "{bad} is not a quantity");
     }
-    for not_a_string in [json!(1), json!(true), json!(null), json!(["1"]), json!({})] {
-        assert!(!is_quantity(not_a_string.clone()), "{not_a_string}");
+    // A JSON number is a quantity of its value (a manifest may hold `memory: 1`); other
+    // non-strings are not.
+    assert!(is_quantity(json!(1)), "the number 1 is a quantity");
+    for not_a_quantity in [json!(true), json!(null), json!(["1"]), json!({})] {
+        assert!(!is_quantity(not_a_quantity.clone()), "{not_a_quantity}");
     }
 }
 
 fn team_review(old_team: &str, new_team: &str, groups: Value) -> Value {
     let deployment = |team: &str| {
         json!({
-            "kind": "Deployment",
+            "apiVersion": "apps/v1",
+        "kind": "Deployment",
             "metadata": { "name": "d", "namespace": "shop", "labels": { "team": team } },
             "spec": { "replicas": 3 },
         })

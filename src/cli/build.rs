@@ -77,7 +77,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode, CliError> {
         .clone()
         .unwrap_or_else(|| args.dir.join(&workspace.config.out));
     if !failed {
-        output::write(&out, &artifacts)?;
+        output::write(&out, &artifacts, output::Edits::Kept)?;
     }
     match args.format {
         Format::Human => {

@@ -30,7 +30,7 @@ const MANIFEST_LIMIT: u64 = 64 << 20;
 /// writing anything, an `out` that exists and is not a directory (a file, a symlink, a FIFO, a
 /// device), a read-only `out`, and artifacts that would replace a file guardrailc did not write.
 /// Warnings (a manifest entry ignored, a file of ours edited since) go to standard error.
-pub fn write(out: &Path, artifacts: &[Artifact]) -> Result<(), CliError> {
+pub fn write(out: &Path, artifacts: &[Artifact], edits: Edits) -> Result<(), CliError> {
     for artifact in artifacts {
         if !is_plain_relative(&artifact.path) || artifact.path == MANIFEST {
             return Err(CliError::Internal(format!(
@@ -41,7 +41,7 @@ pub fn write(out: &Path, artifacts: &[Artifact]) -> Result<(), CliError> {
     }
     let place = Place::resolve(out)?;
     let previous = match &place.existing {
-        Some(_) => Some(Previous::read(&place.path)?),
+        Some(_) => Some(Previous::read(&place.path, edits)?),
         None => None,
     };
     if let Some(previous) = &previous {
@@ -179,6 +179,16 @@ fn describe(file_type: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// What a file the manifest lists but whose content changed since is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edits {
+    /// Someone else's now: kept, and a build that would replace it stops (`build`'s output).
+    Kept,
+    /// Still ours: replaced (`test --update`, whose golden files exist to be rewritten, an
+    /// edited one included).
+    Replaced,
+}
+
 /// One entry under an existing `out` (symlinks not followed).
 enum Entry {
     Dir(Permissions),
@@ -196,7 +206,7 @@ struct Previous {
 }
 
 impl Previous {
-    fn read(out: &Path) -> Result<Previous, CliError> {
+    fn read(out: &Path, edits: Edits) -> Result<Previous, CliError> {
         let listed = read_manifest(out);
         let mut entries = BTreeMap::new();
         for entry in walkdir::WalkDir::new(out).min_depth(1) {
@@ -227,12 +237,13 @@ impl Previous {
                     None => Entry::Foreign { edited: false },
                     Some(recorded) => {
                         let unchanged = file_type.is_file()
-                            && match recorded {
-                                // A manifest from before hashes were recorded.
-                                None => true,
-                                Some(hash) => std::fs::read(entry.path())
-                                    .is_ok_and(|bytes| content_hash(&bytes) == *hash),
-                            };
+                            && (edits == Edits::Replaced
+                                || match recorded {
+                                    // A manifest from before hashes were recorded.
+                                    None => true,
+                                    Some(hash) => std::fs::read(entry.path())
+                                        .is_ok_and(|bytes| content_hash(&bytes) == *hash),
+                                });
                         if unchanged {
                             Entry::Ours
                         } else {

@@ -520,7 +520,7 @@ fn case_record(result: &CaseResult) -> TestRecord {
 fn snapshot_records(args: &TestArgs, artifacts: &[Artifact]) -> Result<Vec<TestRecord>, CliError> {
     let folder = args.dir.join(SNAPSHOTS_DIR);
     if args.update {
-        output::write(&folder, artifacts)?;
+        output::write(&folder, artifacts, output::Edits::Replaced)?;
         eprintln!(
             "updated {} golden files in {}",
             artifacts.len(),
