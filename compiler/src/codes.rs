@@ -94,6 +94,17 @@ A placeholder must hold one expression and be closed. Write a literal brace as `
     InvalidDate = "G0108", Error, "a date is not a valid YYYY-MM-DD calendar date",
 "Exemption expiry dates are written `expires 2027-01-31`: a four-digit year, a month from
 01 to 12 and a day that exists in that month.";
+    TooDeep = "G0109", Error, "an expression or type is nested too deeply",
+"Expressions may nest at most 64 levels deep: brackets, parentheses, `not`, `any`/`all`,
+and chains of `and`, `or` or `.field` each count a level. Deeper nesting is refused rather
+than risk exhausting the compiler's stack; the rest of the expression is skipped.
+
+Split a long condition into named parts with `let`, or test membership with a list:
+
+    deny for c in pod.all_containers for p in c.ports
+      let remote = p.containerPort in [22, 23, 3389]
+      when remote and p.protocol == \"TCP\"
+      message \"port {p.containerPort} is a remote shell\"";
     DuplicateGuardrail = "G0201", Error, "two guardrails have the same id",
 "A guardrail id names the emitted policies, so it must be unique across the project.
 Rename one of them.";
