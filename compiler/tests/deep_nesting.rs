@@ -223,3 +223,27 @@ fn a_deep_expression_reports_where_it_goes_too_deep() {
     assert_eq!(error.span.start as usize, first + MAX_NESTING);
     assert_eq!(parsed.diagnostics.len(), 1, "{:?}", parsed.diagnostics);
 }
+
+#[test]
+fn thousands_of_loops_or_chained_lets_in_one_rule_do_not_overflow() {
+    on_small_stack(|| {
+        let n = 3000;
+        let mut loops = String::new();
+        for i in 0..n {
+            loops.push_str(&format!("for c{i} in pod.all_containers\n    "));
+        }
+        let text = format!(
+            "guardrail deep {{\n  title \"t\"\n  match workloads\n  deny {loops}when c0.image == \"x\"\n    message \"m\"\n}}\n"
+        );
+        whole_pipeline(&text);
+        let mut lets = String::from("  let l0 = object.spec.hostNetwork\n");
+        for i in 1..n {
+            lets.push_str(&format!("  let l{i} = l{} and l{}\n", i - 1, i - 1));
+        }
+        let text = format!(
+            "guardrail deep {{\n  title \"t\"\n  match kinds [Pod]\n{lets}  deny when l{}\n    message \"m\"\n}}\n",
+            n - 1
+        );
+        whole_pipeline(&text);
+    });
+}
