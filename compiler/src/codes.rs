@@ -246,6 +246,18 @@ it, or move it where one does.";
 `kube_version` in guardrails.toml), or avoid the construct.";
     TooManyMatchConditions = "G0503", Error, "more than 64 match conditions",
 "A ValidatingAdmissionPolicy may have at most 64 matchConditions. Merge exemptions.";
+    HiddenMessage = "G0504", Warning, "the API server would not show this message",
+"A ValidatingAdmissionPolicy's `messageExpression` is shown only when it gives a single line
+that is not blank; otherwise the API server shows `failed expression: …` instead, while
+Gatekeeper and OPA show the message as written. The message of this rule has a line break
+(a `\\n` in its text or in a param value it interpolates), or is blank.
+
+Write the message on one line:
+
+    message \"container {c.name} runs as root; set runAsNonRoot\"
+
+Values read from the object at run time can hold line breaks too; `guardrailc test` shows
+the message the API server would (docs/evaluation.md).";
     Internal = "G0901", Error, "an internal compiler error",
 "The compiler produced something it could not verify. This is a bug in guardrailc: please
 report it with the guardrail that triggered it.";

@@ -16,6 +16,7 @@ pub mod exemptions;
 pub mod format;
 pub mod ir;
 pub mod kube;
+pub mod messages;
 pub mod plan;
 pub mod project;
 pub mod quantity;
