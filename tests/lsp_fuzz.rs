@@ -436,7 +436,7 @@ enum Action {
 fn action() -> impl Strategy<Value = Action> {
     let at = (any::<u16>(), any::<u16>());
     prop_oneof![
-        8 => (at.clone(), proptest::option::of(at.clone()), vec(any::<usize>(), 0..4))
+        8 => (at, proptest::option::of(at), vec(any::<usize>(), 0..4))
             .prop_map(|(start, end, pieces)| Action::Edit(start, end, pieces)),
         1 => vec(any::<usize>(), 0..60).prop_map(Action::Replace),
         9 => (0u8..11, at).prop_map(|(kind, at)| Action::Request(kind, at)),
