@@ -74,6 +74,9 @@ fn run(name: &str, tenths: u32, strategy: impl Strategy<Value = Vec<u8>>, case: 
         ..ProptestConfig::default()
     });
     let result = runner.run(&strategy, |bytes| {
+        if let Ok(dir) = std::env::var("GUARDRAILC_FUZZ_LAST") {
+            let _ = std::fs::write(Path::new(&dir).join(name.replace(' ', "-")), &bytes);
+        }
         let input = bytes.clone();
         bounded(name, move || case(input))
     });
@@ -383,16 +386,22 @@ fn run_fixture(bytes: &[u8], compiled: &[CompiledGuardrail]) {
 
 // ---- the properties -----------------------------------------------------------------------
 
+fn source_case(bytes: Vec<u8>) {
+    build(&source(&bytes), ALL_TARGETS);
+}
+
 #[test]
 fn random_sources_build_format_and_render_without_panics_or_hangs() {
-    run("a random source", 4, input(), |bytes| {
-        build(&source(&bytes), ALL_TARGETS);
-    });
+    run("a random source", 4, input(), source_case);
 }
 
 #[test]
 fn mutated_guardrails_build_and_their_policies_run_without_panics_or_hangs() {
-    run("a mutated guardrail", 3, mutated_guardrail(), |bytes| {
+    run("a mutated guardrail", 3, mutated_guardrail(), mutated_case);
+}
+
+fn mutated_case(bytes: Vec<u8>) {
+    {
         let output = build(&source(&bytes), ALL_TARGETS);
         // One in twenty that build are loaded into the engines and given a request (loading
         // is a debug build's slowest step).
@@ -410,29 +419,37 @@ fn mutated_guardrails_build_and_their_policies_run_without_panics_or_hangs() {
                 run_fixture(fixture.as_bytes(), &compiled);
             }
         }
-    });
+    }
 }
 
 #[test]
 fn random_project_files_are_diagnostics_not_panics() {
-    run("a random guardrails.toml", 1, input(), |bytes| {
-        let guardrail = "guardrail g {\n  title \"t\"\n  match kinds [Pod]\n  param p: int = 1\n  deny when object.spec.hostNetwork\n    message \"m\"\n}\n";
-        build(&source(guardrail.as_bytes()), &text(&bytes));
-    });
+    run("a random guardrails.toml", 1, input(), config_case);
+}
+
+fn config_case(bytes: Vec<u8>) {
+    let guardrail = "guardrail g {\n  title \"t\"\n  match kinds [Pod]\n  param p: int = 1\n  deny when object.spec.hostNetwork\n    message \"m\"\n}\n";
+    build(&source(guardrail.as_bytes()), &text(&bytes));
 }
 
 #[test]
 fn random_fixtures_run_against_the_quickstart_without_panics_or_hangs() {
     quickstart();
-    run("a random fixture", 1, input(), |bytes| {
-        run_fixture(&bytes, &quickstart().2);
-    });
+    run("a random fixture", 1, input(), fixture_case);
+}
+
+fn fixture_case(bytes: Vec<u8>) {
+    run_fixture(&bytes, &quickstart().2);
 }
 
 #[test]
 fn random_manifests_are_checked_against_the_quickstart_without_panics_or_hangs() {
     quickstart();
-    run("a random manifest", 1, input(), |bytes| {
+    run("a random manifest", 1, input(), manifest_case);
+}
+
+fn manifest_case(bytes: Vec<u8>) {
+    {
         let catalog = SchemaCatalog(Schema::builtin());
         for chunk in ObjectTexts::new(&bytes[..]) {
             let Ok(chunk) = chunk else { break };
@@ -448,5 +465,27 @@ fn random_manifests_are_checked_against_the_quickstart_without_panics_or_hangs()
                 );
             }
         }
-    });
+    }
+}
+
+/// Replays one saved input: `GUARDRAILC_FUZZ_REPLAY=PROPERTY:FILE`, PROPERTY one of
+/// `source`, `mutated`, `config`, `fixture`, `manifest` (with `GUARDRAILC_FUZZ_LAST=DIR` the
+/// properties save each input before running it, so the input of a crash that kills the
+/// process, like a stack overflow, is kept).
+#[test]
+fn replay_a_saved_input() {
+    let Ok(replay) = std::env::var("GUARDRAILC_FUZZ_REPLAY") else {
+        return;
+    };
+    let (property, file) = replay.split_once(':').expect("PROPERTY:FILE");
+    let bytes = std::fs::read(file).expect("a readable input");
+    let case: fn(Vec<u8>) = match property {
+        "source" => source_case,
+        "mutated" => mutated_case,
+        "config" => config_case,
+        "fixture" => fixture_case,
+        "manifest" => manifest_case,
+        other => panic!("unknown property `{other}`"),
+    };
+    bounded(property, move || case(bytes)).unwrap();
 }

@@ -91,6 +91,12 @@ fn shapes() -> Vec<Shape> {
                 "}".repeat(n)
             )
         }),
+        ("field chain in a loop's list", |n| {
+            format!(
+                "guardrail deep {{\n  title \"t\"\n  match workloads\n  deny for c in pod.all_containers{}\n    when true\n    message \"m\"\n}}\n",
+                ".image".repeat(n)
+            )
+        }),
         ("message placeholder", |n| {
             format!(
                 "guardrail deep {{\n  title \"t\"\n  match kinds [Pod]\n  deny when object.spec.hostNetwork\n    message \"{{{}object.metadata.name{}}}\"\n}}\n",
@@ -235,6 +241,20 @@ fn thousands_of_loops_or_chained_lets_in_one_rule_do_not_overflow() {
         let text = format!(
             "guardrail deep {{\n  title \"t\"\n  match workloads\n  deny {loops}when c0.image == \"x\"\n    message \"m\"\n}}\n"
         );
+        assert!(too_deep(&text));
+        whole_pipeline(&text);
+        // At the limit, the loops pass and every backend nests them.
+        let loops: String = (0..MAX_NESTING)
+            .map(|i| format!("for c{i} in pod.all_containers\n    "))
+            .collect();
+        // ... with a condition of nested quantifiers as deep as the parser accepts.
+        let quantifiers: String = (0..MAX_NESTING - 4)
+            .map(|i| format!("any q{i} in c1.ports: "))
+            .collect();
+        let text = format!(
+            "guardrail deep {{\n  title \"t\"\n  match workloads\n  deny {loops}when {quantifiers}q0.hostPort == 1\n    message \"m\"\n}}\n"
+        );
+        assert!(!too_deep(&text));
         whole_pipeline(&text);
         let mut lets = String::from("  let l0 = object.spec.hostNetwork\n");
         for i in 1..n {

@@ -781,9 +781,26 @@ impl<'a> Parser<'a> {
                     self.bump();
                     let var = self.ident("a loop variable name")?;
                     self.expect_word("in")?;
-                    let list = self.postfix();
+                    let list = self.outermost(Self::postfix);
                     let span = token.span.to(list.span);
                     rule.bindings.push(Binding::For(For { var, list, span }));
+                    let loops = rule
+                        .bindings
+                        .iter()
+                        .filter(|b| matches!(b, Binding::For(_)))
+                        .count();
+                    if loops > MAX_NESTING {
+                        // Each loop nests the next in every backend.
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::TooDeep,
+                                span,
+                                format!("this rule has more than {MAX_NESTING} `for` loops"),
+                            )
+                            .with_help("split the rule, or loop over fewer lists"),
+                        );
+                        return Err(Failed);
+                    }
                 }
                 "let" => rule.bindings.push(Binding::Let(self.let_binding()?)),
                 "when" => {
@@ -965,15 +982,18 @@ impl<'a> Parser<'a> {
     // ---- expressions --------------------------------------------------------------------
 
     fn expr(&mut self) -> Expr {
-        if self.depth == 0 {
-            self.operators = 0;
-        }
-        let expr = self.or_expr();
         if self.depth > 0 {
-            return expr;
+            return self.or_expr();
         }
-        // The outermost expression: bound the height of its tree, which chains grow
-        // without nesting the parser.
+        self.outermost(Self::or_expr)
+    }
+
+    /// Parses a whole expression with `parse` (not nested in another one): its operators are
+    /// counted afresh, and the height of its tree, which chains grow without nesting the
+    /// parser, is bounded.
+    fn outermost(&mut self, parse: fn(&mut Self) -> Expr) -> Expr {
+        self.operators = 0;
+        let expr = parse(self);
         let too_high = height_exceeds(&expr, MAX_NESTING);
         let reported = std::mem::replace(&mut self.too_deep, false);
         if !too_high {
