@@ -69,7 +69,8 @@ Remove it, or put it inside a string literal if it is part of a value:
     exclude namespaces [\"kube-system\"]   # not: [kube-system;]";
     UnterminatedString = "G0102", Error, "a string literal is not closed",
 "A string starts with `\"` and must end with `\"` on the same line. Use `\\n` for a line
-break inside a message.
+break inside a string (not in a message: the API server does not show a message with a line
+break, G0504).
 
     message \"container {c.name} is privileged\"";
     InvalidEscape = "G0103", Error, "an unknown escape sequence in a string",
@@ -96,8 +97,9 @@ A placeholder must hold one expression and be closed. Write a literal brace as `
 01 to 12 and a day that exists in that month.";
     TooDeep = "G0109", Error, "an expression or type is nested too deeply",
 "Expressions may nest at most 64 levels deep: brackets, parentheses, `not`, `any`/`all`,
-and chains of `and`, `or` or `.field` each count a level. Deeper nesting is refused rather
-than risk exhausting the compiler's stack; the rest of the expression is skipped.
+and chains of `and`, `or` or `.field` each count a level; an expression may have at most
+2,048 operators and a rule at most 64 `for` loops. Deeper nesting is refused rather than
+risk exhausting the compiler's stack; the rest of the expression (or rule) is skipped.
 
 Split a long condition into named parts with `let`, or test membership with a list:
 
