@@ -5,6 +5,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use guardrailc_compiler::config::{self, Config};
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
+use guardrailc_compiler::render;
 use guardrailc_compiler::schema::Schema;
 use guardrailc_compiler::SourceId;
 use std::path::{Path, PathBuf};
@@ -104,5 +105,52 @@ fn compile_everything(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, compile_everything);
+/// A source with `errors` unknown characters (one per line, or all on one line) and its
+/// diagnostics, as a build reports them.
+fn many_errors(errors: usize, one_line: bool) -> (String, Vec<guardrailc_compiler::Diagnostic>) {
+    let text = if one_line {
+        format!("{}\n", "$ ".repeat(errors))
+    } else {
+        "$\n".repeat(errors)
+    };
+    let parsed = guardrailc_compiler::syntax::parse(guardrailc_compiler::SourceId(0), &text);
+    (text, parsed.diagnostics)
+}
+
+struct OneFile(String);
+
+impl render::SourceFiles for OneFile {
+    fn file(&self, _: guardrailc_compiler::SourceId) -> (&str, &str) {
+        ("errors.guard", &self.0)
+    }
+    fn count(&self) -> usize {
+        1
+    }
+}
+
+/// Rendering grows linearly with the number of diagnostics (it was quadratic: 20,000 errors
+/// took 10–14 s as JSON, and each snippet on one long line repeated the whole line).
+fn render_diagnostics(c: &mut Criterion) {
+    let mut group = c.benchmark_group("render");
+    group.sample_size(10);
+    for (errors, one_line) in [(20_000, false), (100_000, false), (20_000, true)] {
+        let (text, diagnostics) = many_errors(errors, one_line);
+        let files = OneFile(text);
+        let shape = if one_line {
+            "on one line"
+        } else {
+            "one per line"
+        };
+        group.throughput(Throughput::Elements(diagnostics.len() as u64));
+        group.bench_function(format!("{errors} errors {shape}, json"), |b| {
+            b.iter(|| render::json_diagnostics(&files, &diagnostics).len())
+        });
+        group.bench_function(format!("{errors} errors {shape}, human"), |b| {
+            b.iter(|| render::human(&files, &diagnostics, false).len())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, compile_everything, render_diagnostics);
 criterion_main!(benches);

@@ -69,7 +69,8 @@ Remove it, or put it inside a string literal if it is part of a value:
     exclude namespaces [\"kube-system\"]   # not: [kube-system;]";
     UnterminatedString = "G0102", Error, "a string literal is not closed",
 "A string starts with `\"` and must end with `\"` on the same line. Use `\\n` for a line
-break inside a message.
+break inside a string (not in a message: the API server does not show a message with a line
+break, G0507).
 
     message \"container {c.name} is privileged\"";
     InvalidEscape = "G0103", Error, "an unknown escape sequence in a string",
@@ -94,6 +95,18 @@ A placeholder must hold one expression and be closed. Write a literal brace as `
     InvalidDate = "G0108", Error, "a date is not a valid YYYY-MM-DD calendar date",
 "Exemption expiry dates are written `expires 2027-01-31`: a four-digit year, a month from
 01 to 12 and a day that exists in that month.";
+    TooDeep = "G0109", Error, "an expression or type is nested too deeply",
+"Expressions may nest at most 64 levels deep: brackets, parentheses, `not`, `any`/`all`,
+and chains of `and`, `or` or `.field` each count a level; an expression may have at most
+2,048 operators and a rule at most 64 `for` loops. Deeper nesting is refused rather than
+risk exhausting the compiler's stack; the rest of the expression (or rule) is skipped.
+
+Split a long condition into named parts with `let`, or test membership with a list:
+
+    deny for c in pod.all_containers for p in c.ports
+      let remote = p.containerPort in [22, 23, 3389]
+      when remote and p.protocol == \"TCP\"
+      message \"port {p.containerPort} is a remote shell\"";
     DuplicateGuardrail = "G0201", Error, "two guardrails have the same id",
 "A guardrail id names the emitted policies, so it must be unique across the project.
 Rename one of them.";
@@ -258,6 +271,18 @@ ValidatingAdmissionPolicy or ConstraintTemplate cannot be applied. The Rego engi
 `guardrailc test` loads modules of at most 1 MiB, 19,999 lines and 1,024 characters per line,
 and guardrailc does not ship what it cannot test. Split the guardrail into several, or
 shorten long literal lists and messages.";
+    HiddenMessage = "G0507", Warning, "the API server would not show this message",
+"A ValidatingAdmissionPolicy's `messageExpression` is shown only when it gives a single line
+that is not blank; otherwise the API server shows `failed expression: …` instead, while
+Gatekeeper and OPA show the message as written. The message of this rule has a line break
+(a `\\n` in its text or in a param value it interpolates), or is blank.
+
+Write the message on one line:
+
+    message \"container {c.name} runs as root; set runAsNonRoot\"
+
+Values read from the object at run time can hold line breaks too; `guardrailc test` shows
+the message the API server would (docs/evaluation.md).";
     Internal = "G0901", Error, "an internal compiler error",
 "The compiler produced something it could not verify. This is a bug in guardrailc: please
 report it with the guardrail that triggered it.";

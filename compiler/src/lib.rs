@@ -17,6 +17,7 @@ pub mod format;
 pub mod ir;
 pub mod kube;
 pub mod limits;
+pub mod messages;
 pub mod plan;
 pub mod project;
 pub mod quantity;

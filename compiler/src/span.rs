@@ -48,6 +48,19 @@ impl Span {
 #[derive(Clone, Debug)]
 pub struct LineIndex {
     starts: Vec<usize>,
+    /// Every [`CHECKPOINT`] bytes, the characters and UTF-16 units before that offset: a
+    /// column is then found by counting at most that many bytes, however long its line.
+    checkpoints: Vec<Checkpoint>,
+}
+
+/// The distance between checkpoints, in bytes.
+const CHECKPOINT: usize = 1024;
+
+#[derive(Clone, Copy, Debug)]
+struct Checkpoint {
+    offset: usize,
+    chars: usize,
+    utf16: usize,
 }
 
 /// A position as people count it: 1-based line, 1-based column in characters.
@@ -61,7 +74,36 @@ impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
         starts.extend(line_ends(text).map(|(_, next)| next));
-        LineIndex { starts }
+        LineIndex {
+            starts,
+            checkpoints: checkpoints(text),
+        }
+    }
+
+    /// Characters and UTF-16 units in `text[start..offset]` (both on character boundaries):
+    /// counted when near, else from the checkpoints.
+    fn counts_between(&self, text: &str, start: usize, offset: usize) -> (usize, usize) {
+        if offset - start <= CHECKPOINT {
+            let part = &text[start..offset];
+            return (
+                part.chars().count(),
+                part.chars().map(char::len_utf16).sum(),
+            );
+        }
+        let (chars_to, utf16_to) = self.counts_before(text, offset);
+        let (chars_from, utf16_from) = self.counts_before(text, start);
+        (chars_to - chars_from, utf16_to - utf16_from)
+    }
+
+    /// Characters and UTF-16 units in `text[..offset]` (`offset` on a character boundary).
+    fn counts_before(&self, text: &str, offset: usize) -> (usize, usize) {
+        let index = self.checkpoints.partition_point(|c| c.offset <= offset) - 1;
+        let from = self.checkpoints[index];
+        let rest = &text[from.offset..offset];
+        (
+            from.chars + rest.chars().count(),
+            from.utf16 + rest.chars().map(char::len_utf16).sum::<usize>(),
+        )
     }
 
     /// 0-based line of a byte offset.
@@ -84,7 +126,7 @@ impl LineIndex {
     pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
         let offset = floor_char_boundary(text, offset.min(text.len()));
         let line = self.line_of(offset);
-        let column = text[self.starts[line]..offset].chars().count() + 1;
+        let column = self.counts_between(text, self.starts[line], offset).0 + 1;
         LineCol {
             line: line + 1,
             column,
@@ -95,10 +137,7 @@ impl LineIndex {
     pub fn utf16_position(&self, text: &str, offset: usize) -> (u32, u32) {
         let offset = floor_char_boundary(text, offset.min(text.len()));
         let line = self.line_of(offset);
-        let column: usize = text[self.starts[line]..offset]
-            .chars()
-            .map(char::len_utf16)
-            .sum();
+        let column = self.counts_between(text, self.starts[line], offset).1;
         (line as u32, column as u32)
     }
 
@@ -163,7 +202,31 @@ pub fn lone_cr_as_lf(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+fn checkpoints(text: &str) -> Vec<Checkpoint> {
+    let mut checkpoints = vec![Checkpoint {
+        offset: 0,
+        chars: 0,
+        utf16: 0,
+    }];
+    let (mut chars, mut utf16) = (0, 0);
+    let mut next = CHECKPOINT;
+    for (offset, ch) in text.char_indices() {
+        if offset >= next {
+            checkpoints.push(Checkpoint {
+                offset,
+                chars,
+                utf16,
+            });
+            next = offset + CHECKPOINT;
+        }
+        chars += 1;
+        utf16 += ch.len_utf16();
+    }
+    checkpoints
+}
+
+/// The largest character boundary at or before `offset` (which must be within `text`).
+pub fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
@@ -196,6 +259,19 @@ mod tests {
         assert_eq!(index.offset_of_utf16(text, 1, 9), b + 1);
         assert_eq!(count_line_ends(text), 3);
         assert_eq!(lone_cr_as_lf(text), "a\nb\r\nc\nd");
+    }
+
+    #[test]
+fn columns_on_long_lines_count_from_the_line_start_across_checkpoints() {
+        let text = format!("x\n{}é😀{}\n", "a".repeat(3000), "b".repeat(5000));
+        let index = LineIndex::new(&text);
+        for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+            let start = index.line_start(index.line_of(offset));
+            let expected = text[start..offset].chars().count() + 1;
+            assert_eq!(index.line_col(&text, offset).column, expected, "{offset}");
+            let units: usize = text[start..offset].chars().map(char::len_utf16).sum();
+            assert_eq!(index.utf16_position(&text, offset).1 as usize, units);
+        }
     }
 
     #[test]

@@ -15,8 +15,9 @@ pub mod semantic_tokens;
 mod server;
 pub mod symbols;
 pub mod syntax_index;
+pub mod transport;
 pub mod types;
 pub mod workspace;
 
-pub use server::{serve_stdio, SHOW_CEL, SHOW_REGO};
+pub use server::{serve, serve_stdio, MAX_DOCUMENT, SHOW_CEL, SHOW_REGO};
 pub use workspace::LibraryFiles;

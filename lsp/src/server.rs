@@ -10,6 +10,7 @@ use crate::names;
 use crate::semantic_tokens::{self, TokenType};
 use crate::symbols::{self, SymbolKind as OutlineKind};
 use crate::syntax_index::FileSyntax;
+use crate::transport;
 use crate::workspace::{self, LibraryFiles, Workspace, CONFIG_FILE};
 use guardrailc_compiler::{Diagnostic, Severity, Span};
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,6 +27,12 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 pub const SHOW_CEL: &str = "guardrailc.showCel";
 pub const SHOW_REGO: &str = "guardrailc.showRego";
 
+/// The largest document the server analyses, in bytes. Guardrail files are kilobytes (the
+/// largest in library/ is 11 KB); past this size a file is kept but not analysed: it gets
+/// one warning saying so, requests on it answer nothing, and the project is compiled
+/// without it, so every request stays well under a second (lsp/benches/editing.rs).
+pub const MAX_DOCUMENT: usize = 512 * 1024;
+
 /// How long typing must pause before diagnostics are recomputed.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
@@ -40,6 +47,71 @@ struct State {
     can_watch_files: bool,
     /// The latest fixture run of each fixture file: an older run finishing late is dropped.
     fixture_runs: BTreeMap<String, u64>,
+    /// Documents over [`MAX_DOCUMENT`], kept out of the workspace (and edited here, so they
+    /// come back when they shrink), with whether the client was told.
+    declined: BTreeMap<String, (Document, bool)>,
+}
+
+impl State {
+    /// Makes `text` the document `name`: in the workspace, or aside when it is too big.
+    fn store(&mut self, name: &str, text: String) {
+        if text.len() > MAX_DOCUMENT {
+            self.workspace.remove_file(name);
+            self.published.remove(name);
+            let told = self.declined.get(name).is_some_and(|(_, told)| *told);
+            self.declined
+                .insert(name.to_string(), (Document::new(text), told));
+        } else {
+            self.declined.remove(name);
+            self.workspace.set_file(name, text);
+        }
+    }
+
+    /// Applies one change from the client to the document `name`.
+    fn edit(&mut self, name: &str, range: Option<((u32, u32), (u32, u32))>, text: &str) {
+        if let Some((document, _)) = self.declined.get_mut(name) {
+            document.edit(range, text);
+            if document.text().len() <= MAX_DOCUMENT {
+                let text = document.text().to_string();
+                self.store(name, text);
+            }
+            return;
+        }
+        if !self.workspace.edit_file(name, range, text) {
+            self.store(name, text.to_string());
+            return;
+        }
+        let grown = self
+            .workspace
+            .document(name)
+            .filter(|document| document.text().len() > MAX_DOCUMENT)
+            .map(|document| document.text().to_string());
+        if let Some(text) = grown {
+            self.store(name, text);
+        }
+    }
+
+    /// The declined documents the client was not told about yet, marked as told.
+    fn untold(&mut self) -> Vec<(String, usize)> {
+        self.declined
+            .iter_mut()
+            .filter(|(_, (_, told))| !*told)
+            .map(|(name, (document, told))| {
+                *told = true;
+                (name.clone(), document.text().len())
+            })
+            .collect()
+    }
+}
+
+/// What a declined document shows.
+fn declined_message(bytes: usize) -> String {
+    format!(
+        "this file is {bytes} bytes, over the language server's limit of {MAX_DOCUMENT} bytes \
+         ({} KiB): it is not analysed, so it gets no diagnostics, hovers or completions, and \
+         the project is checked without it. `guardrailc build` checks it (docs/security.md).",
+        MAX_DOCUMENT / 1024
+    )
 }
 
 struct Backend {
@@ -61,7 +133,31 @@ pub fn serve_stdio(today: (u16, u8, u8), library: LibraryFiles) -> std::io::Resu
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(async {
+    runtime.block_on(serve(
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        today,
+        library,
+    ));
+    // Reading standard input may still block a thread; it is not waited for.
+    runtime.shutdown_background();
+    Ok(())
+}
+
+/// Serves one client on `input` and `output` until it exits or its input ends: what
+/// [`serve_stdio`] runs, and what benchmarks drive in process.
+pub async fn serve<R, W>(input: R, output: W, today: (u16, u8, u8), library: LibraryFiles)
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    {
+        let (server_input, to_server) = tokio::io::duplex(1 << 16);
+        let (from_server, server_output) = tokio::io::duplex(1 << 16);
+        let (frames, outgoing) = tokio::sync::mpsc::channel(64);
+        let writer = tokio::spawn(transport::write_output(output, outgoing));
+        let pump = tokio::spawn(transport::forward_output(from_server, frames.clone()));
+        let reader = tokio::spawn(transport::forward_input(input, to_server, frames));
         let (service, socket) = LspService::new(|client| Backend {
             client,
             state: Arc::new(Mutex::new(State {
@@ -71,14 +167,19 @@ pub fn serve_stdio(today: (u16, u8, u8), library: LibraryFiles) -> std::io::Resu
                 open: BTreeSet::new(),
                 can_watch_files: false,
                 fixture_runs: BTreeMap::new(),
+                declined: BTreeMap::new(),
             })),
             generation: Arc::new(AtomicU64::new(0)),
         });
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+        Server::new(server_input, server_output, socket)
             .serve(service)
             .await;
-    });
-    Ok(())
+        // The server has answered everything; its output ends with it, and the client's
+        // input is no longer read.
+        reader.abort();
+        let _ = pump.await;
+        let _ = writer.await;
+    }
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -176,7 +277,7 @@ impl Backend {
         }
         for (path, text) in workspace::fixture_files_under(root) {
             if let Some(uri) = Uri::from_file_path(&path) {
-                state.workspace.set_file(&key(&uri), text);
+                state.store(&key(&uri), text);
             }
         }
         for path in workspace::guard_files_under(root) {
@@ -186,8 +287,8 @@ impl Backend {
                 continue;
             };
             let name = key(&uri);
-            if state.workspace.document(&name).is_none() {
-                state.workspace.set_file(&name, text);
+            if state.workspace.document(&name).is_none() && !state.declined.contains_key(&name) {
+                state.store(&name, text);
             }
         }
         if let Some(uri) = Uri::from_file_path(root) {
@@ -215,11 +316,12 @@ impl Backend {
                     false
                 }
                 Some(text) => {
-                    state.workspace.set_file(&name, text);
+                    state.store(&name, text);
                     false
                 }
                 None => {
                     state.workspace.remove_file(&name);
+                    state.declined.remove(&name);
                     // A fixture's results go too (and a run still going is dropped).
                     let had_results = state.fixture_runs.remove(&name).is_some();
                     state.published.remove(&name).is_some() || had_results
@@ -235,6 +337,26 @@ impl Backend {
 
     /// Recomputes every file's diagnostics and sends those that changed.
     async fn publish_diagnostics(&self) {
+        let untold = self.state().untold();
+        for (name, bytes) in untold {
+            let Ok(uri) = Uri::from_str(&name) else {
+                continue;
+            };
+            let message = declined_message(bytes);
+            let diagnostic = lsp::Diagnostic {
+                range: Range::default(),
+                severity: Some(DiagnosticSeverity::WARNING),
+                source: Some("guardrailc".to_string()),
+                message: message.clone(),
+                ..Default::default()
+            };
+            self.client
+                .publish_diagnostics(uri.clone(), vec![diagnostic], None)
+                .await;
+            self.client
+                .show_message(MessageType::WARNING, format!("{}: {message}", uri.as_str()))
+                .await;
+        }
         let updates = {
             let mut state = self.state();
             let Some(all) = guarded("diagnostics", || Some(state.workspace.diagnostics())) else {
@@ -598,7 +720,7 @@ impl LanguageServer for Backend {
                     .workspace
                     .set_config(&name, params.text_document.text, &read);
             } else {
-                state.workspace.set_file(&name, params.text_document.text);
+                state.store(&name, params.text_document.text);
             }
         }
         self.publish_diagnostics().await;
@@ -616,9 +738,7 @@ impl LanguageServer for Backend {
                         (r.end.line, r.end.character),
                     )
                 });
-                if !state.workspace.edit_file(&name, range, &change.text) {
-                    state.workspace.set_file(&name, change.text);
-                }
+                state.edit(&name, range, &change.text);
             }
             if is_config_file(&state, &params.text_document.uri) {
                 let read = schema_reader_of(&state);

@@ -99,7 +99,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode, CliError> {
                 "success": !failed,
                 "out": out.display().to_string(),
                 "files": artifacts.iter().map(|a| &a.path).collect::<Vec<_>>(),
-                "diagnostics": diagnostics.iter().map(|d| render::json_diagnostic(&workspace, d)).collect::<Vec<_>>(),
+                "diagnostics": render::json_diagnostics(&workspace, &diagnostics),
             });
             println!(
                 "{}",

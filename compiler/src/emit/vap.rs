@@ -34,7 +34,8 @@ pub fn emit_vap_with_list_sizes(
         Err(diagnostics) => return (Vec::new(), diagnostics),
     };
     let model = CostModel::new(&policy.params).with_max_items(max_items);
-    let diagnostics = cost::check_policy(policy, &model);
+    let mut diagnostics = cost::check_policy(policy, &model);
+    diagnostics.extend(crate::messages::hidden_messages(policy));
     let header = header(&policy.source_file, &policy.id);
     let artifact = |kind: &str, document: Value| Artifact {
         env: policy.env.clone(),

@@ -18,6 +18,17 @@ pub const ITEM_KEYWORDS: &[&str] = &[
 /// Words that start or separate rule clauses.
 pub const CLAUSE_KEYWORDS: &[&str] = &["for", "let", "when", "that", "message", "fix"];
 
+/// How deeply expressions and types may nest, counted two ways: the parser's own nesting
+/// (brackets, parentheses, `not`, `any`/`all`, type arguments) and the height of each
+/// expression's syntax tree (which chains of `and`, `or` and `.field` grow too). Every later
+/// pass recurses over the tree, so this bound is what keeps them all within a thread's stack
+/// (`compiler/tests/deep_nesting.rs` runs the whole pipeline at the limit on a small stack).
+pub const MAX_NESTING: usize = 64;
+
+/// How many operators (`and`, `==`, `.field`, calls, …) one expression may have. Chains grow
+/// trees without nesting the parser; this bounds the tree built before its height is checked.
+pub const MAX_OPERATORS: usize = 2048;
+
 /// Words with a fixed meaning inside expressions.
 pub const EXPRESSION_KEYWORDS: &[&str] = &["and", "or", "not", "in", "any", "all", "true", "false"];
 
@@ -38,6 +49,9 @@ pub fn parse(source: SourceId, text: &str) -> Parsed {
         tokens,
         pos: 0,
         diagnostics,
+        depth: 0,
+        too_deep: false,
+        operators: 0,
     };
     let file = parser.file();
     Parsed {
@@ -56,6 +70,9 @@ pub fn parse_expression_in(text: &str, span: Span, diagnostics: &mut Vec<Diagnos
         tokens: lexed.tokens,
         pos: 0,
         diagnostics: Vec::new(),
+        depth: 0,
+        too_deep: false,
+        operators: 0,
     };
     let expr = parser.expr();
     if parser.peek().kind != TokenKind::Eof {
@@ -76,6 +93,13 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
     diagnostics: Vec<Diagnostic>,
+    /// How many nested constructs enclose the current token (see [`MAX_NESTING`]).
+    depth: usize,
+    /// Set once nesting went past the limit, until the outermost expression ends: the
+    /// closing brackets that were skipped are not reported again as missing.
+    too_deep: bool,
+    /// Operators of the outermost expression so far (see [`MAX_OPERATORS`]).
+    operators: usize,
 }
 
 /// Parsing of the current item failed; the error is already recorded.
@@ -137,6 +161,89 @@ impl<'a> Parser<'a> {
             diagnostic = diagnostic.with_help(help);
         }
         self.diagnostics.push(diagnostic);
+    }
+
+    /// Enters one level of nesting. Past [`MAX_NESTING`] it reports the error (once per
+    /// outermost expression), skips the nested construct and returns false.
+    fn enter(&mut self) -> bool {
+        if self.depth < MAX_NESTING {
+            self.depth += 1;
+            return true;
+        }
+        let start = self.peek().span;
+        self.skip_nested();
+        if !self.too_deep {
+            self.too_deep = true;
+            self.too_deep_error(start.to(self.previous_end()));
+        }
+        false
+    }
+
+    /// Counts one operator of the current expression. Past [`MAX_OPERATORS`] it reports the
+    /// error, skips the rest of the expression and returns false.
+    fn operator(&mut self) -> bool {
+        if self.operators < MAX_OPERATORS {
+            self.operators += 1;
+            return true;
+        }
+        let start = self.peek().span;
+        self.skip_nested();
+        if !self.too_deep {
+            self.too_deep = true;
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::TooDeep,
+                    start.to(self.previous_end()),
+                    format!("this expression has more than {MAX_OPERATORS} operators"),
+                )
+                .with_help("split the expression into named parts with `let`"),
+            );
+        }
+        false
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    fn too_deep_error(&mut self, span: Span) {
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::TooDeep,
+                span,
+                format!("this nests more than {MAX_NESTING} levels deep"),
+            )
+            .with_help("split the expression into named parts with `let`"),
+        );
+    }
+
+    /// Skips the rest of an expression: tokens up to a closing bracket that is not its own,
+    /// a rule clause, an item or the end of the input.
+    fn skip_nested(&mut self) {
+        let mut open = 0usize;
+        loop {
+            let token = self.peek();
+            match token.kind {
+                TokenKind::Eof => return,
+                TokenKind::LParen | TokenKind::LBracket | TokenKind::LBrace => open += 1,
+                TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace => {
+                    if open == 0 {
+                        return;
+                    }
+                    open -= 1;
+                }
+                _ if open == 0 && (self.at_clause_boundary() || self.at_item_start()) => return,
+                _ => {}
+            }
+            self.bump();
+        }
+    }
+
+    /// Reports a missing closing bracket, unless it was skipped by a nesting error.
+    fn unclosed(&mut self, diagnostic: Diagnostic) {
+        if !self.too_deep {
+            self.diagnostics.push(diagnostic);
+        }
     }
 
     /// Reports that `what` was expected at the current token.
@@ -577,6 +684,18 @@ impl<'a> Parser<'a> {
     }
 
     fn type_expr(&mut self) -> PResult<TypeExpr> {
+        if !self.enter() {
+            return Err(Failed);
+        }
+        let ty = self.type_expr_inner();
+        self.leave();
+        if self.depth == 0 {
+            self.too_deep = false;
+        }
+        ty
+    }
+
+    fn type_expr_inner(&mut self) -> PResult<TypeExpr> {
         if let Some(open) = self.eat(TokenKind::LBrace) {
             return self.record_type(open);
         }
@@ -662,9 +781,26 @@ impl<'a> Parser<'a> {
                     self.bump();
                     let var = self.ident("a loop variable name")?;
                     self.expect_word("in")?;
-                    let list = self.postfix();
+                    let list = self.outermost(Self::postfix);
                     let span = token.span.to(list.span);
                     rule.bindings.push(Binding::For(For { var, list, span }));
+                    let loops = rule
+                        .bindings
+                        .iter()
+                        .filter(|b| matches!(b, Binding::For(_)))
+                        .count();
+                    if loops > MAX_NESTING {
+                        // Each loop nests the next in every backend.
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::TooDeep,
+                                span,
+                                format!("this rule has more than {MAX_NESTING} `for` loops"),
+                            )
+                            .with_help("split the rule, or loop over fewer lists"),
+                        );
+                        return Err(Failed);
+                    }
                 }
                 "let" => rule.bindings.push(Binding::Let(self.let_binding()?)),
                 "when" => {
@@ -846,7 +982,30 @@ impl<'a> Parser<'a> {
     // ---- expressions --------------------------------------------------------------------
 
     fn expr(&mut self) -> Expr {
-        self.or_expr()
+        if self.depth > 0 {
+            return self.or_expr();
+        }
+        self.outermost(Self::or_expr)
+    }
+
+    /// Parses a whole expression with `parse` (not nested in another one): its operators are
+    /// counted afresh, and the height of its tree, which chains grow without nesting the
+    /// parser, is bounded.
+    fn outermost(&mut self, parse: fn(&mut Self) -> Expr) -> Expr {
+        self.operators = 0;
+        let expr = parse(self);
+        let too_high = height_exceeds(&expr, MAX_NESTING);
+        let reported = std::mem::replace(&mut self.too_deep, false);
+        if !too_high {
+            return expr;
+        }
+        if !reported {
+            self.too_deep_error(expr.span);
+        }
+        Expr {
+            kind: ExprKind::Error,
+            span: expr.span,
+        }
     }
 
     fn binary(&self, op: BinaryOp, lhs: Expr, rhs: Expr) -> Expr {
@@ -859,7 +1018,8 @@ impl<'a> Parser<'a> {
 
     fn or_expr(&mut self) -> Expr {
         let mut lhs = self.and_expr();
-        while self.eat_word("or").is_some() {
+        while self.at_word("or") && self.operator() {
+            self.bump();
             let rhs = self.and_expr();
             lhs = self.binary(BinaryOp::Or, lhs, rhs);
         }
@@ -868,7 +1028,8 @@ impl<'a> Parser<'a> {
 
     fn and_expr(&mut self) -> Expr {
         let mut lhs = self.not_expr();
-        while self.eat_word("and").is_some() {
+        while self.at_word("and") && self.operator() {
+            self.bump();
             let rhs = self.not_expr();
             lhs = self.binary(BinaryOp::And, lhs, rhs);
         }
@@ -877,7 +1038,14 @@ impl<'a> Parser<'a> {
 
     fn not_expr(&mut self) -> Expr {
         if let Some(not) = self.eat_word("not") {
+            if !(self.operator() && self.enter()) {
+                return Expr {
+                    kind: ExprKind::Error,
+                    span: not.span.to(self.previous_end()),
+                };
+            }
             let inner = self.not_expr();
+            self.leave();
             let span = not.span.to(inner.span);
             return Expr {
                 kind: ExprKind::Not(Box::new(inner)),
@@ -924,6 +1092,9 @@ impl<'a> Parser<'a> {
         let Some(op) = op else {
             return lhs;
         };
+        if !self.operator() {
+            return lhs;
+        }
         self.bump();
         let rhs = self.postfix();
         self.binary(op, lhs, rhs)
@@ -932,6 +1103,11 @@ impl<'a> Parser<'a> {
     fn postfix(&mut self) -> Expr {
         let mut expr = self.primary();
         loop {
+            let chained = self.at(TokenKind::Dot)
+                || (self.at(TokenKind::LBracket) && !self.peek().line_start);
+            if chained && !self.operator() {
+                return expr;
+            }
             if self.eat(TokenKind::Dot).is_some() {
                 let name = match self.ident("a field or method name after `.`") {
                     Ok(name) => name,
@@ -967,7 +1143,7 @@ impl<'a> Parser<'a> {
                 let end = match self.eat(TokenKind::RBracket) {
                     Some(close) => close.span,
                     None => {
-                        self.diagnostics.push(
+                        self.unclosed(
                             Diagnostic::new(
                                 Code::UnclosedDelimiter,
                                 self.peek().span,
@@ -998,7 +1174,7 @@ impl<'a> Parser<'a> {
                 return (args, close.span);
             }
             if self.at_clause_boundary() {
-                self.diagnostics.push(
+                self.unclosed(
                     Diagnostic::new(
                         Code::UnclosedDelimiter,
                         self.previous_end(),
@@ -1030,6 +1206,19 @@ impl<'a> Parser<'a> {
     }
 
     fn primary(&mut self) -> Expr {
+        let start = self.peek().span;
+        if !self.enter() {
+            return Expr {
+                kind: ExprKind::Error,
+                span: start.to(self.previous_end()),
+            };
+        }
+        let expr = self.primary_inner();
+        self.leave();
+        expr
+    }
+
+    fn primary_inner(&mut self) -> Expr {
         let token = self.peek();
         let text = self.slice(token.span);
         match token.kind {
@@ -1095,7 +1284,7 @@ impl<'a> Parser<'a> {
                         };
                     }
                     if self.at(TokenKind::Eof) || self.at_item_start() {
-                        self.diagnostics.push(
+                        self.unclosed(
                             Diagnostic::new(
                                 Code::UnclosedDelimiter,
                                 self.peek().span,
@@ -1127,7 +1316,7 @@ impl<'a> Parser<'a> {
                         span: open.span.to(close.span),
                     },
                     None => {
-                        self.diagnostics.push(
+                        self.unclosed(
                             Diagnostic::new(
                                 Code::UnclosedDelimiter,
                                 self.peek().span,
@@ -1232,6 +1421,41 @@ impl<'a> Parser<'a> {
             span,
         }
     }
+}
+
+/// Whether the tree of `expr` is more than `limit` nodes high, found without recursion (the
+/// tree may be as deep as the parser allows chains to grow).
+fn height_exceeds(expr: &Expr, limit: usize) -> bool {
+    let mut stack = vec![(expr, 1usize)];
+    while let Some((expr, height)) = stack.pop() {
+        if height > limit {
+            return true;
+        }
+        let below = height + 1;
+        match &expr.kind {
+            ExprKind::Field(base, _) | ExprKind::Not(base) => stack.push((base, below)),
+            ExprKind::Index(base, index) | ExprKind::Binary(_, base, index) => {
+                stack.push((base, below));
+                stack.push((index, below));
+            }
+            ExprKind::Quantified { list, body, .. } => {
+                stack.push((list, below));
+                stack.push((body, below));
+            }
+            ExprKind::Call { receiver, args, .. } => {
+                stack.extend(receiver.iter().map(|r| (&**r, below)));
+                stack.extend(args.iter().map(|a| (a, below)));
+            }
+            ExprKind::List(items) => stack.extend(items.iter().map(|i| (i, below))),
+            ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Quantity(_)
+            | ExprKind::Str(_)
+            | ExprKind::Name(_)
+            | ExprKind::Error => {}
+        }
+    }
+    false
 }
 
 trait HasSpan {

@@ -16,6 +16,8 @@ use std::sync::Arc;
 /// in ten is long: nested lists multiply, and a pod with long container and port lists
 /// costs the engines tens of times an ordinary one.
 pub const LONG_LIST: usize = 12;
+/// Most items of a short list.
+pub const SHORT_LIST: usize = 3;
 /// Length of the long generated string: past the 63-character limit of names and labels.
 const LONG_STRING: usize = 300;
 /// How often an optional field the guardrail reads is present.
@@ -27,6 +29,9 @@ pub struct Pools {
     pub strings: Arc<Vec<String>>,
     pub ints: Arc<Vec<i64>>,
     pub quantities: Arc<Vec<String>>,
+    /// Items of a long list: [`LONG_LIST`], or fewer where the guardrail's loops would make
+    /// requests with lists that long cost more than the API server allows.
+    pub long_list: usize,
 }
 
 impl Pools {
@@ -70,6 +75,15 @@ impl Pools {
             strings: Arc::new(strings),
             ints: Arc::new(ints),
             quantities: Arc::new(quantities),
+            long_list: LONG_LIST,
+        }
+    }
+
+    /// The same pools, with long lists of `items` items.
+    pub fn with_long_list(self, items: usize) -> Pools {
+        Pools {
+            long_list: items,
+            ..self
         }
     }
 
@@ -126,8 +140,9 @@ pub fn value_of(
                 pools,
             );
             let cap = max_items.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
-            let short = prop::collection::vec(item.clone(), 0..=3.min(cap));
-            let long = prop::collection::vec(item, LONG_LIST.min(cap)..=LONG_LIST.min(cap));
+            let short = prop::collection::vec(item.clone(), 0..=SHORT_LIST.min(cap));
+            let long_list = pools.long_list.min(cap);
+            let long = prop::collection::vec(item, long_list..=long_list);
             prop_oneof![9 => short, 1 => long]
                 .prop_map(Value::Array)
                 .boxed()

@@ -20,6 +20,9 @@
 //! cel-go's and is never below it. The tests pin the count against cel-go's own expected
 //! costs (`interpreter/runtimecost_test.go`) and Kubernetes's call costs
 //! (`apiserver/pkg/cel/library/cost.go`).
+//!
+//! Like the API server, the walk stops a comprehension once its cost passes
+//! [`PER_CALL_LIMIT`]: the count is then some amount over the limit, not the full cost.
 
 use cel::common::ast::{
     operators, CallExpr, ComprehensionExpr, EntryExpr, Expr, IdedEntryExpr, LiteralValue,
@@ -464,6 +467,11 @@ fn comprehension_walk<'c, 'v>(
     let mut pending = false;
     let mut items = iterable.iter();
     while let Some(item) = items.next() {
+        if cost > PER_CALL_LIMIT {
+            // The API server stops the expression here: no value, and no need to walk on
+            // (nested loops over long lists would take minutes to walk to the end).
+            return (cost, None);
+        }
         let mut scope = ctx.new_inner_scope();
         if append.is_none() {
             scope.add_variable_as_val(&c.accu_var, accumulator.clone_as_boxed());
@@ -719,6 +727,22 @@ mod tests {
             context.add_variable_as_val(name, cel_value_of(value));
         }
         runtime_cost(program.expression(), &context)
+    }
+
+    #[test]
+    fn the_walk_stops_a_comprehension_once_it_passes_the_limit() {
+        // 1,000 × 1,000 × 1,000 elements: a billion steps to walk to the end.
+        let items: Vec<u32> = (0..1000).collect();
+        let started = std::time::Instant::now();
+        let spent = cost(
+            "xs.all(a, xs.all(b, xs.all(c, a + b + c >= 0)))",
+            json!({ "xs": items }),
+        );
+        assert!(spent > PER_CALL_LIMIT);
+        // Stopped within one inner loop of the limit, not at the billion-step cost.
+        assert!(spent < 2 * PER_CALL_LIMIT, "{spent}");
+        // A hang detector, not a benchmark.
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
     }
 
     fn letters(n: usize) -> String {

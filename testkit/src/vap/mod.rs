@@ -168,28 +168,39 @@ impl VapPolicy {
             return Ok((Outcome::allowed(), false));
         }
         let activation = Activation::new(Arc::clone(&self.env), case, &facts, &self.variables);
+        // Charges an expression before it runs; true when that passes a limit, where the API
+        // server stops the request (so nothing more is evaluated).
         let mut charge = |what: &dyn Fn() -> String, program: &Program| {
-            if let Some(cost) = cost.as_deref_mut() {
+            cost.as_deref_mut().is_some_and(|cost| {
                 cost.charge(what(), activation.cost(program));
-            }
+                cost.stopped()
+            })
         };
+        let mut errors = Vec::new();
+        let mut stopped = false;
         for condition in &self.match_conditions {
-            charge(
+            if charge(
                 &|| format!("matchCondition `{}`", condition.name),
                 &condition.program,
-            );
+            ) {
+                stopped = true;
+                errors.push(format!("matchCondition `{}`: {OVER_COST}", condition.name));
+                break;
+            }
         }
-        let mut errors = Vec::new();
-        let excluded = self.excluded_by_conditions(&activation, &mut errors);
+        let excluded = !stopped && self.excluded_by_conditions(&activation, &mut errors);
         let mut messages = Vec::new();
         let mut rules = Vec::new();
         let mut violated = false;
         if !excluded && errors.is_empty() {
             for validation in &self.validations {
-                charge(
+                if charge(
                     &|| format!("validation `{}`", validation.source),
                     &validation.program,
-                );
+                ) {
+                    errors.push(format!("expression `{}`: {OVER_COST}", validation.source));
+                    break;
+                }
                 match as_bool(activation.evaluate(&validation.program)) {
                     Ok(true) => {}
                     Ok(false) => {
@@ -198,10 +209,16 @@ impl VapPolicy {
                         if let (None, Some(program)) =
                             (&validation.messages_from, &validation.message_expression)
                         {
-                            charge(
+                            if charge(
                                 &|| format!("messageExpression of `{}`", validation.source),
                                 program,
-                            );
+                            ) {
+                                errors.push(format!(
+                                    "messageExpression of `{}`: {OVER_COST}",
+                                    validation.source
+                                ));
+                                break;
+                            }
                         }
                         match validation.messages(&activation) {
                             Ok(found) => messages.extend(found),
@@ -284,30 +301,37 @@ impl VapPolicy {
 impl Validation {
     /// The messages of a violated validation.
     fn messages(&self, activation: &Activation<'_>) -> Result<Vec<String>, String> {
+        let from_expression = || {
+            self.message_expression.as_ref().and_then(|program| {
+                match activation.evaluate(program) {
+                    Ok(Value::String(s)) if shown_by_the_api_server(&s) => Some(s.to_string()),
+                    _ => None,
+                }
+            })
+        };
+        let fallback = || {
+            self.message
+                .clone()
+                .unwrap_or_else(|| format!("failed expression: {}", self.source))
+        };
         if let Some(variable) = &self.messages_from {
             let list = activation.variable(variable).map_err(|e| e.to_string())?;
             let list = Value::try_from(list).map_err(|e| e.to_string())?;
             let mut messages = Vec::new();
             flatten_messages(&list, variable, &mut messages)?;
+            // The list is what the messageExpression joins; the API server shows the join
+            // only if it passes the same test as any other messageExpression result.
+            if self.message_expression.is_some() && from_expression().is_none() {
+                return Ok(vec![fallback()]);
+            }
             return Ok(messages);
         }
-        let from_expression = self
-            .message_expression
-            .as_ref()
-            .and_then(|program| match activation.evaluate(program) {
-                // The API server falls back to `message` for an empty or multi-line result.
-                Ok(Value::String(s)) if !s.trim().is_empty() && !s.contains('\n') => {
-                    Some(s.to_string())
-                }
-                _ => None,
-            });
-        Ok(vec![from_expression
-            .or_else(|| self.message.clone())
-            .unwrap_or_else(|| {
-                format!("failed expression: {}", self.source)
-            })])
+        Ok(vec![from_expression().unwrap_or_else(fallback)])
     }
 }
+
+/// The error of an expression the API server stops for its cost.
+const OVER_COST: &str = "operation cancelled: actual cost limit exceeded";
 
 /// What the API server would charge for the CEL of one request, expression by expression.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -318,6 +342,15 @@ pub struct RuntimeCost {
 impl RuntimeCost {
     fn charge(&mut self, expression: String, cost: u64) {
         self.expressions.push((expression, cost));
+    }
+
+    /// Whether the API server would have stopped the request by now: the last expression
+    /// charged passed the per-expression limit, or all of them the budget.
+    pub fn stopped(&self) -> bool {
+        self.expressions
+            .last()
+            .is_some_and(|(_, cost)| *cost > cost::PER_CALL_LIMIT)
+            || self.total() > cost::RUNTIME_BUDGET
     }
 
     pub fn total(&self) -> u64 {
@@ -357,6 +390,12 @@ impl RuntimeCost {
         }
         over
     }
+}
+
+/// Whether the API server shows a `messageExpression` result: it falls back to `message` (or
+/// `failed expression: …`) for one that is blank or has a line break.
+fn shown_by_the_api_server(message: &str) -> bool {
+    !message.trim().is_empty() && !message.contains('\n')
 }
 
 /// Appends the strings of a message list, nested lists depth-first.
