@@ -262,7 +262,7 @@ mod tests {
     }
 
     #[test]
-fn columns_on_long_lines_count_from_the_line_start_across_checkpoints() {
+    fn columns_on_long_lines_count_from_the_line_start_across_checkpoints() {
         let text = format!("x\n{}é😀{}\n", "a".repeat(3000), "b".repeat(5000));
         let index = LineIndex::new(&text);
         for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {

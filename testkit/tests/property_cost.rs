@@ -74,3 +74,54 @@ fn property_mode_on_five_nested_loops_finishes_in_seconds() {
     assert!(started.elapsed() < Duration::from_secs(120));
     assert_eq!(result.evaluated, 64, "{:?}", result.failures);
 }
+
+#[test]
+fn a_variable_past_the_cost_limit_is_stopped_before_it_is_evaluated() {
+    // Five nested loops over 12 items each: about 250,000 bindings, well past the
+    // 1,000,000 the API server allows one expression. It stops the variable holding the
+    // messages when its cost passes the limit, so the request fails with its cost error
+    // instead of giving the messages.
+    let nested = compiled(FIVE_LOOPS);
+    let vap = nested.vap.as_ref().expect("a VAP policy");
+    let twelve = |item: &dyn Fn(usize) -> serde_json::Value| -> Vec<serde_json::Value> {
+        (0..12).map(item).collect()
+    };
+    let container = |i: usize| {
+        serde_json::json!({
+            "name": format!("c{i}"),
+            "image": "x",
+            "ports": twelve(&|_| serde_json::json!({"containerPort": 22})),
+            "env": twelve(&|j| serde_json::json!({"name": format!("v{j}")})),
+            "volumeMounts": twelve(&|j| serde_json::json!({"name": format!("v{j}"), "mountPath": "/m"})),
+            "args": twelve(&|_| serde_json::json!("x")),
+        })
+    };
+    let pod = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "default"},
+        "spec": {"containers": twelve(&container)},
+    });
+    let case = guardrailc_testkit::AdmissionCase {
+        operation: guardrailc_testkit::Operation::Create,
+        object: Some(pod),
+        old_object: None,
+        namespace_object: None,
+        user: Default::default(),
+    };
+    let catalog = SchemaCatalog(Schema::builtin());
+    let (outcome, _, cost) = vap.evaluate_counted(&case, &catalog).expect("evaluates");
+    assert!(
+        outcome
+            .errors
+            .iter()
+            .any(|e| e.contains("actual cost limit exceeded")),
+        "{outcome:?}"
+    );
+    assert!(!outcome.violated, "the messages were computed: {outcome:?}");
+    assert!(
+        cost.expressions
+            .iter()
+            .any(|(what, spent)| what.starts_with("variable") && *spent > 1_000_000),
+        "{cost:?}"
+    );
+}

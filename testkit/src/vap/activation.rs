@@ -3,9 +3,10 @@
 //! converted to a CEL value, and each variable evaluated, lazily and at most once per
 //! request: most requests read only some of them.
 
-use super::cost::runtime_cost;
+use super::cost::{runtime_cost, PER_CALL_LIMIT};
 use super::json_to_cel::cel_value_of;
 use super::shared::to_static;
+use super::OVER_COST;
 use crate::case::{AdmissionCase, RequestFacts};
 use cel::common::traits::Indexer;
 use cel::common::types::{CelString, Type};
@@ -40,6 +41,9 @@ pub(crate) struct Activation<'p> {
     evaluated: Vec<OnceLock<Result<Box<dyn Val>, ExecutionError>>>,
     /// Set while a variable is being evaluated, to refuse a variable that refers to itself.
     in_progress: Vec<AtomicBool>,
+    /// When the run-time cost is counted: each variable's cost, walked before it is evaluated,
+    /// so that a variable past the per-expression limit is stopped there, not run to its end.
+    costs: Option<Vec<OnceLock<u64>>>,
 }
 
 impl<'p> Activation<'p> {
@@ -61,7 +65,20 @@ impl<'p> Activation<'p> {
             variables,
             evaluated: variables.iter().map(|_| OnceLock::new()).collect(),
             in_progress: variables.iter().map(|_| AtomicBool::new(false)).collect(),
+            costs: None,
         }
+    }
+
+    /// This activation, counting each variable's run-time cost before evaluating it: one past
+    /// [`PER_CALL_LIMIT`] is not evaluated, and reads as the API server's cost error.
+    pub fn counting_cost(mut self) -> Self {
+        self.costs = Some(self.variables.iter().map(|_| OnceLock::new()).collect());
+        self
+    }
+
+    /// The run-time cost of variable `index`, when it was counted (it has been read).
+    pub fn variable_cost(&self, index: usize) -> Option<u64> {
+        self.costs.as_ref()?.get(index)?.get().copied()
     }
 
     /// A context that resolves this request's bindings, for one evaluation.
@@ -80,11 +97,6 @@ impl<'p> Activation<'p> {
     /// ([`super::cost`]); variables it reads are evaluated, not charged.
     pub fn cost(&self, program: &Program) -> u64 {
         runtime_cost(program.expression(), &self.context())
-    }
-
-    /// Whether variable `index` has been evaluated on this request.
-    pub fn variable_evaluated(&self, index: usize) -> bool {
-        self.evaluated[index].get().is_some()
     }
 
     /// Evaluates a variable's program, keeping the interpreter's own value: converting it
@@ -110,7 +122,19 @@ impl<'p> Activation<'p> {
                     format!("variable `{name}` refers to itself"),
                 ));
             }
-            let result = self.evaluate_to_static(&self.variables[index].program);
+            let program = &self.variables[index].program;
+            let cost = self.costs.as_ref().map(|costs| {
+                let cost = self.cost(program);
+                let _ = costs[index].set(cost);
+                cost
+            });
+            let result = match cost {
+                Some(cost) if cost > PER_CALL_LIMIT => Err(ExecutionError::function_error(
+                    "variables",
+                    OVER_COST.to_string(),
+                )),
+                _ => self.evaluate_to_static(program),
+            };
             // Only this call can have set the cell: it was empty and no other evaluation of
             // this variable can be in progress.
             let _ = self.evaluated[index].set(result);

@@ -167,7 +167,10 @@ impl VapPolicy {
         if !self.resources_match(case, &facts)? {
             return Ok((Outcome::allowed(), false));
         }
-        let activation = Activation::new(Arc::clone(&self.env), case, &facts, &self.variables);
+        let mut activation = Activation::new(Arc::clone(&self.env), case, &facts, &self.variables);
+        if cost.is_some() {
+            activation = activation.counting_cost();
+        }
         // Charges an expression before it runs; true when that passes a limit, where the API
         // server stops the request (so nothing more is evaluated).
         let mut charge = |what: &dyn Fn() -> String, program: &Program| {
@@ -232,18 +235,12 @@ impl VapPolicy {
             }
         }
         if let Some(cost) = cost {
-            // Each variable the request evaluated is charged once; charging one may evaluate
-            // another (its cost walk reads the variables it reads).
-            let mut charged = vec![false; self.variables.len()];
-            while let Some(index) =
-                (0..self.variables.len()).find(|&i| !charged[i] && activation.variable_evaluated(i))
-            {
-                charged[index] = true;
-                let variable = &self.variables[index];
-                cost.charge(
-                    format!("variable `{}`", variable.name),
-                    activation.cost(&variable.program),
-                );
+            // Each variable the request read is charged once, at the cost walked before it
+            // was evaluated (one past the limit was not evaluated at all).
+            for (index, variable) in self.variables.iter().enumerate() {
+                if let Some(spent) = activation.variable_cost(index) {
+                    cost.charge(format!("variable `{}`", variable.name), spent);
+                }
             }
         }
         if excluded {
@@ -331,7 +328,7 @@ impl Validation {
 }
 
 /// The error of an expression the API server stops for its cost.
-const OVER_COST: &str = "operation cancelled: actual cost limit exceeded";
+pub(crate) const OVER_COST: &str = "operation cancelled: actual cost limit exceeded";
 
 /// What the API server would charge for the CEL of one request, expression by expression.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
