@@ -7,13 +7,15 @@
 //! `GUARDRAILC_LSP_FUZZ_STEPS` edits and requests (150); a failure is shrunk to a short
 //! session. docs/testing.md records the long runs.
 
+mod support;
+
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::io::{Read, Write};
+use std::process::{Child, ChildStdin, Stdio};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,9 +33,8 @@ struct Server {
 
 impl Server {
     fn start(root: &std::path::Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_guardrailc"))
+        let mut child = support::command()
             .arg("lsp")
-            .env("GUARDRAILC_TODAY", "2026-11-28")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -56,34 +57,7 @@ impl Server {
                     .push_str(&String::from_utf8_lossy(&buffer[..n]));
             }
         });
-        let (sender, messages) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(value) = line.strip_prefix("Content-Length: ") {
-                        length = value.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; length.expect("every message has a Content-Length")];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                let message = serde_json::from_slice(&body).expect("the server writes JSON");
-                if sender.send(message).is_err() {
-                    return;
-                }
-            }
-        });
+        let messages = support::lsp_messages(stdout);
         Server {
             child,
             stdin,

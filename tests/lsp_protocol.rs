@@ -1,10 +1,12 @@
 //! `guardrailc lsp` as an editor runs it: a process speaking LSP over stdio. Each reply is
 //! an insta snapshot, with the temporary project folder written as `ROOT`.
 
+mod support;
+
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::io::Write;
+use std::process::{Child, ChildStdin, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -19,9 +21,8 @@ struct Editor {
 
 impl Editor {
     fn start(root: &std::path::Path) -> Editor {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_guardrailc"))
+        let mut child = support::command()
             .arg("lsp")
-            .env("GUARDRAILC_TODAY", "2026-11-28")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -29,34 +30,7 @@ impl Editor {
             .expect("the binary starts");
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
-        let (sender, messages) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(value) = line.strip_prefix("Content-Length: ") {
-                        length = value.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; length.expect("every message has a Content-Length")];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                let message = serde_json::from_slice(&body).expect("a JSON message");
-                if sender.send(message).is_err() {
-                    return;
-                }
-            }
-        });
+        let messages = support::lsp_messages(stdout);
         let root_uri = format!("file://{}", root.display());
         Editor {
             child,

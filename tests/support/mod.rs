@@ -2,8 +2,10 @@
 //! quickstart example. Each test file uses some of it.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{ChildStdout, Command, Output};
+use std::sync::mpsc::{self, Receiver};
 
 /// The `guardrailc` binary under test, with today's date fixed (exemption expiry).
 pub fn command() -> Command {
@@ -25,4 +27,38 @@ pub fn quickstart() -> PathBuf {
 /// Output bytes as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The messages a language server writes to `stdout` (`Content-Length` framed JSON), read on
+/// a thread of their own; the channel closes when the stream ends or breaks.
+pub fn lsp_messages(stdout: ChildStdout) -> Receiver<serde_json::Value> {
+    let (sender, messages) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        loop {
+            let mut length = None;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(value) = line.strip_prefix("Content-Length: ") {
+                    length = value.parse::<usize>().ok();
+                }
+            }
+            let mut body = vec![0; length.expect("every message has a Content-Length")];
+            if reader.read_exact(&mut body).is_err() {
+                return;
+            }
+            let message = serde_json::from_slice(&body).expect("the server writes JSON");
+            if sender.send(message).is_err() {
+                return;
+            }
+        }
+    });
+    messages
 }
