@@ -11,6 +11,9 @@
 //! by the five properties in the proportions 4:3:1:1:1; docs/testing.md records the long
 //! runs, e.g. `GUARDRAILC_FUZZ_CASES=1000000 cargo test --release --test adversarial`.
 
+#[path = "../compiler/tests/corpus/mod.rs"]
+mod corpus;
+
 use guardrailc_compiler::config;
 use guardrailc_compiler::emit::Artifact;
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
@@ -254,22 +257,7 @@ fn mutated_guardrail() -> impl Strategy<Value = Vec<u8>> {
 
 /// Every `.guard` file of the quickstart and of the compiler's test cases.
 fn corpus() -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut texts = Vec::new();
-    for dir in [
-        "examples/quickstart/guardrails",
-        "compiler/tests/cases/parse",
-        "compiler/tests/cases/diagnostics",
-    ] {
-        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "guard"))
-            .collect();
-        paths.sort();
-        texts.extend(paths.iter().map(|p| std::fs::read_to_string(p).unwrap()));
-    }
-    texts
+    corpus::corpus(Path::new(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// Text as the tools read it: UTF-8 as is; anything else the way a lossy reader would

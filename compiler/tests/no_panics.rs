@@ -1,30 +1,17 @@
 //! The compiler never panics: random text, and mutations of real guardrails, go through
 //! parsing, checking, lowering and every backend.
 
+mod corpus;
+
 use guardrailc_compiler::config::Config;
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
 use guardrailc_compiler::schema::Schema;
 use guardrailc_compiler::SourceId;
 use proptest::prelude::*;
 
-/// Every .guard file of the examples and the test cases: realistic starting points.
+/// Every .guard file of the examples and the test cases.
 fn corpus() -> Vec<String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut texts = Vec::new();
-    for dir in [
-        "examples/quickstart/guardrails",
-        "compiler/tests/cases/parse",
-        "compiler/tests/cases/diagnostics",
-    ] {
-        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "guard"))
-            .collect();
-        paths.sort();
-        texts.extend(paths.iter().map(|p| std::fs::read_to_string(p).unwrap()));
-    }
-    texts
+    corpus::corpus(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
 fn compile(text: &str, emit: bool) {
