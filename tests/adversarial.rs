@@ -14,9 +14,8 @@
 #[path = "../compiler/tests/corpus/mod.rs"]
 mod corpus;
 
-use guardrailc_compiler::config;
 use guardrailc_compiler::emit::Artifact;
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
+use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::render::{self, SourceFiles};
 use guardrailc_compiler::schema::Schema;
 use guardrailc_compiler::{format, ir, SourceId};
@@ -288,21 +287,7 @@ impl SourceFiles for Files<'_> {
 /// `guardrailc build` and `fmt` in memory: config, every target, the formatter, and the
 /// diagnostics rendered both ways.
 fn build(sources: &[SourceFile], config_text: &str) -> project::BuildOutput {
-    let config_source = SourceId(sources.len() as u32);
-    let output = match config::parse(config_source, config_text) {
-        Ok(config) => project::build(&BuildInput {
-            sources,
-            config: &config,
-            config_source,
-            schema: Schema::builtin(),
-            today: TODAY,
-            options: &BuildOptions::default(),
-        }),
-        Err(diagnostics) => project::BuildOutput {
-            diagnostics,
-            ..Default::default()
-        },
-    };
+    let output = project::build_text(sources, config_text, TODAY);
     for source in sources {
         let _ = format::format(&source.text);
     }

@@ -64,11 +64,7 @@ impl<'a> Windowed<'a> {
         let text = self.text(id);
         let index = self.index(id);
         let start = index.line_start(line);
-        let end = if line + 1 < index.line_count() {
-            index.line_start(line + 1)
-        } else {
-            text.len()
-        };
+        let end = index.line_end(text, line);
         if end - start <= MAX_LINE {
             return start..end;
         }
@@ -93,11 +89,7 @@ impl<'a> Windowed<'a> {
         let line = index.line_of(offset);
         let window = self.window(id, line);
         let start = index.line_start(line);
-        let end = if line + 1 < index.line_count() {
-            index.line_start(line + 1)
-        } else {
-            text.len()
-        };
+        let end = index.line_end(text, line);
         if end - start <= MAX_LINE {
             return None;
         }

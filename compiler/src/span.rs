@@ -118,6 +118,12 @@ impl LineIndex {
         self.starts[line.min(self.starts.len() - 1)]
     }
 
+    /// Where line `line` (0-based) ends in `text`: the start of the next line, its line break
+    /// included, or the end of the text.
+    pub fn line_end(&self, text: &str, line: usize) -> usize {
+        self.starts.get(line + 1).copied().unwrap_or(text.len())
+    }
+
     pub fn line_count(&self) -> usize {
         self.starts.len()
     }
@@ -149,7 +155,7 @@ impl LineIndex {
             return text.len();
         }
         let start = self.starts[line];
-        let end = self.starts.get(line + 1).copied().unwrap_or(text.len());
+        let end = self.line_end(text, line);
         let mut units = 0u32;
         for (i, ch) in text[start..end].char_indices() {
             if ch == '\n' || ch == '\r' || units + ch.len_utf16() as u32 > column {

@@ -3,8 +3,7 @@
 //! printers, the cost estimate, the formatter — on a thread stack smaller than any the
 //! tools run on (Rust threads, tokio workers and blocking threads all get 2 MiB).
 
-use guardrailc_compiler::config::Config;
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
+use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
 use guardrailc_compiler::syntax::parser::{MAX_NESTING, MAX_OPERATORS};
 use guardrailc_compiler::{format, syntax, Code, SourceId};
@@ -121,14 +120,7 @@ fn whole_pipeline(text: &str) {
         text: text.to_string(),
     }];
     project::check_sources(&sources, Schema::builtin());
-    project::build(&BuildInput {
-        sources: &sources,
-        config: &Config::default(),
-        config_source: SourceId(1),
-        schema: Schema::builtin(),
-        today: (2026, 11, 28),
-        options: &BuildOptions::default(),
-    });
+    project::build_text(&sources, "", (2026, 11, 28));
     let _ = format::format(text);
 }
 

@@ -3,10 +3,8 @@
 
 mod corpus;
 
-use guardrailc_compiler::config::Config;
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
+use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
-use guardrailc_compiler::SourceId;
 use proptest::prelude::*;
 
 /// Every .guard file of the examples and the test cases.
@@ -20,14 +18,7 @@ fn compile(text: &str, emit: bool) {
         text: text.to_string(),
     }];
     if emit {
-        project::build(&BuildInput {
-            sources: &sources,
-            config: &Config::default(),
-            config_source: SourceId(1),
-            schema: Schema::builtin(),
-            today: (2026, 11, 28),
-            options: &BuildOptions::default(),
-        });
+        project::build_text(&sources, "", (2026, 11, 28));
     } else {
         project::check_sources(&sources, Schema::builtin());
     }
