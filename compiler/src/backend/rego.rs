@@ -295,10 +295,6 @@ impl Scope {
     }
 }
 
-fn rule_reads(rule: &Rule, wanted: impl Fn(&Root) -> bool) -> bool {
-    rule.reads(wanted)
-}
-
 /// Whether `not` may negate the test `expr` prints as in place. OPA (v1.10, inside Gatekeeper
 /// and conftest) makes an inline `not` over a builtin call (`!=`, `<`, `in`, `startswith`,
 /// `count(…) > 0`, …) whose operand is undefined undefined itself, so the body fails, where
@@ -640,14 +636,14 @@ impl ModulePrinter<'_> {
         let rules = &self.policy.rules;
         let reads_containers = rules
             .iter()
-            .any(|rule| rule_reads(rule, |root| *root == Root::AllContainers));
+            .any(|rule| rule.reads(|root| *root == Root::AllContainers));
         let reads_spec = reads_containers
             || rules
                 .iter()
-                .any(|rule| rule_reads(rule, |root| *root == Root::PodSpec));
+                .any(|rule| rule.reads(|root| *root == Root::PodSpec));
         let reads_metadata = rules
             .iter()
-            .any(|rule| rule_reads(rule, |root| *root == Root::PodMetadata));
+            .any(|rule| rule.reads(|root| *root == Root::PodMetadata));
         if !reads_spec && !reads_metadata {
             return;
         }
@@ -733,7 +729,7 @@ impl ModulePrinter<'_> {
                 .policy
                 .rules
                 .iter()
-                .any(|rule| rule_reads(rule, |root| *root == Root::Namespace));
+                .any(|rule| rule.reads(|root| *root == Root::Namespace));
         if self.flavour != RegoFlavour::Gatekeeper || !reads {
             return;
         }
@@ -768,7 +764,7 @@ impl ModulePrinter<'_> {
             }
             RegoFlavour::Opa => {
                 lines.push(BodyLine::Test("in_scope".to_string()));
-                let reads_review = rule_reads(rule, |root| {
+                let reads_review = rule.reads(|root| {
                     matches!(root, Root::OldObject | Root::Namespace | Root::Request)
                 });
                 if reads_review {
