@@ -192,11 +192,12 @@ fn strings_are_trimmed_and_patterns_come_from_list_params() {
             .unwrap();
         assert_eq!(outcome.violated, denied, "{image}");
     }
-    // An image that is absent: the wildcard test is false, the requirement fails.
+    // An image that is absent reads as "": the wildcard test is false, the requirement fails.
     let outcome = policy
         .run(&create(pod(json!([{"name": "a"}]))), true)
         .unwrap();
-    assert_eq!(outcome.messages, vec!["container a uses <missing>"]);
+    // `image` is a plain Go string: absent reads as "" (docs/language.md, Semantics, rule 4).
+    assert_eq!(outcome.messages, vec!["container a uses "]);
     for (name, denied) in [
         ("sidecar-é😀", true),
         ("é😀", true),
@@ -247,7 +248,7 @@ fn quantities_written_as_json_numbers_mean_their_value_on_every_target() {
     ] {
         let case = create(pod_with_memory(memory.clone()));
         let verdicts = policy.evaluate(&case, true).unwrap();
-        verdicts.agreement_with_manifest().unwrap();
+        verdicts.agreement().unwrap();
         assert_eq!(verdicts.vap.violated, over, "{memory}");
         let gator = verdicts
             .gator
@@ -258,4 +259,163 @@ fn quantities_written_as_json_numbers_mean_their_value_on_every_target() {
         let conftest = policy.opa.evaluate(&case).unwrap();
         assert_eq!(conftest.violated, over, "conftest on {memory}");
     }
+}
+
+const PLAIN_VALUES: &str = r#"
+guardrail plain-values {
+  title "plain-valued fields read their zero value when not set"
+  match kinds [Pod]
+  deny when pod.spec.hostNetwork
+    message "host network"
+  deny when not pod.spec.hostPID
+    message "no host PID"
+  deny for c in pod.all_containers
+    when exists(c.securityContext.seLinuxOptions.type)
+    message "{c.name} sets an SELinux type {c.securityContext.seLinuxOptions.type}"
+  deny for c in pod.all_containers
+    when c.image == ""
+    message "{c.name} has no image"
+  deny for c in pod.all_containers
+    when any p in c.ports: p.hostPort != 0
+    message "{c.name} binds a host port"
+  deny for c in pod.all_containers
+    when exists(c.securityContext.privileged)
+    message "{c.name} says whether it is privileged"
+}
+"#;
+
+#[test]
+fn explicit_zero_values_read_as_unset_fields_in_every_shape() {
+    // The API server drops `hostNetwork: false`, `type: ""`, `image: ""` and `hostPort: 0`
+    // before admission (engine-facts/apiserver-encoding.json) but `gator test` and conftest
+    // read the manifest with them. A plain-valued field reads as its zero value when absent,
+    // so every shape agrees; `privileged` is a pointer, so `privileged: false` stays present.
+    let artifacts = compile("plain-values.guard", PLAIN_VALUES);
+    let policy = load(&artifacts, "default", "plain-values").unwrap();
+    let container = |extra: Value| {
+        let mut c = json!({"name": "app", "ports": [{"containerPort": 80}]});
+        for (k, v) in extra.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        c
+    };
+    let pod = |spec: Value, c: Value| {
+        let mut spec = spec;
+        spec["containers"] = json!([c]);
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"}, "spec": spec})
+    };
+    let expected_unset = vec!["app has no image".to_string(), "no host PID".to_string()];
+    // Not set at all, and set to each zero value explicitly: the same verdict and messages
+    // on VAP, Gatekeeper admission, audit, gator (the manifest as written) and conftest.
+    for object in [
+        pod(json!({}), container(json!({}))),
+        pod(
+            json!({"hostNetwork": false, "hostPID": false}),
+            container(json!({
+                "image": "",
+                "ports": [{"containerPort": 80, "hostPort": 0}],
+                "securityContext": {"seLinuxOptions": {"type": ""}}
+            })),
+        ),
+    ] {
+        let verdicts = policy.evaluate(&create(object.clone()), true).unwrap();
+        verdicts
+            .agreement()
+            .unwrap_or_else(|e| panic!("{e}\n{object}"));
+        let mut messages = verdicts.vap.messages.clone();
+        messages.sort();
+        assert_eq!(messages, expected_unset, "{object}");
+        let gator = verdicts
+            .gator
+            .as_ref()
+            .expect("gator reviews a created pod");
+        let mut gator_messages = gator.messages.clone();
+        gator_messages.sort();
+        assert_eq!(gator_messages, expected_unset, "gator on {object}");
+        let opa = verdicts.opa.as_ref().expect("conftest runs");
+        assert!(opa.violated, "conftest on {object}");
+    }
+    // Values other than zero are set, and a pointer's `false` is present.
+    let object = pod(
+        json!({"hostNetwork": true, "hostPID": true}),
+        container(json!({
+            "image": "nginx:1",
+            "ports": [{"containerPort": 80, "hostPort": 8080}],
+            "securityContext": {"privileged": false, "seLinuxOptions": {"type": "spc_t"}}
+        })),
+    );
+    let verdicts = policy.evaluate(&create(object.clone()), true).unwrap();
+    verdicts.agreement().unwrap();
+    let mut messages = verdicts.vap.messages.clone();
+    messages.sort();
+    assert_eq!(
+        messages,
+        vec![
+            "app binds a host port",
+            "app says whether it is privileged",
+            "app sets an SELinux type spc_t",
+            "host network",
+        ]
+    );
+}
+
+const EXEMPT_SHAPES: &str = r#"
+guardrail exempt-shapes {
+  title "an image exemption narrows every container list a rule iterates"
+  match kinds [Pod]
+  deny for c in pod.all_containers
+    when c.securityContext.privileged == true
+    message "for {c.name}"
+  deny for c in object.spec.containers
+    when c.securityContext.privileged == true
+    message "object {c.name}"
+  deny when any c in pod.spec.containers: c.securityContext.privileged == true
+    message "any"
+  require that all c in object.spec.containers: not (c.securityContext.privileged == true)
+    message "all"
+  exempt {
+    images ["registry.example.com/debug:*", "busybox:1.36"]
+    reason "debug sidecars are being phased out"
+    expires 2099-01-31
+  }
+  exempt {
+    images ["busybox:1.35"]
+    reason "expired: containers with this image are judged again"
+    expires 2020-01-31
+  }
+}
+"#;
+
+#[test]
+fn image_exemptions_apply_to_loops_quantifiers_and_object_paths() {
+    let artifacts = compile("exempt-shapes.guard", EXEMPT_SHAPES);
+    let policy = load(&artifacts, "default", "exempt-shapes").unwrap();
+    let privileged = |name: &str, image: &str| json!({"name": name, "image": image, "securityContext": {"privileged": true}});
+    let pod = |containers: Value| json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"}, "spec": {"containers": containers}});
+    let messages = |object: Value| {
+        let verdicts = policy.evaluate(&create(object.clone()), true).unwrap();
+        verdicts
+            .agreement()
+            .unwrap_or_else(|e| panic!("{e}\n{object}"));
+        let mut messages = verdicts.vap.messages.clone();
+        messages.sort();
+        messages
+    };
+    // Exempt images, by prefix and exactly: no rule shape judges them.
+    assert!(messages(pod(json!([
+        privileged("debug", "registry.example.com/debug:2"),
+        privileged("box", "busybox:1.36")
+    ])))
+    .is_empty());
+    // A container the exemption does not cover (an expired exemption covers nothing): every
+    // shape judges it, and only it.
+    let all = ["all", "any", "for app", "object app"];
+    assert_eq!(messages(pod(json!([privileged("app", "nginx:1")]))), all);
+    assert_eq!(
+        messages(pod(json!([
+            privileged("debug", "registry.example.com/debug:2"),
+            privileged("app", "busybox:1.35")
+        ]))),
+        all
+    );
 }

@@ -236,6 +236,9 @@ guardrail absent {
   deny for c in pod.all_containers for p in c.ports
     when p.hostPort not in [8080]
     message "host port {p.hostPort} in {c.name}"
+  deny for c in pod.all_containers
+    when c.securityContext.runAsUser not in [1000]
+    message "user {c.securityContext.runAsUser} in {c.name}"
   require that all c in pod.spec.initContainers: exists(c.resources.limits["memory"])
     message "init container without a memory limit"
 }
@@ -257,15 +260,27 @@ fn absent_values_follow_the_documented_semantics_on_every_target() {
         true,
     );
     assert_eq!(outcome.messages, vec!["unpinned a nginx"]);
-    // No image at all: `not contains` is true and the message prints <missing>.
+    // No image at all: `image` is a plain Go string, so it reads as "" (Semantics, rule 4):
+    // `not contains` is true and the message prints the empty image.
     let outcome = policy.run(&create(pod(json!({"containers": [{"name": "a"}]}))), true);
-    assert_eq!(outcome.messages, vec!["unpinned a <missing>"]);
+    assert_eq!(outcome.messages, vec!["unpinned a "]);
     // A port without hostPort: `not in` on an absent value is false.
     let outcome = policy.run(
         &create(pod(json!({"containers": [{"name": "a", "image": "x:1", "ports": [{"containerPort": 80}, {"containerPort": 81, "hostPort": 9090}]}]}))),
         true,
     );
-    assert_eq!(outcome.messages, vec!["host port 9090 in a"]);
+    // `hostPort` is a plain Go integer, so a port without one reads as 0 (rule 4), which is
+    // not in the list; `runAsUser` is a pointer, so without it `not in` is false (rule 1).
+    assert_eq!(
+        outcome.messages,
+        vec!["host port 0 in a", "host port 9090 in a"]
+    );
+    // A pointer set to zero is present: `runAsUser: 0` is not in the list.
+    let outcome = policy.run(
+        &create(pod(json!({"containers": [{"name": "a", "image": "x:1", "securityContext": {"runAsUser": 0}}]}))),
+        true,
+    );
+    assert_eq!(outcome.messages, vec!["user 0 in a"]);
     // Two containers with the same violation: two messages, in every target.
     let outcome = policy.run(
         &create(pod(json!({"containers": [

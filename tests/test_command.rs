@@ -182,8 +182,8 @@ fn a_changed_golden_file_fails_with_a_unified_diff() {
     let golden = project.path().join("snapshots/prod/opa/no-latest-tag.rego");
     let original = std::fs::read_to_string(&golden).unwrap();
     let planted = original.replace(
-        "endswith(c.image, \":latest\")",
-        "endswith(c.image, \":stable\")",
+        "endswith(object.get(c, [\"image\"], \"\"), \":latest\")",
+        "endswith(object.get(c, [\"image\"], \"\"), \":stable\")",
     );
     assert_ne!(planted, original, "the planted change applies");
     std::fs::write(&golden, planted).unwrap();
@@ -200,11 +200,11 @@ fn a_changed_golden_file_fails_with_a_unified_diff() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("-    endswith(c.image, \":stable\")"),
+        stdout.contains("-    endswith(object.get(c, [\"image\"], \"\"), \":stable\")"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("+    endswith(c.image, \":latest\")"),
+        stdout.contains("+    endswith(object.get(c, [\"image\"], \"\"), \":latest\")"),
         "{stdout}"
     );
     assert!(

@@ -219,6 +219,16 @@ absent there, so rules reading them never fire in that target.";
 "Environment param overrides in guardrails.toml must name a declared `param`.";
     MissingParamValue = "G0319", Error, "a param has no default and no value in an environment",
 "Give the param a default (`param x: int = 3`) or a value in every environment.";
+    ExemptionCannotApply = "G0320", Warning, "an image exemption cannot apply to a container read by index",
+"An image exemption removes the containers whose image it matches from every container list
+a rule iterates (`for c in pod.all_containers`, `any c in pod.spec.containers: …`,
+`all c in object.spec.containers: …`). A container read by index, such as
+`object.spec.containers[0].securityContext`, is not iterated, so an exempt image there would
+still be judged. Iterate the containers instead:
+
+    deny for c in pod.spec.containers
+      when c.securityContext.privileged == true
+      message \"{c.name} is privileged\"";
     InvalidConfig = "G0401", Error, "guardrails.toml is not valid",
 "The project file is TOML. See docs/configuration.md for its keys:
 

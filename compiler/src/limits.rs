@@ -61,20 +61,14 @@ pub fn check_loop_depth(policy: &ir::Policy, guardrail_span: Span) -> Vec<Diagno
 
 /// The deepest nesting of `any`/`all` in `expr`.
 fn loop_depth(expr: &Expr) -> usize {
+    let mut deepest = 0;
     match expr {
-        Expr::Quantified { list, body, .. } => loop_depth(list).max(1 + loop_depth(body)),
-        Expr::Not(inner) | Expr::Size(inner) | Expr::Keys(inner) => loop_depth(inner),
-        Expr::IsType { value, .. } => loop_depth(value),
-        Expr::And(items) | Expr::Or(items) | Expr::List(items) => {
-            items.iter().map(loop_depth).max().unwrap_or(0)
+        Expr::Quantified { list, body, .. } => {
+            deepest = loop_depth(list).max(1 + loop_depth(body));
         }
-        Expr::Compare { lhs, rhs, .. } => loop_depth(lhs).max(loop_depth(rhs)),
-        Expr::StringTest { subject, arg, .. } | Expr::StringFn { subject, arg, .. } => {
-            loop_depth(subject).max(loop_depth(arg))
-        }
-        Expr::InList { item, list } => loop_depth(item).max(loop_depth(list)),
-        Expr::Literal(_) | Expr::Value(_) | Expr::ValueOr { .. } | Expr::Present(_) => 0,
+        other => other.for_each_child(|child| deepest = deepest.max(loop_depth(child))),
     }
+    deepest
 }
 
 /// G0506 when `artifact` is an object over [`MAX_OBJECT_BYTES`], or holds a Rego module past

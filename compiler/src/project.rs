@@ -4,6 +4,7 @@
 use crate::check::{self, CheckedGuardrail};
 use crate::codes::Code;
 use crate::config::{Config, Environment};
+use crate::cost;
 use crate::diagnostic::{has_errors, Diagnostic};
 use crate::emit::{self, Artifact, Target};
 use crate::ir::{self, Literal};
@@ -57,6 +58,7 @@ pub struct BuildOutput {
 pub fn check_sources(
     sources: &[SourceFile],
     schema: &Schema,
+    today: (u16, u8, u8),
 ) -> (Vec<(SourceId, CheckedGuardrail)>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut guardrails: Vec<(SourceId, CheckedGuardrail)> = Vec::new();
@@ -65,7 +67,7 @@ pub fn check_sources(
         let parsed = syntax::parse(id, &source.text);
         diagnostics.extend(parsed.diagnostics);
         let lines = LineIndex::new(&source.text);
-        for mut guardrail in check::check_file(&parsed.file, schema, &mut diagnostics) {
+        for mut guardrail in check::check_file(&parsed.file, schema, today, &mut diagnostics) {
             for rule in &mut guardrail.rules {
                 rule.line = lines.line_of(rule.span.start as usize) + 1;
             }
@@ -111,7 +113,7 @@ pub fn build_text(sources: &[SourceFile], config_text: &str, today: (u16, u8, u8
 /// Compiles a project: checks every source, lowers every guardrail for every environment,
 /// and emits the artifacts of every target.
 pub fn build(input: &BuildInput) -> BuildOutput {
-    let (guardrails, mut diagnostics) = check_sources(input.sources, input.schema);
+    let (guardrails, mut diagnostics) = check_sources(input.sources, input.schema, input.today);
     let config = input.config;
     let declared = implied_environments(config, &guardrails);
     let environments: Vec<&Environment> = match &input.options.environments {
@@ -224,6 +226,15 @@ pub fn build(input: &BuildInput) -> BuildOutput {
     }
     let mut artifacts = Vec::new();
     if !has_errors(&diagnostics) {
+        if targets.contains(&Target::Vap) {
+            // What the API server would do with each policy: refuse it for its cost, or hide
+            // a message.
+            for policy in &policies {
+                let model = cost::CostModel::new(&policy.params);
+                diagnostics.extend(cost::check_policy(policy, &model));
+                diagnostics.extend(crate::messages::hidden_messages(policy));
+            }
+        }
         for policy in &policies {
             for target in &targets {
                 let (mut emitted, emit_diagnostics) = match target {
@@ -478,35 +489,31 @@ fn lower_policy(
             }
         }
     }
+    // Image exemptions in force already narrow the rules (check::exemptions); the others skip
+    // whole objects.
     let mut exemptions = Vec::new();
-    let mut image_exemptions = Vec::new();
     for exemption in &guardrail.exemptions {
-        let e = exemption.expires;
-        if (e.year, e.month, e.day) < today {
+        if !exemption.in_force(today) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::ExpiredExemption,
                     exemption.span,
-                    format!("this exemption expired on {} and is not compiled", e),
+                    format!(
+                        "this exemption expired on {} and is not compiled",
+                        exemption.expires
+                    ),
                 )
                 .with_help("renew it with a new date and reason, or delete it"),
             );
         } else if exemption.images.is_empty() {
             exemptions.push(exemption.exemption.clone());
-        } else {
-            image_exemptions.push(exemption);
         }
     }
     if !complete {
         return None;
     }
-    let mut rules = guardrail.rules.clone();
-    for rule in &mut rules {
-        check_param_regexes(&rule.condition, &params, rule.span, diagnostics);
-        for exemption in &image_exemptions {
-            exempt_images(rule, exemption);
-        }
-    }
+    let rules = guardrail.rules.clone();
+    check::env::check_param_regexes(&rules, &params, diagnostics);
     Some(ir::Policy {
         id: guardrail.id.clone(),
         kind_name: kind_name(&guardrail.id),
@@ -521,110 +528,6 @@ fn lower_policy(
         exemptions,
         reads: guardrail.reads,
     })
-}
-
-/// Narrows a rule so that no violation is bound to a container whose image an exemption
-/// covers: for each loop variable over containers, the condition gains
-/// `not (object targets and image matches)`. Rules that do not iterate containers are untouched.
-fn exempt_images(rule: &mut ir::Rule, exemption: &check::CheckedExemption) {
-    use ir::{Access, Expr, Root, Step};
-    let container_lists = ["containers", "initContainers", "ephemeralContainers"];
-    let vars: Vec<String> = rule
-        .generators
-        .iter()
-        .filter(|g| match &g.list {
-            Expr::Value(Access { root: Root::AllContainers, steps }) => steps.is_empty(),
-            Expr::ValueOr { access: Access { root: Root::PodSpec, steps }, .. } => {
-                matches!(steps.as_slice(), [Step::Field(f)] if container_lists.contains(&f.as_str()))
-            }
-            _ => false,
-        })
-        .map(|g| g.var.clone())
-        .collect();
-    for var in vars {
-        let image = Access {
-            root: Root::Var(var),
-            steps: vec![Step::Field("image".into())],
-        };
-        let matches: Vec<Expr> = exemption
-            .images
-            .iter()
-            .map(|pattern| {
-                let value = Box::new(Expr::Value(image.clone()));
-                let test = match pattern.strip_suffix('*') {
-                    Some(prefix) => Expr::StringTest {
-                        op: ir::StringOp::StartsWith,
-                        subject: value,
-                        arg: Box::new(Expr::Literal(ir::Literal::String(prefix.to_string()))),
-                    },
-                    None => Expr::Compare {
-                        op: ir::CompareOp::Eq,
-                        domain: ir::Domain::String,
-                        lhs: value,
-                        rhs: Box::new(Expr::Literal(ir::Literal::String(pattern.clone()))),
-                    },
-                };
-                Expr::And(vec![Expr::Present(image.clone()), test])
-            })
-            .collect();
-        let image_matches = if matches.len() == 1 {
-            matches.into_iter().next().expect("one pattern")
-        } else {
-            Expr::Or(matches)
-        };
-        let exempt = match &exemption.exemption.condition {
-            Expr::Literal(ir::Literal::Bool(true)) => image_matches,
-            object => Expr::And(vec![object.clone(), image_matches]),
-        };
-        let condition =
-            std::mem::replace(&mut rule.condition, Expr::Literal(ir::Literal::Bool(false)));
-        rule.condition = Expr::And(vec![condition, Expr::Not(Box::new(exempt))]);
-    }
-}
-
-/// A regex that comes from a param is checked once its value is known.
-fn check_param_regexes(
-    expr: &ir::Expr,
-    params: &[ir::ParamValue],
-    span: Span,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
-    use ir::Expr::*;
-    match expr {
-        StringTest {
-            op: ir::StringOp::Matches,
-            arg,
-            ..
-        } => {
-            if let Value(ir::Access {
-                root: ir::Root::Param(name),
-                steps,
-            }) = arg.as_ref()
-            {
-                let value = params.iter().find(|p| &p.name == name).map(|p| &p.value);
-                if let (true, Some(ir::Literal::String(pattern))) = (steps.is_empty(), value) {
-                    if regex_syntax::Parser::new().parse(pattern).is_err() {
-                        diagnostics.push(
-                            Diagnostic::new(
-                                Code::InvalidRegex,
-                                span,
-                                format!("param `{name}` holds `{pattern}`, which is not a valid regular expression"),
-                            )
-                            .with_help("regexes use RE2 syntax"),
-                        );
-                    }
-                }
-            }
-        }
-        Not(inner) => check_param_regexes(inner, params, span, diagnostics),
-        And(items) | Or(items) => {
-            for item in items {
-                check_param_regexes(item, params, span, diagnostics);
-            }
-        }
-        Quantified { body, .. } => check_param_regexes(body, params, span, diagnostics),
-        _ => {}
-    }
 }
 
 fn toml_literal(value: &toml::Value) -> Option<Literal> {

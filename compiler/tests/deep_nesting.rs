@@ -119,7 +119,7 @@ fn whole_pipeline(text: &str) {
         name: "deep.guard".into(),
         text: text.to_string(),
     }];
-    project::check_sources(&sources, Schema::builtin());
+    project::check_sources(&sources, Schema::builtin(), (2026, 11, 28));
     project::build_text(&sources, "", (2026, 11, 28));
     let _ = format::format(text);
 }

@@ -20,7 +20,7 @@ fn compile(text: &str, emit: bool) {
     if emit {
         project::build_text(&sources, "", (2026, 11, 28));
     } else {
-        project::check_sources(&sources, Schema::builtin());
+        project::check_sources(&sources, Schema::builtin(), (2026, 11, 28));
     }
 }
 

@@ -139,6 +139,16 @@ fn field_hover(types: &Types, field: &Expr, base: &Expr, name: &str) -> String {
         if entry.required {
             markdown.push_str(" (required)");
         }
+        if entry.encoding == guardrailc_compiler::schema::Encoding::PlainValue {
+            let zero = match ty {
+                Ty::Bool => "false",
+                Ty::Int => "0",
+                _ => "\"\"",
+            };
+            markdown.push_str(&format!(
+                "\n\nreads as `{zero}` when not set: the API server cannot tell the two apart"
+            ));
+        }
         if !entry.doc.is_empty() {
             markdown.push_str("\n\n");
             markdown.push_str(&entry.doc);

@@ -317,7 +317,7 @@ impl Workspace {
     /// and guardrails.toml present, even without any.
     pub fn diagnostics(&self) -> BTreeMap<String, Vec<Diagnostic>> {
         let sources = self.sources();
-        let (_, diagnostics) = project::check_sources(&sources, &self.schema);
+        let (_, diagnostics) = project::check_sources(&sources, &self.schema, self.today);
         let mut by_file: BTreeMap<String, Vec<Diagnostic>> = self
             .files
             .keys()

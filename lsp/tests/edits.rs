@@ -96,7 +96,7 @@ proptest! {
         }
         let final_text = workspace.document(NAME).expect("open").text().to_string();
         let sources = [SourceFile { name: NAME.to_string(), text: final_text }];
-        let (_, fresh) = project::check_sources(&sources, Schema::builtin());
+        let (_, fresh) = project::check_sources(&sources, Schema::builtin(), (2026, 11, 28));
         let served = workspace.diagnostics().remove(NAME).expect("the file has an entry");
         prop_assert_eq!(served, fresh);
     }

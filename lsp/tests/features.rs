@@ -38,6 +38,18 @@ fn hover_shows_field_types_and_docs() {
 }
 
 #[test]
+fn hover_says_what_a_plain_valued_field_reads_as_when_not_set() {
+    // `image` and `hostPort` are plain Go values: absent reads as their zero value.
+    let image = hover_at(offset_of("image", 0) + 1);
+    assert!(image.contains("reads as `\"\"` when not set"), "{image}");
+    let port = hover_at(offset_of("hostPort", 0) + 1);
+    assert!(port.contains("reads as `0` when not set"), "{port}");
+    // `replicas` is a pointer: absent stays absent.
+    let replicas = hover_at(offset_of("replicas", 0));
+    assert!(!replicas.contains("when not set"), "{replicas}");
+}
+
+#[test]
 fn hover_shows_names_keywords_kinds_and_functions() {
     assert!(hover_at(offset_of("limit", 1)).starts_with("(let) **limit**: `int`"));
     assert!(hover_at(offset_of("p.hostPort", 0))

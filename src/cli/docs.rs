@@ -101,7 +101,8 @@ fn project_catalog(dir: &Path) -> Result<Option<catalog::Catalog>, CliError> {
         );
         return Ok(None);
     }
-    let (checked, _) = project::check_sources(&workspace.sources, &workspace.schema);
+    let (checked, _) =
+        project::check_sources(&workspace.sources, &workspace.schema, workspace::today()?);
     let guardrails: Vec<(String, &_)> = checked
         .iter()
         .map(|(source, g)| (workspace.sources[source.0 as usize].name.clone(), g))

@@ -33,7 +33,8 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode, CliError> {
         )));
     }
     let (workspace, _) = workspace::load(&args.project)?;
-    let (guardrails, _) = project::check_sources(&workspace.sources, &workspace.schema);
+    let (guardrails, _) =
+        project::check_sources(&workspace.sources, &workspace.schema, workspace::today()?);
     let Some((source, guardrail)) = guardrails.iter().find(|(_, g)| g.id == args.what) else {
         let ids: Vec<&str> = guardrails.iter().map(|(_, g)| g.id.as_str()).collect();
         let hint = match guardrailc_compiler::suggest::closest(&args.what, ids.iter().copied()) {

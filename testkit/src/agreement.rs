@@ -2,7 +2,7 @@
 //! admission target's, with the canonical [`compare`].
 
 use crate::compiled::Evaluation;
-use crate::outcome::{compare, Difference};
+use crate::outcome::{compare, compare_manifest, Difference, Review};
 use guardrailc_compiler::emit::Target;
 
 /// The differences between the targets on one evaluation: each target against the first
@@ -23,17 +23,24 @@ pub fn disagreements(evaluation: &Evaluation) -> Vec<Difference> {
             compare((*reference_target, reference), (*target, outcome)).err()
         })
         .collect();
-    // Gatekeeper's audit of the stored object against its admission review.
-    if let (Some(audit), Some(admission), true) = (
-        &evaluation.audit,
+    // Gatekeeper's audit of the stored object, and `gator test` of the manifest, against its
+    // admission review.
+    if let (Some(admission), true) = (
         evaluation.outcome(Target::Gatekeeper),
         evaluation.audit_comparable,
     ) {
-        if let Err(mut difference) =
-            compare((Target::Gatekeeper, admission), (Target::Gatekeeper, audit))
-        {
-            difference.right.audit = true;
-            differences.push(difference);
+        for (review, outcome) in evaluation.reviews() {
+            let compared = match review {
+                Review::Gator => compare_manifest(admission, outcome),
+                _ => compare(
+                    (Target::Gatekeeper, admission),
+                    (Target::Gatekeeper, outcome),
+                ),
+            };
+            if let Err(mut difference) = compared {
+                difference.right.review = review;
+                differences.push(difference);
+            }
         }
     }
     differences
@@ -68,6 +75,7 @@ mod tests {
             opa_comparable: false,
             vap_cost: None,
             audit: None,
+            gator: None,
             audit_comparable: false,
         };
         assert!(disagreements(&evaluation).is_empty());
@@ -87,6 +95,7 @@ mod tests {
             opa_comparable: true,
             vap_cost: None,
             audit: None,
+            gator: None,
             audit_comparable: false,
         };
         let found = disagreements(&evaluation);
@@ -105,13 +114,14 @@ mod tests {
             opa_comparable: false,
             vap_cost: None,
             audit: Some(Outcome::allowed()),
+            gator: None,
             audit_comparable: false,
         };
         assert!(disagreements(&evaluation).is_empty());
         evaluation.audit_comparable = true;
         let found = disagreements(&evaluation);
         assert_eq!(found.len(), 1);
-        assert!(found[0].right.audit);
+        assert_eq!(found[0].right.review, Review::Audit);
         assert!(
             found[0]
                 .to_string()

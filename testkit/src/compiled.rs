@@ -2,7 +2,7 @@
 //! a case can be evaluated on every target the project builds.
 
 use crate::case::{AdmissionCase, ResourceCatalog};
-use crate::outcome::{Outcome, Verdict};
+use crate::outcome::{Outcome, Review, Verdict};
 use crate::rego::{RegoObjects, RegoRun};
 use crate::request_shape;
 use crate::vap::RuntimeCost;
@@ -35,13 +35,22 @@ pub struct Evaluation {
     /// when the guardrail has a Gatekeeper target and audit reviews the object
     /// (`request_shape`). The admission targets saw the case as the API server admits it.
     pub audit: Option<Outcome>,
-    /// Whether the audit outcome must equal the Gatekeeper admission outcome: the case is an
-    /// operation the guardrail matches, and no rule reads the request or the old object,
-    /// which audit does not have.
+    /// `gator test` of the manifest as written, with the review audit gives, when it differs
+    /// from the stored object (else it is the audit outcome and is not evaluated again).
+    pub gator: Option<Outcome>,
+    /// Whether the audit and gator outcomes must equal the Gatekeeper admission outcome: the
+    /// case is an operation the guardrail matches, and no rule reads the request or the old
+    /// object, which audit does not have.
     pub audit_comparable: bool,
 }
 
 impl Evaluation {
+    /// Gatekeeper's outcomes outside admission: its audit, and `gator test`.
+    pub fn reviews(&self) -> impl Iterator<Item = (Review, &Outcome)> {
+        let audit = self.audit.iter().map(|outcome| (Review::Audit, outcome));
+        audit.chain(self.gator.iter().map(|outcome| (Review::Gator, outcome)))
+    }
+
     pub fn outcome(&self, target: Target) -> Option<&Outcome> {
         self.outcomes
             .iter()
@@ -113,10 +122,11 @@ impl CompiledGuardrail {
         let reads = self.policy.reads;
         let mut opa_comparable =
             self.vap.is_none() && !(reads.old_object || reads.namespace || reads.request);
-        // Every target sees the objects as the API server builds and stores them: admission
-        // the request, Gatekeeper's audit the stored object with its own review, the plain
-        // OPA package the object alone (as in an export). A guardrail can still read a
-        // manifest's explicit zero values differently (docs/evaluation.md, "Request shapes").
+        // Every target sees the objects in the shapes it meets them in production
+        // (docs/evaluation.md, "Request shapes"): admission the request as the API server
+        // builds it, Gatekeeper's audit the stored object with its own review, `gator test`
+        // and the plain OPA package the manifest as written.
+        let manifest = &request_shape::manifest(case, catalog)?;
         let case = &request_shape::admitted(case, catalog)?;
         let objects = RegoObjects::default();
         let run = || match rego {
@@ -136,11 +146,15 @@ impl CompiledGuardrail {
             opa_comparable = !(reads.old_object || reads.namespace || reads.request) && in_scope;
         }
         let mut audit = None;
+        let mut gator = None;
         let mut audit_comparable = false;
         if let Some(gatekeeper) = &self.gatekeeper {
             let outcome = gatekeeper.evaluate_sharing(case, catalog, &objects, run())?;
             outcomes.push((Target::Gatekeeper, outcome));
             audit = gatekeeper.evaluate_audit(case, catalog, run())?;
+            if request_shape::audited(manifest) != request_shape::audited(case) {
+                gator = gatekeeper.evaluate_audit(manifest, catalog, run())?;
+            }
             audit_comparable = self.policy.matcher.operations.contains(&case.operation)
                 && !(reads.old_object || reads.request);
         }
@@ -148,7 +162,7 @@ impl CompiledGuardrail {
         // outcome says nothing about the admission targets, and skipping it saves the most
         // expensive evaluation on every request out of scope.
         if let Some(opa) = self.opa.as_ref().filter(|_| opa_comparable) {
-            let outcome = opa.evaluate_sharing(case, &objects, run())?;
+            let outcome = opa.evaluate_sharing(manifest, &objects, run())?;
             outcomes.push((Target::Opa, outcome));
         }
         Ok(Evaluation {
@@ -156,6 +170,7 @@ impl CompiledGuardrail {
             opa_comparable,
             vap_cost,
             audit,
+            gator,
             audit_comparable,
         })
     }

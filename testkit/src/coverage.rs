@@ -202,6 +202,7 @@ mod tests {
                 opa_comparable: false,
                 vap_cost: None,
                 audit: None,
+                gator: None,
                 audit_comparable: false,
             });
             run

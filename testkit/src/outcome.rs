@@ -81,6 +81,27 @@ impl Outcome {
     }
 }
 
+/// How a target met the object (docs/evaluation.md, "Request shapes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Review {
+    /// An admission request, as the API server builds it.
+    Admission,
+    /// Gatekeeper's audit of the stored object.
+    Audit,
+    /// `gator test` of the manifest as written.
+    Gator,
+}
+
+impl Review {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Review::Admission => "admission",
+            Review::Audit => "audit",
+            Review::Gator => "gator",
+        }
+    }
+}
+
 /// Two outcomes that disagree, with both sides as the comparison saw them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Difference {
@@ -93,8 +114,9 @@ pub struct Difference {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ComparedSide {
     pub target: Target,
-    /// The side is Gatekeeper's audit of the stored object, not an admission review.
-    pub audit: bool,
+    /// How the target reviewed the object: in admission, or (Gatekeeper) in its audit or
+    /// `gator test`.
+    pub review: Review,
     pub violated: bool,
     pub messages: Vec<String>,
 }
@@ -112,7 +134,7 @@ pub fn compare(left: (Target, &Outcome), right: (Target, &Outcome)) -> Result<()
         }
         ComparedSide {
             target,
-            audit: false,
+            review: Review::Admission,
             violated: outcome.violated,
             messages,
         }
@@ -125,13 +147,71 @@ pub fn compare(left: (Target, &Outcome), right: (Target, &Outcome)) -> Result<()
     }
 }
 
+/// [`compare`] for `gator test` of a manifest against admission of the same object: a
+/// message may print a quantity as the manifest writes it (`0.5Gi`) where admission prints
+/// the API server's canonical form (`512Mi`), so two messages also agree when they differ only
+/// in words that are equal quantities. Everything else must be equal, as in [`compare`].
+pub fn compare_manifest(admission: &Outcome, manifest: &Outcome) -> Result<(), Difference> {
+    let Err(difference) = compare(
+        (Target::Gatekeeper, admission),
+        (Target::Gatekeeper, manifest),
+    ) else {
+        return Ok(());
+    };
+    let (left, right) = (&difference.left, &difference.right);
+    let mut unmatched: Vec<&String> = right.messages.iter().collect();
+    let all_matched = left.violated == right.violated
+        && left.messages.len() == right.messages.len()
+        && left.messages.iter().all(|message| {
+            match unmatched
+                .iter()
+                .position(|other| equal_but_quantities(message, other))
+            {
+                Some(index) => {
+                    unmatched.swap_remove(index);
+                    true
+                }
+                None => false,
+            }
+        });
+    if all_matched {
+        Ok(())
+    } else {
+        Err(difference)
+    }
+}
+
+/// Whether two messages have the same words, where a pair of differing words may be two
+/// spellings of one quantity.
+fn equal_but_quantities(a: &str, b: &str) -> bool {
+    use crate::vap::library::quantity::Quantity;
+    let (a_words, b_words): (Vec<&str>, Vec<&str>) =
+        (a.split(' ').collect(), b.split(' ').collect());
+    a_words.len() == b_words.len()
+        && a_words.iter().zip(&b_words).all(|(x, y)| {
+            if x == y {
+                return true;
+            }
+            // A word may carry punctuation after the value: `512Mi,`.
+            let trim = |w: &str| -> (String, String) {
+                let end = w.trim_end_matches([',', '.', ';', ':', ')']);
+                (end.to_string(), w[end.len()..].to_string())
+            };
+            let ((x, x_tail), (y, y_tail)) = (trim(x), trim(y));
+            x_tail == y_tail
+                && matches!(
+                    (Quantity::parse(&x), Quantity::parse(&y)),
+                    (Ok(p), Ok(q)) if p == q
+                )
+        })
+}
+
 impl ComparedSide {
-    /// The target, and `(audit)` for Gatekeeper's audit.
+    /// The target, and `(audit)` or `(gator)` for Gatekeeper's reviews outside admission.
     pub fn name(&self) -> String {
-        if self.audit {
-            format!("{} (audit)", self.target.as_str())
-        } else {
-            self.target.as_str().to_string()
+        match self.review {
+            Review::Admission => self.target.as_str().to_string(),
+            review => format!("{} ({})", self.target.as_str(), review.as_str()),
         }
     }
 }
@@ -246,5 +326,41 @@ mod tests {
             difference.to_string(),
             "`vap` and `gatekeeper` disagree\n  violated: vap says true, gatekeeper says false\n  vap messages:\n    shared\n   !x\n  gatekeeper messages:\n    shared\n  (`!` marks a message the other side lacks)"
         );
+    }
+
+    #[test]
+    fn a_manifest_may_spell_a_quantity_differently_in_a_message() {
+        let admission = outcome(
+            true,
+            &["c has CPU limit 512Mi, above 1", "c has no memory limit"],
+        );
+        // The same quantity written another way, in any order: agreement.
+        let manifest = outcome(
+            true,
+            &["c has no memory limit", "c has CPU limit 0.5Gi, above 1"],
+        );
+        assert!(compare_manifest(&admission, &manifest).is_ok());
+        // Another quantity, another word, a missing message, another verdict: disagreement.
+        for other in [
+            outcome(
+                true,
+                &["c has CPU limit 1Gi, above 1", "c has no memory limit"],
+            ),
+            outcome(
+                true,
+                &["c has CPU limit 512Mi; above 1", "c has no memory limit"],
+            ),
+            outcome(
+                true,
+                &["d has CPU limit 512Mi, above 1", "c has no memory limit"],
+            ),
+            outcome(true, &["c has CPU limit 512Mi, above 1"]),
+            outcome(
+                false,
+                &["c has CPU limit 512Mi, above 1", "c has no memory limit"],
+            ),
+        ] {
+            assert!(compare_manifest(&admission, &other).is_err(), "{other:?}");
+        }
     }
 }

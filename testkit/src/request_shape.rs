@@ -9,7 +9,9 @@
 //! * **audit** (Gatekeeper's audit and `gator test`): the existing object, with a review that
 //!   has no operation, no user, no old object and no namespace object
 //!   ([`audit_review`], engine-facts/gatekeeper-review.json);
-//! * **manifest** (conftest, `opa eval`): the object as written, as the whole input.
+//! * **manifest** (`gator test`, conftest, `opa eval`): the object as written, in the
+//!   request's namespace ([`manifest`]); conftest takes it as the whole input, `gator test`
+//!   with the audit review.
 
 use crate::apiserver::as_admitted;
 use crate::case::{AdmissionCase, RequestFacts, ResourceCatalog};
@@ -57,6 +59,26 @@ pub fn admitted(
         },
         user: case.user.clone(),
     })
+}
+
+/// The case as written, with the namespaced object and old object placed in the request's
+/// namespace (as `kubectl apply -n` or a namespace in the file would place it): what
+/// `gator test` and conftest read. Nothing is re-encoded.
+pub fn manifest(
+    case: &AdmissionCase,
+    catalog: &dyn ResourceCatalog,
+) -> Result<AdmissionCase, CaseError> {
+    let facts = RequestFacts::of(case, catalog).map_err(CaseError)?;
+    let mut written = case.clone();
+    if facts.namespaced {
+        for object in [&mut written.object, &mut written.old_object]
+            .into_iter()
+            .flatten()
+        {
+            place_in_namespace(object, &facts.namespace);
+        }
+    }
+    Ok(written)
 }
 
 /// Sets `metadata.namespace` where the object has none.

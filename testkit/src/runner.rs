@@ -137,8 +137,11 @@ fn check_expectation(
     }
     // Gatekeeper's audit is held to agreement with its admission review (`agreement`), and
     // must not fail where admission does not.
-    for error in evaluation.audit.iter().flat_map(|audit| &audit.errors) {
-        failures.push(format!("`gatekeeper (audit)` raised an error: {error}"));
+    for (review, outcome) in evaluation.reviews() {
+        for error in &outcome.errors {
+            let review = review.as_str();
+            failures.push(format!("`gatekeeper ({review})` raised an error: {error}"));
+        }
     }
     failures
 }

@@ -153,7 +153,7 @@ fn go_field_table_matches_the_openapi_documents() {
             })
             .collect();
         panic!(
-            "the value_structs of testkit/src/apiserver/go-fields.json differ from the OpenAPI \
+            "the value_structs of compiler/src/schema/go-fields.json differ from the OpenAPI \
              documents; they should read:\n\"value_structs\": {{\n{}\n}}",
             lines.join(",\n")
         );

@@ -100,7 +100,10 @@ fn an_altered_cel_condition_is_a_disagreement() {
     plant(
         &mut artifacts,
         "staging/vap/no-host-ports.policy.yaml",
-        &[("p.hostPort > 0", "p.hostPort > 8080")],
+        &[(
+            "(has(p.hostPort) ? p.hostPort : 0) > 0",
+            "(has(p.hostPort) ? p.hostPort : 0) > 8080",
+        )],
     );
 
     let failures = run_host_port_fixtures(&artifacts, policies);
@@ -173,7 +176,10 @@ fn property_mode_finds_an_altered_cel_condition_and_shrinks_it() {
     plant(
         &mut artifacts,
         "prod/vap/no-host-ports.policy.yaml",
-        &[("p.hostPort > 0", "p.hostPort > 8080")],
+        &[(
+            "(has(p.hostPort) ? p.hostPort : 0) > 0",
+            "(has(p.hostPort) ? p.hostPort : 0) > 8080",
+        )],
     );
 
     let result = property_run(policies, &artifacts, "prod", "no-host-ports", 256);

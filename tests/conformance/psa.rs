@@ -84,7 +84,7 @@ pub fn judge(set: &[Compiled], case_name: &str, object: Value, deny: bool, tally
     for policy in set {
         match policy.evaluate(&case, true) {
             Ok(verdicts) => {
-                if let Err(problem) = verdicts.agreement_with_manifest() {
+                if let Err(problem) = verdicts.agreement() {
                     failure.get_or_insert(format!("{}: {problem}", policy.id));
                 }
                 denied[0] |= verdicts.vap.violated;

@@ -633,31 +633,11 @@ impl ModulePrinter<'_> {
     }
 
     fn pod_view(&mut self, out: &mut String) {
-        let rules = &self.policy.rules;
-        let reads_containers = rules
-            .iter()
-            .any(|rule| rule.reads(|root| *root == Root::AllContainers));
-        let reads_spec = reads_containers
-            || rules
-                .iter()
-                .any(|rule| rule.reads(|root| *root == Root::PodSpec));
-        let reads_metadata = rules
-            .iter()
-            .any(|rule| rule.reads(|root| *root == Root::PodMetadata));
-        if !reads_spec && !reads_metadata {
-            return;
-        }
         let Some(pod) = &self.policy.pod else {
-            self.errors.push(Diagnostic::new(
-                Code::Internal,
-                Span::default(),
-                format!(
-                    "guardrail `{}` reads the pod view but has no pod locations",
-                    self.policy.id
-                ),
-            ));
             return;
         };
+        let (reads_spec, reads_metadata, reads_containers) =
+            (pod.reads.spec, pod.reads.metadata, pod.reads.all_containers);
         let object = match self.flavour {
             RegoFlavour::Gatekeeper => "input.review.object",
             RegoFlavour::Opa => "input",
@@ -887,9 +867,20 @@ impl BodyPrinter<'_> {
             Root::Namespace => format!("{OPA_REVIEW_DATA}.namespaceObject"),
             Root::Request if gatekeeper => "input.review".to_string(),
             Root::Request => OPA_REVIEW_DATA.to_string(),
-            Root::PodSpec => "pod_spec".to_string(),
-            Root::PodMetadata => "pod_metadata".to_string(),
-            Root::AllContainers => "all_containers".to_string(),
+            Root::PodSpec | Root::PodMetadata | Root::AllContainers => {
+                let reads = self.policy.pod.as_ref().map(|pod| pod.reads);
+                let (name, defined) = match root {
+                    Root::PodSpec => ("pod_spec", reads.is_some_and(|r| r.spec)),
+                    Root::PodMetadata => ("pod_metadata", reads.is_some_and(|r| r.metadata)),
+                    _ => ("all_containers", reads.is_some_and(|r| r.all_containers)),
+                };
+                if !defined {
+                    return Err(self.internal(format!(
+                        "an expression reads `{name}`, which the pod view of the policy does not define"
+                    )));
+                }
+                name.to_string()
+            }
             Root::Param(name) => {
                 if !self.policy.params.iter().any(|param| &param.name == name) {
                     return Err(self.internal(format!("param `{name}` has no value")));

@@ -9,7 +9,7 @@ use crate::check::types::{Ty, TypeTable};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{self, Access, CompareOp, Domain, Expr, Literal, Root, Step, StringOp, ValueType};
-use crate::schema::{Schema, TypeId};
+use crate::schema::{Encoding, Schema, TypeId};
 use crate::span::Span;
 use crate::syntax::ast::{self, BinaryOp, ExprKind};
 
@@ -45,6 +45,37 @@ impl Val {
             guards: Vec::new(),
             ty,
             constant: Some(literal),
+        }
+    }
+
+    /// A scalar that Go stores as a plain value: present wherever its parent object is (the
+    /// parent's guards are its own), it reads as `zero` where the field is missing.
+    fn plain(base_guards: Vec<Expr>, access: Access, ty: Ty, zero: Literal) -> Val {
+        Val {
+            guards: base_guards,
+            expr: Expr::ValueOr {
+                access: access.clone(),
+                fallback: zero,
+            },
+            access: Some(access),
+            ty,
+            constant: None,
+        }
+    }
+
+    /// The zero value a plain-valued scalar reads as, when `val` is one.
+    fn plain_zero(&self) -> Option<(&Literal, Domain)> {
+        match (&self.expr, &self.access) {
+            (Expr::ValueOr { access, fallback }, Some(own)) if access == own => {
+                let domain = match fallback {
+                    Literal::String(_) => Domain::String,
+                    Literal::Int(_) => Domain::Int,
+                    Literal::Bool(_) => Domain::Bool,
+                    _ => return None,
+                };
+                Some((fallback, domain))
+            }
+            _ => None,
         }
     }
 
@@ -105,6 +136,10 @@ pub struct Checker<'a> {
     pub param_vars: Vec<String>,
     /// Where an editor asked for them, the types of expressions and names are kept here.
     pub types: Option<&'a mut TypeTable>,
+    /// The image exemptions in force: every container a rule iterates is narrowed by them.
+    pub image_exemptions: Vec<crate::check::ImageExemption>,
+    /// Whether the guardrail declares image exemptions, in force or not.
+    pub has_image_exemptions: bool,
 }
 
 /// Every function and method the language has: the names the checker accepts in a call.
@@ -224,10 +259,18 @@ impl Checker<'_> {
                 let element = self.element_type(&list_val, list.span);
                 let from_param = self.derives_from_param(&list_val);
                 let list_expr = self.iterable(list_val, list.span);
+                let exempt = self.container_exemption(&var.name, &element);
                 self.declare_loop_var(var, element, from_param);
-                let body = self.condition(body);
+                let mut body = self.condition(body);
                 self.scope.pop();
                 self.param_vars.retain(|name| name != &var.name);
+                // Exempt containers are not in the list: `any` skips them, `all` lets them by.
+                if let Some(exempt) = exempt {
+                    body = match all {
+                        false => and(vec![body, Expr::Not(Box::new(exempt))]),
+                        true => Expr::Or(vec![body, exempt]),
+                    };
+                }
                 Expr::Quantified {
                     quantifier: if *all {
                         ir::Quantifier::All
@@ -262,6 +305,17 @@ impl Checker<'_> {
             _ => {
                 let val = self.value(expr);
                 match val.ty {
+                    // A plain-valued boolean is a value with a default, not a path: it is
+                    // tested as one.
+                    Ty::Bool if val.plain_zero().is_some() => {
+                        let test = Expr::Compare {
+                            op: CompareOp::Eq,
+                            domain: Domain::Bool,
+                            lhs: Box::new(val.expr),
+                            rhs: Box::new(Expr::Literal(Literal::Bool(true))),
+                        };
+                        with_guards(val.guards, test)
+                    }
                     Ty::Bool | Ty::Error => with_guards(val.guards, val.expr),
                     Ty::Any => {
                         let guard = Expr::IsType {
@@ -301,12 +355,34 @@ impl Checker<'_> {
             return Expr::Literal(Literal::Bool(false));
         }
         let val = self.value(&args[0]);
-        match val.access {
+        match val.access.clone() {
             Some(access) => {
                 // Index steps are guarded by their own presence; a nullable root by itself.
                 // A key computed at run time brings its own guards, which must hold first.
                 let key_guards = foreign_guards(&val.guards, &access);
-                with_guards(key_guards, Expr::Present(access))
+                match val.plain_zero() {
+                    // A plain-valued scalar exists when it holds something other than its
+                    // zero value: the API server cannot tell the two apart. Its default
+                    // covers an absent parent too.
+                    Some((zero, domain)) => with_guards(
+                        key_guards,
+                        Expr::Compare {
+                            op: CompareOp::Ne,
+                            domain,
+                            lhs: Box::new(val.expr.clone()),
+                            rhs: Box::new(Expr::Literal(zero.clone())),
+                        },
+                    ),
+                    // A struct value is present wherever its parent is; a value that is never
+                    // absent (`request.operation`) always exists.
+                    None if !val.guards.contains(&Expr::Present(access.clone())) => {
+                        match val.guards.is_empty() {
+                            true => Expr::Literal(Literal::Bool(true)),
+                            false => and(val.guards),
+                        }
+                    }
+                    None => with_guards(key_guards, Expr::Present(access)),
+                }
             }
             None if val.ty == Ty::Error => Expr::Literal(Literal::Bool(false)),
             None => {
@@ -816,22 +892,41 @@ impl Checker<'_> {
         let ty = match &base_val.ty {
             Ty::Object(ids) => {
                 let mut found: Option<Ty> = None;
+                // How every kind that declares the field encodes it, when they agree.
+                let mut encoding: Option<Encoding> = None;
                 for id in ids {
                     if let Some(f) = self.schema.field(*id, &field.name) {
                         let ty = Ty::from_field(&f.ty);
+                        encoding = match encoding {
+                            Some(e) if e != f.encoding => Some(Encoding::AsWritten),
+                            _ => Some(f.encoding),
+                        };
                         found = Some(match found {
                             None => ty,
                             Some(prev) => merge(prev, ty),
                         });
                     }
                 }
-                match found {
-                    Some(ty) => ty,
-                    None => {
-                        self.unknown_field(ids, field);
-                        return Val::error();
+                let Some(ty) = found else {
+                    self.unknown_field(ids, field);
+                    return Val::error();
+                };
+                let mut access = access;
+                access.steps.push(Step::Field(field.name.clone()));
+                return match (encoding, zero_value(&ty)) {
+                    (Some(Encoding::PlainValue), Some(zero)) => {
+                        Val::plain(base_val.guards, access, ty, zero)
                     }
-                }
+                    (Some(Encoding::ValueStruct), _) => Val {
+                        // Present wherever its parent is: the parent's guards are its own.
+                        expr: Expr::Value(access.clone()),
+                        access: Some(access),
+                        guards: base_val.guards,
+                        ty,
+                        constant: None,
+                    },
+                    _ => extend(base_val.guards, access, ty, false),
+                };
             }
             Ty::Request => {
                 let (steps, ty): (&[&str], Ty) = match field.name.as_str() {
@@ -1100,6 +1195,7 @@ impl Checker<'_> {
         };
         let mut access = access;
         access.steps.push(step);
+        self.container_by_index(&ty, span);
         let mut guards = base_val.guards;
         guards.extend(key_guards);
         extend(guards, access, ty, false)
@@ -1248,6 +1344,14 @@ impl Checker<'_> {
             return Expr::Literal(Literal::String(String::new()));
         }
         let own_presence = only_own_presence(&val);
+        if let (Some((zero, _)), true) = (val.plain_zero(), own_presence) {
+            // As the API server stores it: the zero value, also when the parent is absent.
+            let zero = zero.clone();
+            return Expr::ValueOr {
+                access: val.access.expect("a plain value is a path"),
+                fallback: zero,
+            };
+        }
         match (val.access, val.guards.is_empty()) {
             (_, true) => val.expr,
             (Some(access), false) if own_presence => Expr::ValueOr {
@@ -1324,6 +1428,16 @@ fn extend(base_guards: Vec<Expr>, access: Access, ty: Ty, never_absent: bool) ->
     all.append(&mut val.guards);
     val.guards = all;
     val
+}
+
+/// The value Go gives a scalar field of this type that is not set.
+fn zero_value(ty: &Ty) -> Option<Literal> {
+    match ty {
+        Ty::Str => Some(Literal::String(String::new())),
+        Ty::Int => Some(Literal::Int(0)),
+        Ty::Bool => Some(Literal::Bool(false)),
+        _ => None,
+    }
 }
 
 fn merge(a: Ty, b: Ty) -> Ty {

@@ -1,8 +1,12 @@
 //! The checker: resolves names and kinds against the schema, type-checks every expression,
 //! and lowers a guardrail to its environment-independent IR parts ([`CheckedGuardrail`]).
 
+pub mod env;
+mod exemptions;
 pub mod expr;
 pub mod types;
+
+pub use exemptions::{CheckedExemption, ImageExemption};
 
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
@@ -51,28 +55,17 @@ pub struct CheckedParam {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
-pub struct CheckedExemption {
-    /// Its `condition` covers the object-level targets (namespaces, names, labels); true when
-    /// the exemption has only images.
-    pub exemption: ir::Exemption,
-    /// Container image patterns (`registry/legacy/*`): when present, the exemption drops only
-    /// violations bound to a matching container, in objects the condition covers.
-    pub images: Vec<String>,
-    pub expires: ast::Date,
-    pub span: Span,
-}
-
-/// Checks every guardrail of a parsed file.
+/// Checks every guardrail of a parsed file, on `today` (which image exemptions are in force).
 pub fn check_file(
     file: &ast::File,
     schema: &Schema,
+    today: (u16, u8, u8),
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<CheckedGuardrail> {
     file.guardrails
         .iter()
         .filter(|g| !g.id.name.is_empty())
-        .map(|g| check_guardrail(g, schema, diagnostics, None))
+        .map(|g| check_guardrail(g, schema, Some(today), diagnostics, None))
         .collect()
 }
 
@@ -80,13 +73,15 @@ pub fn check_file(
 /// declared names; its diagnostics are [`check_file`]'s to report.
 pub fn guardrail_types(guardrail: &ast::Guardrail, schema: &Schema) -> TypeTable {
     let mut table = TypeTable::default();
-    check_guardrail(guardrail, schema, &mut Vec::new(), Some(&mut table));
+    check_guardrail(guardrail, schema, None, &mut Vec::new(), Some(&mut table));
     table
 }
 
+/// `today`: the day image exemptions are judged in force on; `None` applies none (for types).
 fn check_guardrail(
     guardrail: &ast::Guardrail,
     schema: &Schema,
+    today: Option<(u16, u8, u8)>,
     diagnostics: &mut Vec<Diagnostic>,
     types: Option<&mut TypeTable>,
 ) -> CheckedGuardrail {
@@ -136,7 +131,25 @@ fn check_guardrail(
         reads_pod: false,
         param_vars: Vec::new(),
         types,
+        image_exemptions: Vec::new(),
+        has_image_exemptions: false,
     };
+
+    // Exemptions before rules: image exemptions narrow the containers rules iterate.
+    let mut exemptions = Vec::new();
+    for item in &guardrail.items {
+        if let Item::Exempt(exempt) = item {
+            if let Some(checked) = exemptions::check_exemption(exempt, &mut checker) {
+                exemptions.push(checked);
+            }
+        }
+    }
+    checker.has_image_exemptions = exemptions.iter().any(|e| !e.images.is_empty());
+    checker.image_exemptions = exemptions
+        .iter()
+        .filter(|e| today.is_some_and(|today| e.in_force(today)))
+        .filter_map(CheckedExemption::image_exemption)
+        .collect();
 
     // Params first: rules anywhere in the guardrail may use them.
     let mut params = Vec::new();
@@ -150,7 +163,6 @@ fn check_guardrail(
     }
     let mut rules = Vec::new();
     let mut enforcement = Vec::new();
-    let mut exemptions = Vec::new();
     for item in &guardrail.items {
         match item {
             Item::Let(binding) => {
@@ -191,11 +203,6 @@ fn check_guardrail(
                             .as_ref()
                             .map_or(entry.action.span, |e| e.span.to(entry.action.span)),
                     ));
-                }
-            }
-            Item::Exempt(exempt) => {
-                if let Some(checked) = check_exemption(exempt, &mut checker) {
-                    exemptions.push(checked);
                 }
             }
             _ => {}
@@ -247,7 +254,7 @@ fn check_guardrail(
             );
         }
     }
-    let pod = reads_pod.then(|| pod_view(&kinds));
+    let pod = reads_pod.then(|| pod_view(&kinds, &rules));
     CheckedGuardrail {
         id: id.name.clone(),
         id_span: id.span,
@@ -627,7 +634,7 @@ fn pod_types(schema: &Schema) -> Option<PodTypes> {
     })
 }
 
-fn pod_view(kinds: &[String]) -> ir::PodView {
+fn pod_view(kinds: &[String], rules: &[ir::Rule]) -> ir::PodView {
     let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let mut locations: Vec<ir::PodLocation> = Vec::new();
     for kind in kinds {
@@ -660,7 +667,10 @@ fn pod_view(kinds: &[String]) -> ir::PodView {
             .cmp(&b.spec_path.len())
             .then(a.kinds.cmp(&b.kinds))
     });
-    ir::PodView { locations }
+    ir::PodView {
+        locations,
+        reads: ir::PodReads::of(rules),
+    }
 }
 
 fn check_param(param: &ast::Param, checker: &mut Checker) -> Option<CheckedParam> {
@@ -894,6 +904,9 @@ fn literal_of_type(val: &Val, ty: &ParamType) -> Option<Literal> {
 fn check_rule(rule: &ast::Rule, index: usize, checker: &mut Checker) -> ir::Rule {
     let depth = checker.scope.len();
     let mut generators = Vec::new();
+    // The exemption tests of the containers the generators bind: no violation is bound to an
+    // exempt container.
+    let mut exempt = Vec::new();
     for binding in &rule.bindings {
         match binding {
             ast::Binding::For(f) => {
@@ -904,6 +917,7 @@ fn check_rule(rule: &ast::Rule, index: usize, checker: &mut Checker) -> ir::Rule
                     var: f.var.name.clone(),
                     list: checker.iterable(list, f.list.span),
                 });
+                exempt.extend(checker.container_exemption(&f.var.name, &element));
                 checker.declare_loop_var(&f.var, element, from_param);
             }
             ast::Binding::Let(l) => {
@@ -951,6 +965,14 @@ fn check_rule(rule: &ast::Rule, index: usize, checker: &mut Checker) -> ir::Rule
                 Some(pre) => expr::and(vec![pre, violated]),
                 None => violated,
             }
+        }
+    };
+    let condition = match exempt.is_empty() {
+        true => condition,
+        false => {
+            let mut parts = vec![condition];
+            parts.extend(exempt.into_iter().map(|e| Expr::Not(Box::new(e))));
+            expr::and(parts)
         }
     };
     if let Some(constant) = constant_condition(rule) {
@@ -1053,120 +1075,6 @@ fn merge_text(parts: Vec<ir::TemplatePart>) -> Vec<ir::TemplatePart> {
         }
     }
     out
-}
-
-fn check_exemption(exempt: &ast::Exempt, checker: &mut Checker) -> Option<CheckedExemption> {
-    let mut missing = Vec::new();
-    if exempt.reason.is_none() {
-        missing.push("`reason \"…\"`");
-    }
-    if exempt.expires.is_none() {
-        missing.push("`expires YYYY-MM-DD`");
-    }
-    if exempt.namespaces.is_empty()
-        && exempt.names.is_empty()
-        && exempt.labels.is_empty()
-        && exempt.images.is_empty()
-    {
-        missing.push("a target (`namespaces`, `names`, `labels` or `images`)");
-    }
-    if !missing.is_empty() {
-        checker.diagnostics.push(
-            Diagnostic::new(
-                Code::IncompleteExemption,
-                exempt.span,
-                format!("this exemption lacks {}", missing.join(", ")),
-            )
-            .with_help("exemptions say why, until when, and for what"),
-        );
-        return None;
-    }
-    let field = |root: ir::Root, path: &[&str]| ir::Access {
-        root,
-        steps: path
-            .iter()
-            .map(|s| ir::Step::Field(s.to_string()))
-            .collect(),
-    };
-    let strings = |list: &[ast::StrLit]| {
-        let mut v: Vec<Literal> = list
-            .iter()
-            .map(|s| Literal::String(s.value.clone()))
-            .collect();
-        v.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
-        v.dedup();
-        Literal::List(v)
-    };
-    let mut conditions = Vec::new();
-    for (list, path) in [(&exempt.namespaces, "namespace"), (&exempt.names, "name")] {
-        if list.is_empty() {
-            continue;
-        }
-        let access = field(ir::Root::Object, &["metadata", path]);
-        conditions.push(expr::and(vec![
-            Expr::Present(access.clone()),
-            Expr::InList {
-                item: Box::new(Expr::Value(access)),
-                list: Box::new(Expr::Literal(strings(list))),
-            },
-        ]));
-    }
-    for term in &exempt.labels {
-        let mut access = field(ir::Root::Object, &["metadata", "labels"]);
-        access.steps.push(ir::Step::Key(term.key.value.clone()));
-        let present = Expr::Present(access.clone());
-        let value = || Box::new(Expr::Value(access.clone()));
-        let string = |s: &ast::StrLit| Box::new(Expr::Literal(Literal::String(s.value.clone())));
-        let cmp = |op, s: &ast::StrLit| Expr::Compare {
-            op,
-            domain: ir::Domain::String,
-            lhs: value(),
-            rhs: string(s),
-        };
-        conditions.push(match &term.test {
-            SelectorTest::Equals(v) => expr::and(vec![present, cmp(ir::CompareOp::Eq, v)]),
-            SelectorTest::NotEquals(v) => Expr::Not(Box::new(expr::and(vec![
-                present,
-                cmp(ir::CompareOp::Eq, v),
-            ]))),
-            SelectorTest::In(list) => expr::and(vec![
-                present,
-                Expr::InList {
-                    item: value(),
-                    list: Box::new(Expr::Literal(strings(list))),
-                },
-            ]),
-            SelectorTest::NotIn(list) => Expr::Not(Box::new(expr::and(vec![
-                present,
-                Expr::InList {
-                    item: value(),
-                    list: Box::new(Expr::Literal(strings(list))),
-                },
-            ]))),
-            SelectorTest::Exists => present,
-            SelectorTest::Missing => Expr::Not(Box::new(present)),
-        });
-    }
-    let expires = exempt.expires.expect("checked above");
-    Some(CheckedExemption {
-        exemption: ir::Exemption {
-            reason: exempt
-                .reason
-                .as_ref()
-                .map(|r| r.value.clone())
-                .unwrap_or_default(),
-            owner: exempt.owner.as_ref().map(|o| o.value.clone()),
-            expires: expires.to_string(),
-            condition: if conditions.is_empty() {
-                Expr::Literal(Literal::Bool(true))
-            } else {
-                expr::and(conditions)
-            },
-        },
-        images: exempt.images.iter().map(|i| i.value.clone()).collect(),
-        expires,
-        span: exempt.span,
-    })
 }
 
 pub fn is_dns_label(name: &str) -> bool {

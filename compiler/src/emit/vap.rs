@@ -4,9 +4,8 @@
 
 use super::{header, object_metadata, yaml_document, Artifact, Target};
 use crate::backend::cel::{self, CelPolicy};
-use crate::cost::{self, CostModel};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{self, Access, Enforcement, LabelSelector, SelectorOperator, SelectorRequirement};
+use crate::ir::{self, Enforcement, LabelSelector, SelectorOperator, SelectorRequirement};
 use crate::kube::KubeVersion;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -15,27 +14,14 @@ const API_VERSION: &str = "admissionregistration.k8s.io/v1";
 /// The label every namespace carries with its own name (set by the API server since 1.22).
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
-/// The policy and binding files of `policy`, and the diagnostics of printing it (errors leave
-/// the artifacts empty; cost warnings do not). Lists without a known bound count as
-/// [`cost::UNBOUNDED_LIST_SIZE`] items.
+/// The policy and binding files of `policy`, and the diagnostics of printing it (which leave
+/// the artifacts empty). The analyses of what VAP will do with the policy (its cost, hidden
+/// messages) run in `project`, before any target is emitted.
 pub fn emit_vap(policy: &ir::Policy, kube: KubeVersion) -> (Vec<Artifact>, Vec<Diagnostic>) {
-    emit_vap_with_list_sizes(policy, kube, &|_| None)
-}
-
-/// [`emit_vap`], with `max_items` giving the `maxItems` of the lists the schema bounds, so
-/// that the cost estimate uses them.
-pub fn emit_vap_with_list_sizes(
-    policy: &ir::Policy,
-    kube: KubeVersion,
-    max_items: &dyn Fn(&Access) -> Option<u64>,
-) -> (Vec<Artifact>, Vec<Diagnostic>) {
     let cel = match cel::print_policy(policy, kube) {
         Ok(cel) => cel,
         Err(diagnostics) => return (Vec::new(), diagnostics),
     };
-    let model = CostModel::new(&policy.params).with_max_items(max_items);
-    let mut diagnostics = cost::check_policy(policy, &model);
-    diagnostics.extend(crate::messages::hidden_messages(policy));
     let header = header(&policy.source_file, &policy.id);
     let artifact = |kind: &str, document: Value| Artifact {
         env: policy.env.clone(),
@@ -48,7 +34,7 @@ pub fn emit_vap_with_list_sizes(
         artifact("policy", policy_document(policy, &cel)),
         artifact("binding", binding_document(policy)),
     ];
-    (artifacts, diagnostics)
+    (artifacts, Vec::new())
 }
 
 fn policy_document(policy: &ir::Policy, cel: &CelPolicy) -> Value {

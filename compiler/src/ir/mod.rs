@@ -15,6 +15,10 @@
 //! * A rule yields one violation per binding of its generators for which `condition` is true;
 //!   the violation's message is `message` rendered with that binding.
 
+mod visit;
+
+pub use visit::each_access;
+
 use serde::Serialize;
 
 /// One guardrail compiled for one environment.
@@ -209,6 +213,31 @@ pub enum ParamType {
 pub struct PodView {
     /// One entry per distinct location, each with the kinds that use it, sorted by kind.
     pub locations: Vec<PodLocation>,
+    /// Which parts of the pod the rules read, so each backend defines only those.
+    pub reads: PodReads,
+}
+
+/// The parts of the pod view a policy reads (`Root::PodSpec`, `Root::PodMetadata`,
+/// `Root::AllContainers`), computed once in lowering.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PodReads {
+    /// The pod spec, read directly or through `all_containers` (which is built from it).
+    pub spec: bool,
+    pub metadata: bool,
+    pub all_containers: bool,
+}
+
+impl PodReads {
+    /// What `rules` read of the pod view.
+    pub fn of(rules: &[Rule]) -> PodReads {
+        let reads = |root: Root| rules.iter().any(|rule| rule.reads(|r| *r == root));
+        let all_containers = reads(Root::AllContainers);
+        PodReads {
+            spec: all_containers || reads(Root::PodSpec),
+            metadata: reads(Root::PodMetadata),
+            all_containers,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -472,46 +501,6 @@ pub enum StringOp {
 pub enum Quantifier {
     Any,
     All,
-}
-
-/// Calls `visit` on every access in `expr`.
-pub fn each_access(expr: &Expr, visit: &mut impl FnMut(&Access)) {
-    match expr {
-        Expr::Literal(_) => {}
-        Expr::List(items) | Expr::And(items) | Expr::Or(items) => {
-            items.iter().for_each(|item| each_access(item, visit))
-        }
-        Expr::Value(access) | Expr::Present(access) | Expr::ValueOr { access, .. } => {
-            visit(access);
-            for step in &access.steps {
-                if let Step::Lookup(key) = step {
-                    each_access(key, visit);
-                }
-            }
-        }
-        Expr::IsType { value, .. } => each_access(value, visit),
-        Expr::Not(inner) | Expr::Size(inner) | Expr::Keys(inner) => each_access(inner, visit),
-        Expr::StringFn { subject, arg, .. } => {
-            each_access(subject, visit);
-            each_access(arg, visit);
-        }
-        Expr::Compare { lhs, rhs, .. } => {
-            each_access(lhs, visit);
-            each_access(rhs, visit);
-        }
-        Expr::StringTest { subject, arg, .. } => {
-            each_access(subject, visit);
-            each_access(arg, visit);
-        }
-        Expr::InList { item, list } => {
-            each_access(item, visit);
-            each_access(list, visit);
-        }
-        Expr::Quantified { list, body, .. } => {
-            each_access(list, visit);
-            each_access(body, visit);
-        }
-    }
 }
 
 impl Rule {

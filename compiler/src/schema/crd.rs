@@ -319,6 +319,8 @@ impl Converter<'_> {
                 ty: self.field_type(property, &field_path)?,
                 doc: property.as_object().map(description).unwrap_or_default(),
                 required: required.contains(&name.as_str()),
+                // A custom resource is stored as written: its zero values stay.
+                encoding: super::Encoding::AsWritten,
             });
         }
         fields.sort_by(|a, b| a.name.cmp(&b.name));

@@ -3,11 +3,13 @@
 //! resources a project declares. See docs/schema.md.
 
 mod crd;
+mod go_fields;
 mod table;
 #[cfg(test)]
 mod tests;
 
 pub use crd::{crd_definitions, crd_schema, CrdDefinition, CrdError};
+pub use go_fields::{FieldsByType, GoFieldTable};
 
 use std::sync::OnceLock;
 
@@ -55,6 +57,24 @@ pub struct Field {
     /// resources the whole description.
     pub doc: String,
     pub required: bool,
+    /// How the API server keeps the field when it re-encodes an object.
+    pub encoding: Encoding,
+}
+
+/// How the API server keeps a field when it decodes an object into its Go type and encodes
+/// it again (docs/language.md, Semantics, "Zero values"; `go-fields.json` for the Go kinds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// As written: absent stays absent and a zero value stays present. Pointers, lists, maps,
+    /// and every field of a custom resource (stored as written).
+    AsWritten,
+    /// A string, integer or boolean that Go stores as a plain value, not a pointer: absent
+    /// and zero are one value (a zero `omitempty` field is dropped), so a guardrail reads an
+    /// absent value as the zero value.
+    PlainValue,
+    /// An object that Go stores as a struct value, not a pointer: always written (`{}` when
+    /// the manifest has none), so it is present wherever its parent is.
+    ValueStruct,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

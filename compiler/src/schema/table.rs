@@ -1,7 +1,7 @@
 //! Reading the schema table that `tools/schemagen` writes (`builtin.json`; the format is
 //! described in docs/schema.md).
 
-use super::{Field, FieldType, KindInfo, ObjectType, Schema, TypeId};
+use super::{Encoding, Field, FieldType, GoFieldTable, KindInfo, ObjectType, Schema, TypeId};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -93,13 +93,27 @@ pub(super) fn parse_table(text: &str) -> Result<Schema, String> {
             .copied()
             .ok_or_else(|| format!("the schema table refers to the missing type `{name}`"))
     };
+    let go = GoFieldTable::get();
     let mut objects = Vec::with_capacity(file.types.len());
     for (name, row) in &file.types {
         let mut fields = Vec::with_capacity(row.fields.len());
         for (field_name, field) in &row.fields {
+            let ty = field_type(&field.ty, &type_id)?;
+            let encoding = match ty {
+                FieldType::String { .. } | FieldType::Int | FieldType::Bool
+                    if !go.is_pointer_scalar(name, field_name) =>
+                {
+                    Encoding::PlainValue
+                }
+                FieldType::Object(_) if go.is_value_struct(name, field_name) => {
+                    Encoding::ValueStruct
+                }
+                _ => Encoding::AsWritten,
+            };
             fields.push(Field {
                 name: field_name.clone(),
-                ty: field_type(&field.ty, &type_id)?,
+                encoding,
+                ty,
                 doc: field.doc.clone(),
                 required: field.required,
             });

@@ -169,6 +169,8 @@ fn workloads() -> (Vec<Resource>, PodView) {
             location(&["Deployment", "StatefulSet"], &["spec", "template"]),
             location(&["CronJob"], &["spec", "jobTemplate", "spec", "template"]),
         ],
+        // Set from the rules by `with_pod_reads`.
+        reads: PodReads::default(),
     };
     (resources, pod)
 }
@@ -288,7 +290,7 @@ pub fn pod_guardrail() -> Policy {
             ),
         ]),
     }];
-    policy
+    with_pod_reads(policy)
 }
 
 /// A Service guardrail with namespace and object label selectors and two exemptions; it
@@ -438,7 +440,7 @@ pub fn quantity_guardrail() -> Policy {
             text(" needs a memory limit of at most 2Gi"),
         ],
     )];
-    policy
+    with_pod_reads(policy)
 }
 
 /// An UPDATE guardrail reading the old object, the namespace and the request.
@@ -547,4 +549,13 @@ pub fn evaluate(expression: &str, bindings: &[(&str, cel::Value)]) -> Result<cel
     program
         .execute(&context)
         .map_err(|e| format!("`{expression}` fails: {e:?}"))
+}
+
+/// The policy with its pod view's reads computed from its rules, as lowering does.
+pub fn with_pod_reads(mut policy: Policy) -> Policy {
+    let reads = PodReads::of(&policy.rules);
+    if let Some(pod) = &mut policy.pod {
+        pod.reads = reads;
+    }
+    policy
 }

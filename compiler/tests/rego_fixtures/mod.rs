@@ -181,6 +181,8 @@ pub fn workload_matcher() -> (Vec<Resource>, PodView) {
                 metadata_path: strings(&["metadata"]),
             },
         ],
+        // Set from the rules by `with_pod_reads`.
+        reads: PodReads::default(),
     };
     (resources, pod)
 }
@@ -286,7 +288,7 @@ pub fn pod_policy() -> Policy {
             message(vec![Part::T("pod mounts a host path")]),
         ),
     ];
-    policy
+    with_pod_reads(policy)
 }
 
 /// Service guardrail: selectors, excluded namespaces and two exemptions, one with an `or`.
@@ -531,7 +533,7 @@ pub fn limits_policy() -> Policy {
             ]),
         ),
     ];
-    policy
+    with_pod_reads(policy)
 }
 
 /// Reads of the request, the old object and the namespace, on UPDATE only.
@@ -708,4 +710,13 @@ pub fn literal_json(literal: &Literal) -> Value {
                 .collect(),
         ),
     }
+}
+
+/// The policy with its pod view's reads computed from its rules, as lowering does.
+pub fn with_pod_reads(mut policy: Policy) -> Policy {
+    let reads = PodReads::of(&policy.rules);
+    if let Some(pod) = &mut policy.pod {
+        pod.reads = reads;
+    }
+    policy
 }

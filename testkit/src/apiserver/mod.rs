@@ -4,9 +4,7 @@
 //! docs/evaluation.md ("What admission sees"); each rule is pinned by a case of
 //! `../shared/engine-facts/apiserver-encoding.json` (testkit/tests/engine_facts_encoding.rs).
 
-mod go_fields;
-
-pub use go_fields::{FieldsByType, GoFieldTable};
+pub use guardrailc_compiler::schema::{FieldsByType, GoFieldTable};
 
 use crate::vap::library::quantity::Quantity;
 use guardrailc_compiler::schema::{Field, FieldType, ObjectType, Schema, TypeId};

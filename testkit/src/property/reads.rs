@@ -225,42 +225,8 @@ impl Walker<'_> {
         items
     }
 
-    fn access(&mut self, access: &Access) {
-        for located in self.resolve(access) {
-            self.record(&located);
-        }
-        for step in &access.steps {
-            if let Step::Lookup(key) = step {
-                self.walk(key);
-            }
-        }
-    }
-
     fn walk(&mut self, expr: &Expr) {
         match expr {
-            Expr::Literal(_) => {}
-            Expr::List(items) | Expr::And(items) | Expr::Or(items) => {
-                items.iter().for_each(|item| self.walk(item))
-            }
-            Expr::Value(access) | Expr::Present(access) | Expr::ValueOr { access, .. } => {
-                self.access(access)
-            }
-            Expr::IsType { value, .. }
-            | Expr::Not(value)
-            | Expr::Size(value)
-            | Expr::Keys(value) => self.walk(value),
-            Expr::Compare { lhs, rhs, .. } => {
-                self.walk(lhs);
-                self.walk(rhs);
-            }
-            Expr::StringTest { subject, arg, .. } | Expr::StringFn { subject, arg, .. } => {
-                self.walk(subject);
-                self.walk(arg);
-            }
-            Expr::InList { item, list } => {
-                self.walk(item);
-                self.walk(list);
-            }
             Expr::Quantified {
                 var, list, body, ..
             } => {
@@ -269,6 +235,14 @@ impl Walker<'_> {
                 self.vars.push((var.clone(), items));
                 self.walk(body);
                 self.vars.pop();
+            }
+            other => {
+                if let Some(access) = other.access() {
+                    for located in self.resolve(access) {
+                        self.record(&located);
+                    }
+                }
+                other.for_each_child(|child| self.walk(child));
             }
         }
     }
@@ -337,43 +311,21 @@ fn collect_literal(literal: &Literal, into: &mut Literals) {
 }
 
 fn collect_expr(expr: &Expr, into: &mut Literals) {
-    match expr {
-        Expr::Literal(literal) => collect_literal(literal, into),
-        Expr::ValueOr { access, .. } | Expr::Value(access) | Expr::Present(access) => {
-            collect_steps(access, into)
-        }
-        Expr::List(items) | Expr::And(items) | Expr::Or(items) => {
-            items.iter().for_each(|item| collect_expr(item, into))
-        }
-        Expr::IsType { value, .. } | Expr::Not(value) | Expr::Size(value) | Expr::Keys(value) => {
-            collect_expr(value, into)
-        }
-        Expr::Compare { lhs, rhs, .. } => {
-            collect_expr(lhs, into);
-            collect_expr(rhs, into);
-        }
-        Expr::StringTest { subject, arg, .. } | Expr::StringFn { subject, arg, .. } => {
-            collect_expr(subject, into);
-            collect_expr(arg, into);
-        }
-        Expr::InList { item, list } => {
-            collect_expr(item, into);
-            collect_expr(list, into);
-        }
-        Expr::Quantified { list, body, .. } => {
-            collect_expr(list, into);
-            collect_expr(body, into);
-        }
+    if let Expr::Literal(literal) = expr {
+        collect_literal(literal, into);
     }
+    if let Some(access) = expr.access() {
+        collect_keys(access, into);
+    }
+    expr.for_each_child(|child| collect_expr(child, into));
 }
 
-/// Map keys read by an access are values too: a label key compared elsewhere.
-fn collect_steps(access: &Access, into: &mut Literals) {
+/// Map keys read by an access are values too: a label key compared elsewhere. (Keys computed
+/// at run time are expressions, collected by the walk.)
+fn collect_keys(access: &Access, into: &mut Literals) {
     for step in &access.steps {
-        match step {
-            Step::Key(key) => into.strings.push(key.clone()),
-            Step::Lookup(key) => collect_expr(key, into),
-            Step::Field(_) | Step::Index(_) => {}
+        if let Step::Key(key) = step {
+            into.strings.push(key.clone());
         }
     }
 }

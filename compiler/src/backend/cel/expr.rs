@@ -4,7 +4,7 @@ use super::escape::{property_selector, string_literal, variable_name};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{
-    Access, CompareOp, Domain, Expr, Literal, ParamValue, Quantifier, Root, Step, StringFn,
+    self, Access, CompareOp, Domain, Expr, Literal, ParamValue, Quantifier, Root, Step, StringFn,
     StringOp, Template, TemplatePart, ValueType,
 };
 use crate::kube::{CelLibrary, KubeVersion};
@@ -63,6 +63,9 @@ pub(super) struct ExprPrinter<'a> {
     /// Where diagnostics point: the span of the rule being printed.
     pub span: Span,
     pub diagnostics: Vec<Diagnostic>,
+    /// The pod variables the policy defines, when printing a whole policy: reading another
+    /// one is an inconsistent IR.
+    pub pod_view: Option<ir::PodReads>,
 }
 
 impl<'a> ExprPrinter<'a> {
@@ -72,6 +75,7 @@ impl<'a> ExprPrinter<'a> {
             params,
             span: Span::default(),
             diagnostics: Vec::new(),
+            pod_view: None,
         }
     }
 
@@ -272,9 +276,24 @@ impl<'a> ExprPrinter<'a> {
             Root::OldObject => "oldObject".to_string(),
             Root::Namespace => "namespaceObject".to_string(),
             Root::Request => "request".to_string(),
-            Root::PodSpec => "variables.podSpec".to_string(),
-            Root::PodMetadata => "variables.podMetadata".to_string(),
-            Root::AllContainers => "variables.allContainers".to_string(),
+            Root::PodSpec | Root::PodMetadata | Root::AllContainers => {
+                let defined = |reads: ir::PodReads| match root {
+                    Root::PodSpec => reads.spec,
+                    Root::PodMetadata => reads.metadata,
+                    _ => reads.all_containers,
+                };
+                let name = match root {
+                    Root::PodSpec => "podSpec",
+                    Root::PodMetadata => "podMetadata",
+                    _ => "allContainers",
+                };
+                if self.pod_view.is_some_and(|reads| !defined(reads)) {
+                    self.internal(format!(
+                        "an expression reads `variables.{name}`, which the pod view of the policy does not define"
+                    ));
+                }
+                format!("variables.{name}")
+            }
             Root::Var(name) => variable_name(name),
             Root::Param(name) => {
                 let params = self.params;

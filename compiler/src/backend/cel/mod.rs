@@ -47,6 +47,7 @@ const MESSAGE_SEPARATOR: &str = "; ";
 /// param, a function the target version lacks, too many exemptions).
 pub fn print_policy(policy: &ir::Policy, kube: KubeVersion) -> Result<CelPolicy, Vec<Diagnostic>> {
     let mut printer = ExprPrinter::new(kube, &policy.params);
+    printer.pod_view = Some(policy.pod.as_ref().map(|pod| pod.reads).unwrap_or_default());
 
     if policy.exemptions.len() > MAX_MATCH_CONDITIONS {
         printer.diagnostics.push(
@@ -211,19 +212,12 @@ fn joined_messages(printer: &mut ExprPrinter, list: Printed, depth: usize) -> Pr
 
 /// `podSpec`, `podMetadata` and `allContainers`, those the policy reads, in that order.
 fn pod_variables(printer: &mut ExprPrinter, policy: &ir::Policy) -> Vec<NamedExpression> {
-    let reads = PodReads::of(policy);
     let mut variables = Vec::new();
-    if !(reads.spec || reads.metadata || reads.all_containers) {
-        return variables;
-    }
     let Some(pod) = &policy.pod else {
-        printer.internal(format!(
-            "guardrail `{}` reads the pod but has no pod locations",
-            policy.id
-        ));
         return variables;
     };
-    if reads.spec || reads.all_containers {
+    let reads = pod.reads;
+    if reads.spec {
         variables.push(NamedExpression {
             name: "podSpec".to_string(),
             expression: location_by_kind(printer, &pod.locations, |l| &l.spec_path),
@@ -296,88 +290,4 @@ fn location_by_kind(
         );
     }
     chain.text
-}
-
-/// Which pod variables a policy's expressions read.
-#[derive(Default)]
-struct PodReads {
-    spec: bool,
-    metadata: bool,
-    all_containers: bool,
-}
-
-impl PodReads {
-    fn of(policy: &ir::Policy) -> PodReads {
-        let mut reads = PodReads::default();
-        for rule in &policy.rules {
-            for generator in &rule.generators {
-                reads.expr(&generator.list);
-            }
-            reads.expr(&rule.condition);
-            reads.template(&rule.message);
-        }
-        for exemption in &policy.exemptions {
-            reads.expr(&exemption.condition);
-        }
-        reads
-    }
-
-    fn template(&mut self, template: &ir::Template) {
-        for part in &template.parts {
-            if let ir::TemplatePart::Value(value) = part {
-                self.expr(value);
-            }
-        }
-    }
-
-    fn access(&mut self, access: &Access) {
-        match access.root {
-            Root::PodSpec => self.spec = true,
-            Root::PodMetadata => self.metadata = true,
-            Root::AllContainers => self.all_containers = true,
-            _ => {}
-        }
-        for step in &access.steps {
-            if let Step::Lookup(key) = step {
-                self.expr(key);
-            }
-        }
-    }
-
-    fn expr(&mut self, expr: &Expr) {
-        match expr {
-            Expr::Literal(_) => {}
-            Expr::List(items) => items.iter().for_each(|item| self.expr(item)),
-            Expr::Value(access) | Expr::Present(access) | Expr::ValueOr { access, .. } => {
-                self.access(access)
-            }
-            Expr::IsType { value, .. }
-            | Expr::Not(value)
-            | Expr::Size(value)
-            | Expr::Keys(value) => self.expr(value),
-            Expr::StringFn { subject, arg, .. } => {
-                self.expr(subject);
-                self.expr(arg);
-            }
-            Expr::And(operands) | Expr::Or(operands) => {
-                operands.iter().for_each(|operand| self.expr(operand))
-            }
-            Expr::Compare { lhs, rhs, .. } => {
-                self.expr(lhs);
-                self.expr(rhs);
-            }
-            Expr::StringTest { subject, arg, .. } => {
-                self.expr(subject);
-                self.expr(arg);
-            }
-            Expr::InList { item, list } => {
-                self.expr(item);
-                self.expr(list);
-            }
-            Expr::Quantified { list, body, .. } => {
-                self.expr(list);
-                self.expr(body);
-            }
-        }
-    }
 }

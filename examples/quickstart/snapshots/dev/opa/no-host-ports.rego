@@ -109,13 +109,12 @@ deny contains msg if {
     in_scope
     some c in all_containers
     some p in object.get(c, ["ports"], [])
-    p.hostPort != null
-    p.hostPort > 0
+    object.get(p, ["hostPort"], 0) != 0
+    object.get(p, ["hostPort"], 0) > 0
     not rule_1_not_1(p)
-    msg := sprintf("container %v binds host port %v", [object.get(c, ["name"], "<missing>"), object.get(p, ["hostPort"], "<missing>")])
+    msg := sprintf("container %v binds host port %v", [object.get(c, ["name"], ""), object.get(p, ["hostPort"], 0)])
 }
 
 rule_1_not_1(p) if {
-    p.hostPort != null
-    p.hostPort in params.allowed_host_ports
+    object.get(p, ["hostPort"], 0) in params.allowed_host_ports
 }

@@ -107,17 +107,15 @@ deny contains msg if {
     in_scope
     some c in all_containers
     rule_1_or_2(c)
-    msg := sprintf("container %v uses %v, which is not pinned (fix: pin the image to a version tag or a digest)", [object.get(c, ["name"], "<missing>"), object.get(c, ["image"], "<missing>")])
+    msg := sprintf("container %v uses %v, which is not pinned (fix: pin the image to a version tag or a digest)", [object.get(c, ["name"], ""), object.get(c, ["image"], "")])
 }
 
 rule_1_not_1(c) if {
-    c.image != null
-    contains(c.image, ":")
+    contains(object.get(c, ["image"], ""), ":")
 }
 
 rule_1_or_2(c) if {
-    c.image != null
-    endswith(c.image, ":latest")
+    endswith(object.get(c, ["image"], ""), ":latest")
 }
 
 rule_1_or_2(c) if {

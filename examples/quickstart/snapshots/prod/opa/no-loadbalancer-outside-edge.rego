@@ -55,7 +55,6 @@ namespace_selector_in_1 if {
 # Rule 1 (line 10)
 deny contains msg if {
     in_scope
-    input.spec.type != null
-    input.spec.type == "LoadBalancer"
-    msg := sprintf("service %v is a LoadBalancer outside an edge namespace (fix: use a ClusterIP service behind the shared ingress)", [object.get(input, ["metadata", "name"], "<missing>")])
+    object.get(input, ["spec", "type"], "") == "LoadBalancer"
+    msg := sprintf("service %v is a LoadBalancer outside an edge namespace (fix: use a ClusterIP service behind the shared ingress)", [object.get(input, ["metadata", "name"], "")])
 }

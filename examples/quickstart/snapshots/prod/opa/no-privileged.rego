@@ -118,7 +118,7 @@ deny contains msg if {
     some c in all_containers
     c.securityContext.privileged != null
     c.securityContext.privileged == true
-    msg := sprintf("container %v is privileged (fix: remove securityContext.privileged or set it to false)", [object.get(c, ["name"], "<missing>")])
+    msg := sprintf("container %v is privileged (fix: remove securityContext.privileged or set it to false)", [object.get(c, ["name"], "")])
 }
 
 # Rule 2 (line 16)
@@ -130,11 +130,11 @@ deny contains msg if {
 }
 
 rule_2_or_1 if {
-    pod_spec.hostNetwork != null
-    pod_spec.hostNetwork == true
+    pod_spec != null
+    object.get({"pod_spec": pod_spec}, ["pod_spec", "hostNetwork"], false) == true
 }
 
 rule_2_or_1 if {
-    pod_spec.hostPID != null
-    pod_spec.hostPID == true
+    pod_spec != null
+    object.get({"pod_spec": pod_spec}, ["pod_spec", "hostPID"], false) == true
 }

@@ -109,11 +109,10 @@ deny contains msg if {
     in_scope
     some c in all_containers
     not rule_1_not_1(c)
-    msg := sprintf("container %v: image %v is not from an allowed registry", [object.get(c, ["name"], "<missing>"), object.get(c, ["image"], "<missing>")])
+    msg := sprintf("container %v: image %v is not from an allowed registry", [object.get(c, ["name"], ""), object.get(c, ["image"], "")])
 }
 
 rule_1_not_1(c) if {
     some r in params.allowed_registries
-    c.image != null
-    startswith(c.image, r)
+    startswith(object.get(c, ["image"], ""), r)
 }

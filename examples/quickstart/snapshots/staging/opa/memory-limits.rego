@@ -97,7 +97,7 @@ deny contains msg if {
     in_scope
     some c in object.get({"pod_spec": pod_spec}, ["pod_spec", "containers"], [])
     not rule_1_not_1(c)
-    msg := sprintf("container %v has no memory limit (fix: set resources.limits.memory)", [object.get(c, ["name"], "<missing>")])
+    msg := sprintf("container %v has no memory limit (fix: set resources.limits.memory)", [object.get(c, ["name"], "")])
 }
 
 rule_1_not_1(c) if {
@@ -112,7 +112,7 @@ deny contains msg if {
     is_number(quantity_value(c.resources.limits["memory"]))
     is_number(quantity_value(params.max_memory))
     quantity_value(c.resources.limits["memory"]) > quantity_value(params.max_memory)
-    msg := sprintf("container %v asks for %v of memory, above the maximum", [object.get(c, ["name"], "<missing>"), object.get(c, ["resources", "limits", "memory"], "<missing>")])
+    msg := sprintf("container %v asks for %v of memory, above the maximum", [object.get(c, ["name"], ""), object.get(c, ["resources", "limits", "memory"], "<missing>")])
 }
 
 # A Kubernetes quantity as a number: a quantity string (checked against the quantity

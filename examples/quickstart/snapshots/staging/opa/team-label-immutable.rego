@@ -67,7 +67,7 @@ rule_1_not_1 if {
 deny contains msg if {
     in_scope
     not rule_2_not_1
-    msg := sprintf("%v %v has no example.com/team label", [object.get(input, ["kind"], "<missing>"), object.get(input, ["metadata", "name"], "<missing>")])
+    msg := sprintf("%v %v has no example.com/team label", [object.get(input, ["kind"], ""), object.get(input, ["metadata", "name"], "")])
 }
 
 rule_2_not_1 if {

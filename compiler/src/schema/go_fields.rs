@@ -30,7 +30,7 @@ impl GoFieldTable {
         static TABLE: OnceLock<GoFieldTable> = OnceLock::new();
         TABLE.get_or_init(|| {
             serde_json::from_str(include_str!("go-fields.json"))
-                .expect("go-fields.json is checked by the apiserver unit tests")
+                .expect("go-fields.json is checked by the schema tests")
         })
     }
 
