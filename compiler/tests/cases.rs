@@ -196,3 +196,32 @@ fn build_cases() {
         insta::assert_snapshot!(snapshot);
     });
 }
+
+/// A `{` that cannot start an expression is skipped with everything up to its `}`: the
+/// guardrail goes on after it instead of ending there (which left its rules outside it and
+/// reported a bogus G0207).
+#[test]
+fn a_braced_param_value_does_not_end_the_guardrail() {
+    for value in ["{}", "{\"a\": \"b\"}", "{ {} }"] {
+        let text = format!(
+            "guardrail g {{\n  title \"t\"\n  match workloads\n  param m: map<string, string> = {value}\n  deny when pod.spec.hostNetwork == true message \"m\"\n}}\n"
+        );
+        let parsed = syntax::parse(SourceId(0), &text);
+        let codes: Vec<&str> = parsed.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["G0104"], "{value}: {:#?}", parsed.diagnostics);
+        assert_eq!(parsed.file.guardrails.len(), 1, "{value}");
+        assert_eq!(parsed.file.guardrails[0].items.len(), 4, "{value}");
+        let output = build(&Files {
+            sources: vec![SourceFile {
+                name: "g.guard".into(),
+                text,
+            }],
+            config: String::new(),
+        });
+        assert!(
+            !output.diagnostics.iter().any(|d| d.code == Code::NoRules),
+            "{value}: {:#?}",
+            output.diagnostics
+        );
+    }
+}
