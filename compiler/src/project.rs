@@ -142,16 +142,20 @@ pub fn build(input: &BuildInput) -> BuildOutput {
         for (env, _, span) in &guardrail.enforcement {
             if let Some(env) = env {
                 if !known_envs.contains(&env.as_str()) {
-                    let mut d = Diagnostic::new(
-                        Code::UnknownEnvironment,
-                        *span,
-                        format!("environment `{env}` is not declared in guardrails.toml"),
-                    )
-                    .with_help(format!("declared environments: {}", known_envs.join(", ")));
-                    if let Some(s) = crate::suggest::closest(env, known_envs.iter().copied()) {
-                        d = d.with_help(format!("did you mean `{s}`?"));
-                    }
-                    diagnostics.push(d);
+                    let declared = format!("declared environments: {}", known_envs.join(", "));
+                    // One help: the suggestion, and the list it was chosen from.
+                    let help = match crate::suggest::closest(env, known_envs.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`? {declared}"),
+                        None => declared,
+                    };
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::UnknownEnvironment,
+                            *span,
+                            format!("environment `{env}` is not declared in guardrails.toml"),
+                        )
+                        .with_help(help),
+                    );
                 }
             }
         }
