@@ -161,6 +161,21 @@ source. Renew it with a new date and reason, or delete it.";
 
     [environments.staging]
     enforcement = \"warn\"";
+    NotAllowedHere = "G0217", Error, "a construct is well formed but not allowed where it is written",
+"The text parses, but the guardrail does not allow it in this place:
+
+* `exclude` applies to `namespaces`, `namespace_labels` and `labels` only; to leave kinds
+  or operations out, list the ones to match instead (`match kinds [Deployment]`).
+* `that` belongs to `require` rules (reject unless it holds); a `deny` rule rejects `when`
+  its condition holds:
+
+      deny for c in pod.all_containers when c.securityContext.privileged message \"…\"
+      require for c in pod.all_containers that exists(c.resources.limits) message \"…\"
+
+* a `let`, `for` or param name is lowercase letters, digits and `_`, and not a keyword
+  of the language (`in`, `and`, `not`, …).
+
+(G0104 is the parser's: the text does not fit the grammar at all.)";
     UnknownField = "G0301", Error, "a field does not exist in the schema of the matched kinds",
 "Field paths are checked against the Kubernetes OpenAPI schema of every kind the guardrail
 matches, so a typo is an error rather than a rule that silently never fires. The help line

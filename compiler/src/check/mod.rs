@@ -453,7 +453,7 @@ fn check_match(
             (MatchKind::Workloads | MatchKind::Kinds(_) | MatchKind::Operations(_), false) => {
                 diagnostics.push(
                     Diagnostic::new(
-                        Code::UnexpectedToken,
+                        Code::NotAllowedHere,
                         clause.span,
                         "only namespaces, namespace_labels and labels can be excluded".to_string(),
                     )
@@ -919,7 +919,7 @@ fn check_rule(rule: &ast::Rule, index: usize, checker: &mut Checker) -> ir::Rule
             if rule.that.is_some() {
                 checker.diagnostics.push(
                     Diagnostic::new(
-                        Code::UnexpectedToken,
+                        Code::NotAllowedHere,
                         rule.that.as_ref().map_or(rule.keyword, |e| e.span),
                         "`deny` rules take `when`, not `that`".to_string(),
                     )
