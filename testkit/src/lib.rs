@@ -16,6 +16,7 @@ pub mod manifest_check;
 pub mod manifests;
 pub mod network_policy;
 pub mod outcome;
+pub mod panics;
 pub mod property;
 pub mod rego;
 pub mod reports;

@@ -386,9 +386,10 @@ pub fn check_manifests(
                     break;
                 };
                 // Every text must give a result, or the ones after it would wait forever.
-                let checked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let checked = crate::panics::contain(|| {
+                    crate::panics::injected_check_panic(&text.text);
                     check_text(compiled, file, &text, namespaces, group_by_label, catalog)
-                }))
+                })
                 .unwrap_or_else(|_| {
                     Checked::Internal(format!("{file}:{}: checking this object failed", text.line))
                 });
