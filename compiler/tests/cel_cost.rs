@@ -5,7 +5,7 @@ mod cel_policies;
 
 use cel_policies::*;
 use guardrailc_compiler::cost::{self, CostModel, EXPRESSION_COST_LIMIT, UNBOUNDED_LIST_SIZE};
-use guardrailc_compiler::emit::vap::{emit_vap, emit_vap_with_list_sizes};
+use guardrailc_compiler::emit::vap::emit_vap;
 use guardrailc_compiler::ir::*;
 use guardrailc_compiler::kube::KubeVersion;
 use guardrailc_compiler::{Code, Severity};
@@ -54,7 +54,8 @@ fn a_triple_loop_over_unbounded_lists_warns_at_the_rule() {
 fn bounded_lists_bring_the_same_loop_under_the_limit() {
     let policy = triple_loop();
     let bounded = |_: &Access| Some(10);
-    let (_, diagnostics) = emit_vap_with_list_sizes(&policy, KubeVersion::DEFAULT, &bounded);
+    let model = CostModel::new(&policy.params).with_max_items(&bounded);
+    let diagnostics = cost::check_policy(&policy, &model);
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
 }
 

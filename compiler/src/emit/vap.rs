@@ -6,7 +6,7 @@ use super::{header, object_metadata, yaml_document, Artifact, Target};
 use crate::backend::cel::{self, CelPolicy};
 use crate::cost::{self, CostModel};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{self, Access, Enforcement, LabelSelector, SelectorOperator, SelectorRequirement};
+use crate::ir::{self, Enforcement, LabelSelector, SelectorOperator, SelectorRequirement};
 use crate::kube::KubeVersion;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -16,24 +16,14 @@ const API_VERSION: &str = "admissionregistration.k8s.io/v1";
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 /// The policy and binding files of `policy`, and the diagnostics of printing it (errors leave
-/// the artifacts empty; cost warnings do not). Lists without a known bound count as
+/// the artifacts empty; cost warnings do not). Lists without a literal or param size count as
 /// [`cost::UNBOUNDED_LIST_SIZE`] items.
 pub fn emit_vap(policy: &ir::Policy, kube: KubeVersion) -> (Vec<Artifact>, Vec<Diagnostic>) {
-    emit_vap_with_list_sizes(policy, kube, &|_| None)
-}
-
-/// [`emit_vap`], with `max_items` giving the `maxItems` of the lists the schema bounds, so
-/// that the cost estimate uses them.
-pub fn emit_vap_with_list_sizes(
-    policy: &ir::Policy,
-    kube: KubeVersion,
-    max_items: &dyn Fn(&Access) -> Option<u64>,
-) -> (Vec<Artifact>, Vec<Diagnostic>) {
     let cel = match cel::print_policy(policy, kube) {
         Ok(cel) => cel,
         Err(diagnostics) => return (Vec::new(), diagnostics),
     };
-    let model = CostModel::new(&policy.params).with_max_items(max_items);
+    let model = CostModel::new(&policy.params);
     let mut diagnostics = cost::check_policy(policy, &model);
     diagnostics.extend(crate::messages::hidden_messages(policy));
     let header = header(&policy.source_file, &policy.id);
