@@ -262,8 +262,9 @@ goes on with what the other patterns select; fix or remove the pattern:
     sources = [\"guardrails/**/*.guard\"]";
     CostLimit = "G0501", Warning, "a CEL expression may exceed the API server's cost limit",
 "The API server charges each CEL expression at run time and rejects evaluations over
-1,000,000 units. The estimate multiplies list sizes (from schema maxItems, or a default of
-64 for unbounded lists) through nested loops. Narrow the loops or bound the lists.";
+1,000,000 units. The estimate multiplies list sizes through nested loops: a list literal or a
+list param counts its items, and any other list (a field of the object) counts 64, whatever
+its schema's `maxItems`. Narrow the loops, or loop over a param or literal list.";
     KubeVersionTooOld = "G0502", Error, "a construct needs a CEL function newer than the target kube version",
 "The API server rejects CEL functions it does not know. Raise `--kube-version` (or
 `kube_version` in guardrails.toml), or avoid the construct.";

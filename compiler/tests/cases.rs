@@ -4,7 +4,8 @@
 //! * `cases/diagnostics/*.guard`: the rendered diagnostics of a full build. The first line
 //!   says which codes the case must produce: `# expect: G0301 G0303`. A sibling
 //!   `<name>.toml` is used as guardrails.toml.
-//! * `cases/build/<name>/`: a project; the snapshot holds the IR and every emitted file.
+//! * `cases/build/<name>/`: a project; the snapshot holds the rendered diagnostics and every
+//!   emitted file, each under its path (not the IR: the emitted files are what ships).
 
 use guardrailc_compiler::config::{self, Config};
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
