@@ -4,8 +4,16 @@
 //! Ranges: G01xx lexing and parsing, G02xx guardrail structure, G03xx names and types,
 //! G04xx project configuration, G05xx backends and emitted policy, G09xx internal errors.
 
-use crate::diagnostic::Severity;
 use serde::{Serialize, Serializer};
+
+/// How serious a diagnostic is; every code has a default ([`Code::default_severity`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
 
 macro_rules! codes {
     ($( $variant:ident = $code:literal, $severity:ident, $summary:literal, $explain:literal; )*) => {

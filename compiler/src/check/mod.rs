@@ -7,6 +7,7 @@ pub mod types;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{self, Expr, Literal, ParamType};
+use crate::k8s_names::{is_dns_label, is_label_key, is_label_value};
 use crate::schema::{FieldType, Schema};
 use crate::span::Span;
 use crate::syntax::ast::{self, Item, MatchKind, MetaValue, SelectorTest};
@@ -1167,40 +1168,4 @@ fn check_exemption(exempt: &ast::Exempt, checker: &mut Checker) -> Option<Checke
         expires,
         span: exempt.span,
     })
-}
-
-pub fn is_dns_label(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
-
-fn is_label_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-        && name.as_bytes()[0].is_ascii_alphanumeric()
-        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
-}
-
-fn is_label_key(key: &str) -> bool {
-    match key.split_once('/') {
-        Some((prefix, name)) => {
-            !prefix.is_empty()
-                && prefix.len() <= 253
-                && prefix.split('.').all(is_dns_label)
-                && is_label_name(name)
-        }
-        None => is_label_name(key),
-    }
-}
-
-fn is_label_value(value: &str) -> bool {
-    value.is_empty() || is_label_name(value)
 }
