@@ -86,13 +86,18 @@ fn a_panic_while_checking_one_object_is_an_internal_error_for_that_object() {
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("internal error: <stdin>:") && stderr.contains("checking this object failed"),
+        stderr.contains("internal error: <stdin>:")
+            && stderr.contains("checking this object failed"),
         "{stderr}"
     );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     // The other 19 Pods and the Widget are counted; p0 and p10 still have their findings.
     assert_eq!(report["objects"], 20, "{report:#}");
-    assert_eq!(report["findings"].as_array().unwrap().len(), 2, "{report:#}");
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        2,
+        "{report:#}"
+    );
 }
 
 #[test]

@@ -67,11 +67,9 @@ pub fn crd_definitions(
     crds.iter()
         .map(|crd| {
             let schema = match &crd.schema {
-                Some(path) => Some(
-                    read(path).and_then(|text| {
-                        crd_schema(&text, &crd.version).map_err(|e| format!("{path}: {e}"))
-                    })?,
-                ),
+                Some(path) => Some(read(path).and_then(|text| {
+                    crd_schema(&text, &crd.version).map_err(|e| format!("{path}: {e}"))
+                })?),
                 None => None,
             };
             Ok(CrdDefinition {
@@ -96,7 +94,10 @@ pub fn crd_schema(text: &str, version: &str) -> Result<Value, String> {
         return Ok(value);
     };
     let name = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
-    let Some(entry) = versions.iter().find(|v| name(v).as_deref() == Some(version)) else {
+    let Some(entry) = versions
+        .iter()
+        .find(|v| name(v).as_deref() == Some(version))
+    else {
         let names: Vec<String> = versions.iter().filter_map(name).collect();
         return Err(format!(
             "the CRD has no version `{version}` (it has {}): set `version` in guardrails.toml to one of them",

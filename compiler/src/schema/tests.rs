@@ -563,7 +563,11 @@ fn a_crd_manifest_gives_the_schema_of_the_configured_version() {
             .iter()
             .map(|f| f.name.as_str())
             .collect();
-        assert_eq!(names, [field], "{version}: {other} belongs to another version");
+        assert_eq!(
+            names,
+            [field],
+            "{version}: {other} belongs to another version"
+        );
     }
 }
 
