@@ -11,8 +11,9 @@ use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
 use guardrailc_testkit::coverage;
 use guardrailc_testkit::files::{read_in_project, MAX_FIXTURE_BYTES};
 use guardrailc_testkit::fixtures::{classify, load_fixture, FixtureFile, TestsFile, TESTS_DIR};
-use guardrailc_testkit::manifest_check::printable;
 use guardrailc_testkit::property::{self, run_property, PropertyConfig, PropertyResult};
+use guardrailc_testkit::report::junit::junit_report;
+use guardrailc_testkit::report::text::printable;
 use guardrailc_testkit::reports::{self, TestKind, TestRecord};
 use guardrailc_testkit::runner::{run_case, CaseResult};
 use guardrailc_testkit::snapshots::compare_snapshots;
@@ -335,7 +336,7 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
         }
     }
     if let Some(path) = &args.junit {
-        std::fs::write(path, reports::junit_report(&records))
+        std::fs::write(path, junit_report(&records))
             .map_err(|e| CliError::User(format!("cannot write `{}`: {e}", path.display())))?;
     }
     let (passed, failed) = reports::counts(&records);
