@@ -682,7 +682,11 @@ mod tests {
             format!("[environments.prod.guardrails.limits.params]\nm = {{ {entries} }}\n")
         };
         let build = |entries: &str| {
-            let output = build_text(&sources, &config(entries), (2026, 11, 28));
+            let output = build_text(
+                &sources,
+                &config(entries),
+                guardrailc_testkit::test_support::TODAY,
+            );
             assert!(
                 !output.diagnostics.iter().any(|d| d.is_error()),
                 "{:#?}",

@@ -15,7 +15,7 @@ use guardrailc_compiler::{syntax, Code, SourceId};
 use std::path::Path;
 
 /// The date every case is built on, so expiry cases do not change with the calendar.
-const TODAY: (u16, u8, u8) = (2026, 11, 28);
+use guardrailc_testkit::test_support::TODAY;
 
 struct Files {
     sources: Vec<SourceFile>,

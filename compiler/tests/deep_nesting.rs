@@ -120,7 +120,7 @@ fn whole_pipeline(text: &str) {
         text: text.to_string(),
     }];
     project::check_sources(&sources, Schema::builtin());
-    project::build_text(&sources, "", (2026, 11, 28));
+    project::build_text(&sources, "", guardrailc_testkit::test_support::TODAY);
     let _ = format::format(text);
 }
 

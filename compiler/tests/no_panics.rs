@@ -21,7 +21,7 @@ fn compile(text: &str, emit: bool) {
         text: text.to_string(),
     }];
     let diagnostics = if emit {
-        project::build_text(&sources, "", (2026, 11, 28)).diagnostics
+        project::build_text(&sources, "", guardrailc_testkit::test_support::TODAY).diagnostics
     } else {
         project::check_sources(&sources, Schema::builtin()).1
     };

@@ -24,6 +24,7 @@ pub mod request_shape;
 pub mod runner;
 pub mod shared_data;
 pub mod snapshots;
+pub mod test_support;
 pub mod vap;
 
 pub use case::{AdmissionCase, Operation, ResourceCatalog, ResourceInfo, SchemaCatalog, UserInfo};
