@@ -35,7 +35,7 @@ use std::time::Duration;
 /// A hang detector: no case may take longer (a debug build on a loaded machine).
 const CASE_BOUND: Duration = Duration::from_secs(30);
 
-const TODAY: (u16, u8, u8) = (2026, 11, 28);
+use guardrailc_testkit::test_support::TODAY;
 
 /// This property's share of `GUARDRAILC_FUZZ_CASES`, in tenths.
 fn cases(tenths: u32) -> u32 {

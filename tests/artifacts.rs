@@ -49,7 +49,10 @@ fn build(project: &Path, out: &Path) {
             "--out",
             out.to_str().unwrap(),
         ])
-        .env("GUARDRAILC_TODAY", "2026-11-28")
+        .env(
+            "GUARDRAILC_TODAY",
+            guardrailc_testkit::test_support::TODAY_ISO,
+        )
         .output()
         .unwrap();
     assert!(

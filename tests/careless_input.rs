@@ -546,7 +546,7 @@ fn symlinked_sources_are_followed_inside_the_project_and_refused_outside() {
 #[test]
 fn the_language_server_warns_on_the_same_unmatched_patterns() {
     use guardrailc_lsp::workspace::Workspace;
-    let mut workspace = Workspace::new((2026, 11, 28));
+    let mut workspace = Workspace::new(guardrailc_testkit::test_support::TODAY);
     workspace.set_root_prefix("file:///project/");
     let read = |path: &str| Err(format!("no file `{path}`"));
     let config = "sources = [\"guardrails/*.guard\", \"guardrail/*.gaurd\"]\n";

@@ -64,6 +64,42 @@ fn a_list_export_on_stdin_is_checked_object_by_object() {
     assert_eq!(findings[0]["object"], "Pod shop/p0");
 }
 
+/// A worker that panics on one object reports an internal error for that object; the other
+/// objects are still checked and reported, and the run exits 2 (a bug, not a verdict). The
+/// panic is injected through the documented test hook (docs/testing.md).
+#[test]
+fn a_panic_while_checking_one_object_is_an_internal_error_for_that_object() {
+    let mut child = support::command()
+        .env("GUARDRAILC_INJECT_CHECK_PANIC", "name: p3\n")
+        .args(["check", "--project"])
+        .arg(quickstart())
+        .args(["--env", "prod", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(export(20).as_bytes()).unwrap();
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("internal error: <stdin>:")
+            && stderr.contains("checking this object failed"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The other 19 Pods and the Widget are counted; p0 and p10 still have their findings.
+    assert_eq!(report["objects"], 20, "{report:#}");
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        2,
+        "{report:#}"
+    );
+}
+
 #[test]
 fn audit_only_environments_do_not_fail_the_gate() {
     let output = check(&["--env", "dev", "-"], Some(&export(20)));

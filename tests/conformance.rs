@@ -4,9 +4,7 @@
 //! disagree) and fails on any disagreement not in [`KNOWN_DEVIATIONS`].
 
 mod conformance {
-    // Shared with the language-extension tests, which use more of it.
-    #[allow(dead_code)]
-    pub mod engines;
+    pub use guardrailc_testkit::test_support as engines;
     pub mod gatekeeper;
     pub mod psa;
 

@@ -3,10 +3,7 @@
 //! params. Each case checks the verdict by reasoning and that CEL, Gatekeeper and OPA agree
 //! without run-time errors.
 
-// Shared with the conformance runner, which uses more of it.
-#[allow(dead_code)]
-#[path = "conformance/engines.rs"]
-mod engines;
+use guardrailc_testkit::test_support as engines;
 
 use engines::{build, compile, create, load};
 use serde_json::{json, Value};

@@ -49,7 +49,7 @@ fn artifacts(text: &str) -> Vec<Artifact> {
         config: &config,
         config_source: SourceId(1),
         schema: Schema::builtin(),
-        today: (2026, 11, 28),
+        today: guardrailc_testkit::test_support::TODAY,
         options: &BuildOptions::default(),
     });
     output.artifacts
@@ -111,8 +111,10 @@ fn every_file_formats_to_the_same_artifacts_and_comments_idempotently() {
                 assert_eq!(again, formatted, "{} is not idempotent", path.display());
             }
             Err(FormatError::Syntax(_)) => {
+                // Only the parser's recovery cases are broken on purpose.
                 assert!(
-                    path.ends_with("recovery.guard"),
+                    path.file_name()
+                        .is_some_and(|name| name.to_string_lossy().starts_with("recovery")),
                     "{} has syntax errors",
                     path.display()
                 )
@@ -146,7 +148,7 @@ fn the_quickstart_project_builds_identically_after_formatting() {
             config: &config,
             config_source: SourceId(sources.len() as u32),
             schema: Schema::builtin(),
-            today: (2026, 11, 28),
+            today: guardrailc_testkit::test_support::TODAY,
             options: &BuildOptions::default(),
         });
         assert!(!output.artifacts.is_empty());

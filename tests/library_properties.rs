@@ -5,9 +5,7 @@
 //! Objects are schema-valid, as the API server would pass them: a restricted or a bare pod
 //! with random security-relevant settings, as a Pod, a Deployment or a CronJob.
 
-#[allow(dead_code)]
-#[path = "conformance/engines.rs"]
-mod engines;
+use guardrailc_testkit::test_support as engines;
 
 use guardrailc_compiler::schema::Schema;
 use guardrailc_testkit::SchemaCatalog;

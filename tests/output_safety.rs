@@ -260,7 +260,10 @@ fn a_failed_write_leaves_the_previous_output_and_no_temporaries() {
         ])
         .arg(source.path())
         .arg(&out)
-        .env("GUARDRAILC_TODAY", "2026-11-28")
+        .env(
+            "GUARDRAILC_TODAY",
+            guardrailc_testkit::test_support::TODAY_ISO,
+        )
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));

@@ -1,104 +1,25 @@
 //! What the emitted policies do, evaluated by the testkit's engines on all three targets:
 //! escaping of user strings, the absent-value semantics, and the quickstart's guardrails.
 
-use guardrailc_compiler::emit::{Artifact, Target};
+use guardrailc_compiler::emit::Artifact;
 use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
-use guardrailc_testkit::{
-    compare, AdmissionCase, GatekeeperPolicy, OpaPolicy, Operation, Outcome, SchemaCatalog,
-    UserInfo, VapPolicy,
-};
+use guardrailc_testkit::test_support::{self, create, Compiled};
+use guardrailc_testkit::{AdmissionCase, Operation, SchemaCatalog, UserInfo};
 use serde_json::{json, Value};
 
-/// The three compiled forms of one guardrail in one environment.
-struct Compiled {
-    vap: VapPolicy,
-    gatekeeper: GatekeeperPolicy,
-    opa: OpaPolicy,
-}
-
+/// Builds `sources` with `config_text` as guardrails.toml, in memory; panics on errors.
 fn compile(sources: &[(&str, &str)], config_text: &str) -> Vec<Artifact> {
-    let sources: Vec<SourceFile> = sources
+    let sources: Vec<(String, String)> = sources
         .iter()
-        .map(|(name, text)| SourceFile {
-            name: name.to_string(),
-            text: text.to_string(),
-        })
+        .map(|(name, text)| (name.to_string(), text.to_string()))
         .collect();
-    let output = project::build_text(&sources, config_text, (2026, 11, 28));
-    let errors: Vec<_> = output.diagnostics.iter().filter(|d| d.is_error()).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-    output.artifacts
+    test_support::build(&sources, config_text).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Guardrail `id` of environment `env` on every engine; panics when a target is missing.
 fn load(artifacts: &[Artifact], env: &str, id: &str) -> Compiled {
-    let file = |suffix: &str| {
-        let path = format!("{env}/{suffix}");
-        artifacts
-            .iter()
-            .find(|a| a.path == path)
-            .unwrap_or_else(|| panic!("no artifact {path}"))
-            .contents
-            .clone()
-    };
-    Compiled {
-        vap: VapPolicy::load(
-            &file(&format!("vap/{id}.policy.yaml")),
-            &file(&format!("vap/{id}.binding.yaml")),
-        )
-        .unwrap(),
-        gatekeeper: GatekeeperPolicy::load(
-            &file(&format!("gatekeeper/{id}.template.yaml")),
-            &file(&format!("gatekeeper/{id}.constraint.yaml")),
-        )
-        .unwrap(),
-        opa: OpaPolicy::load(&file(&format!("opa/{id}.rego"))).unwrap(),
-    }
-}
-
-/// A CREATE by alice, with the namespace object Kubernetes would have for the object's
-/// namespace (every namespace carries its name as the `kubernetes.io/metadata.name` label).
-fn create(object: Value) -> AdmissionCase {
-    let namespace_object = object["metadata"]["namespace"].as_str().map(|ns| {
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}})
-    });
-    AdmissionCase {
-        operation: Operation::Create,
-        object: Some(object),
-        old_object: None,
-        namespace_object,
-        user: UserInfo {
-            username: "alice".into(),
-            groups: vec!["dev".into()],
-        },
-    }
-}
-
-impl Compiled {
-    /// Evaluates on every target, checks that they agree and raise no error, and returns the
-    /// VAP outcome. `with_opa`: the plain OPA package sees only the object and applies no
-    /// match, so it joins the comparison only for objects in scope without request context.
-    fn run(&self, case: &AdmissionCase, with_opa: bool) -> Outcome {
-        let catalog = SchemaCatalog(Schema::builtin());
-        let vap = self.vap.evaluate(case, &catalog).unwrap();
-        let gatekeeper = self.gatekeeper.evaluate(case, &catalog).unwrap();
-        assert!(vap.errors.is_empty(), "CEL raised {:?}", vap.errors);
-        assert!(
-            gatekeeper.errors.is_empty(),
-            "Rego raised {:?}",
-            gatekeeper.errors
-        );
-        if let Err(difference) = compare((Target::Vap, &vap), (Target::Gatekeeper, &gatekeeper)) {
-            panic!("vap and gatekeeper disagree:\n{difference}");
-        }
-        if with_opa {
-            let opa = self.opa.evaluate(case).unwrap();
-            if let Err(difference) = compare((Target::Vap, &vap), (Target::Opa, &opa)) {
-                panic!("vap and opa disagree:\n{difference}");
-            }
-        }
-        vap
-    }
+    test_support::load(artifacts, env, id).unwrap_or_else(|e| panic!("{e}"))
 }
 
 const ESCAPING: &str = r#"
@@ -155,7 +76,7 @@ fn user_strings_are_compared_and_printed_exactly() {
             assert_eq!(vap.messages.len(), 1);
             assert!(vap.messages[0].starts_with("failed expression: "));
         } else {
-            let outcome = policy.run(&case, true);
+            let outcome = policy.check(&case, true);
             assert!(outcome.violated, "{value:?} must be denied");
             assert_eq!(outcome.messages, vec![message]);
         }
@@ -167,7 +88,7 @@ fn user_strings_are_compared_and_printed_exactly() {
             if weird.contains(&near.as_str()) {
                 continue;
             }
-            let outcome = policy.run(
+            let outcome = policy.check(
                 &create(config_map(json!({ "value": near }), json!({}))),
                 true,
             );
@@ -178,7 +99,7 @@ fn user_strings_are_compared_and_printed_exactly() {
         }
     }
     let prefix = "it's \"q\" \\ {";
-    let outcome = policy.run(
+    let outcome = policy.check(
         &create(config_map(
             json!({"prefix": format!("{prefix}tail")}),
             json!({}),
@@ -186,7 +107,7 @@ fn user_strings_are_compared_and_printed_exactly() {
         true,
     );
     assert_eq!(outcome.messages, vec!["prefix"]);
-    let outcome = policy.run(
+    let outcome = policy.check(
         &create(config_map(
             json!({"prefix": "it's \"q\" / {tail"}),
             json!({}),
@@ -195,7 +116,7 @@ fn user_strings_are_compared_and_printed_exactly() {
     );
     assert!(!outcome.violated);
 
-    let outcome = policy.run(
+    let outcome = policy.check(
         &create(config_map(json!({"regex": "a.b\\c\"d{2}"}), json!({}))),
         true,
     );
@@ -204,7 +125,7 @@ fn user_strings_are_compared_and_printed_exactly() {
         vec!["regex"],
         "the regex matches its literal text"
     );
-    let outcome = policy.run(
+    let outcome = policy.check(
         &create(config_map(json!({"regex": "aXb\\c\"d{2}"}), json!({}))),
         true,
     );
@@ -213,7 +134,7 @@ fn user_strings_are_compared_and_printed_exactly() {
         "`\\.` is a literal dot, not any character"
     );
 
-    let outcome = policy.run(
+    let outcome = policy.check(
         &create(config_map(
             json!({}),
             json!({"app.kubernetes.io/name": "a-b.c_d"}),
@@ -253,7 +174,7 @@ fn absent_values_follow_the_documented_semantics_on_every_target() {
     let artifacts = compile(&[("absent.guard", ABSENT)], "");
     let policy = load(&artifacts, "default", "absent");
     // No securityContext, no ports, no initContainers: only the unpinned image fires.
-    let outcome = policy.run(
+    let outcome = policy.check(
         &create(pod(
             json!({"containers": [{"name": "a", "image": "nginx"}]}),
         )),
@@ -262,10 +183,10 @@ fn absent_values_follow_the_documented_semantics_on_every_target() {
     assert_eq!(outcome.messages, vec!["unpinned a nginx"]);
     // No image at all: `image` is a plain Go string, so it reads as "" (Semantics, rule 4):
     // `not contains` is true and the message prints the empty image.
-    let outcome = policy.run(&create(pod(json!({"containers": [{"name": "a"}]}))), true);
+    let outcome = policy.check(&create(pod(json!({"containers": [{"name": "a"}]}))), true);
     assert_eq!(outcome.messages, vec!["unpinned a "]);
-    // A port without hostPort: `not in` on an absent value is false.
-    let outcome = policy.run(
+    // A port without hostPort, and one with.
+    let outcome = policy.check(
         &create(pod(json!({"containers": [{"name": "a", "image": "x:1", "ports": [{"containerPort": 80}, {"containerPort": 81, "hostPort": 9090}]}]}))),
         true,
     );
@@ -276,13 +197,13 @@ fn absent_values_follow_the_documented_semantics_on_every_target() {
         vec!["host port 0 in a", "host port 9090 in a"]
     );
     // A pointer set to zero is present: `runAsUser: 0` is not in the list.
-    let outcome = policy.run(
+    let outcome = policy.check(
         &create(pod(json!({"containers": [{"name": "a", "image": "x:1", "securityContext": {"runAsUser": 0}}]}))),
         true,
     );
     assert_eq!(outcome.messages, vec!["user 0 in a"]);
     // Two containers with the same violation: two messages, in every target.
-    let outcome = policy.run(
+    let outcome = policy.check(
         &create(pod(json!({"containers": [
             {"name": "a", "image": "x:1", "securityContext": {"privileged": true}},
             {"name": "b", "image": "x:1", "securityContext": {"privileged": true}}
@@ -291,7 +212,7 @@ fn absent_values_follow_the_documented_semantics_on_every_target() {
     );
     assert_eq!(outcome.messages, vec!["privileged a", "privileged b"]);
     // An init container without limits violates the `all`.
-    let outcome = policy.run(
+    let outcome = policy.check(
         &create(pod(
             json!({"containers": [], "initContainers": [{"name": "i", "image": "x:1"}]}),
         )),
@@ -302,7 +223,7 @@ fn absent_values_follow_the_documented_semantics_on_every_target() {
         vec!["init container without a memory limit"]
     );
     // No spec at all (a raw manifest): nothing fires and nothing errors.
-    let outcome = policy.run(&create(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"}})), true);
+    let outcome = policy.check(&create(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"}})), true);
     assert!(!outcome.violated);
 }
 
@@ -356,22 +277,22 @@ fn quickstart_guardrails_decide_as_their_authors_meant() {
     let tags = load(&artifacts, "prod", "no-latest-tag");
     assert!(
         !tags
-            .run(&create(deployment("shop", pinned.clone())), true)
+            .check(&create(deployment("shop", pinned.clone())), true)
             .violated
     );
-    let outcome = tags.run(&create(deployment("shop", latest.clone())), true);
+    let outcome = tags.check(&create(deployment("shop", latest.clone())), true);
     assert_eq!(
         outcome.messages,
         vec!["container app uses registry.example.com/shop:latest, which is not pinned (fix: pin the image to a version tag or a digest)"]
     );
-    let outcome = tags.run(
+    let outcome = tags.check(
         &create(cron_job(json!([{"name": "job", "image": "busybox"}]))),
         true,
     );
     assert!(outcome.violated, "a CronJob's pod template is checked too");
     assert!(
         !tags
-            .run(&create(deployment("kube-system", latest.clone())), false)
+            .check(&create(deployment("kube-system", latest.clone())), false)
             .violated,
         "kube-system is excluded"
     );
@@ -379,20 +300,20 @@ fn quickstart_guardrails_decide_as_their_authors_meant() {
     let registries = load(&artifacts, "prod", "allowed-registries");
     assert!(
         !registries
-            .run(&create(deployment("shop", pinned.clone())), true)
+            .check(&create(deployment("shop", pinned.clone())), true)
             .violated
     );
     let ghcr = json!([{"name": "app", "image": "ghcr.io/example/shop:1"}]);
     assert!(
         registries
-            .run(&create(deployment("shop", ghcr.clone())), true)
+            .check(&create(deployment("shop", ghcr.clone())), true)
             .violated,
         "prod narrows the registries"
     );
     let registries_dev = load(&artifacts, "dev", "allowed-registries");
     assert!(
         !registries_dev
-            .run(&create(deployment("shop", ghcr)), true)
+            .check(&create(deployment("shop", ghcr)), true)
             .violated,
         "dev allows ghcr.io/example/"
     );
@@ -401,22 +322,22 @@ fn quickstart_guardrails_decide_as_their_authors_meant() {
     let limited = |amount: &str| json!([{"name": "app", "image": "x:1", "resources": {"limits": {"memory": amount}}}]);
     assert!(
         !memory
-            .run(&create(deployment("shop", limited("4Gi"))), true)
+            .check(&create(deployment("shop", limited("4Gi"))), true)
             .violated,
         "4Gi is the maximum"
     );
     assert!(
         !memory
-            .run(&create(deployment("shop", limited("4096Mi"))), true)
+            .check(&create(deployment("shop", limited("4096Mi"))), true)
             .violated,
         "4096Mi equals 4Gi"
     );
-    let outcome = memory.run(&create(deployment("shop", limited("4097Mi"))), true);
+    let outcome = memory.check(&create(deployment("shop", limited("4097Mi"))), true);
     assert_eq!(
         outcome.messages,
         vec!["container app asks for 4097Mi of memory, above the maximum"]
     );
-    let outcome = memory.run(&create(deployment("shop", pinned.clone())), true);
+    let outcome = memory.check(&create(deployment("shop", pinned.clone())), true);
     assert_eq!(
         outcome.messages,
         vec!["container app has no memory limit (fix: set resources.limits.memory)"]
@@ -426,7 +347,7 @@ fn quickstart_guardrails_decide_as_their_authors_meant() {
     let with_ports = json!([{"name": "app", "image": "x:1", "ports": [{"containerPort": 80}, {"containerPort": 443, "hostPort": 443}]}]);
     assert_eq!(
         ports
-            .run(&create(deployment("shop", with_ports)), true)
+            .check(&create(deployment("shop", with_ports)), true)
             .messages,
         vec!["container app binds host port 443"]
     );
@@ -436,13 +357,13 @@ fn quickstart_guardrails_decide_as_their_authors_meant() {
         json!([{"name": "exporter", "image": "x:1", "securityContext": {"privileged": true}}]);
     assert!(
         privileged
-            .run(&create(deployment("shop", priv_containers.clone())), true)
+            .check(&create(deployment("shop", priv_containers.clone())), true)
             .violated
     );
     let mut exempt = deployment("monitoring", priv_containers);
     exempt["metadata"]["labels"]["app"] = json!("node-exporter");
     assert!(
-        !privileged.run(&create(exempt), false).violated,
+        !privileged.check(&create(exempt), false).violated,
         "the node-exporter exemption holds until 2027-06-30"
     );
 }
@@ -469,13 +390,13 @@ fn update_rules_read_the_old_object_the_user_and_the_namespace() {
     };
     assert!(
         !policy
-            .run(
+            .check(
                 &update(with_team("shop"), with_team("shop"), "alice"),
                 false
             )
             .violated
     );
-    let outcome = policy.run(
+    let outcome = policy.check(
         &update(with_team("shop"), with_team("books"), "alice"),
         false,
     );
@@ -486,7 +407,7 @@ fn update_rules_read_the_old_object_the_user_and_the_namespace() {
         "{:?}",
         outcome.messages
     );
-    let outcome = policy.run(
+    let outcome = policy.check(
         &update(
             with_team("shop"),
             with_team("books"),
@@ -538,7 +459,7 @@ fn image_exemptions_drop_only_the_violations_of_matching_containers() {
             "initContainers": [privileged("init", "busybox:1.36")]
         }})
     };
-    let outcome = policy.run(&create(make("tools")), true);
+    let outcome = policy.check(&create(make("tools")), true);
     let mut messages = outcome.messages.clone();
     messages.sort();
     assert_eq!(
@@ -546,7 +467,7 @@ fn image_exemptions_drop_only_the_violations_of_matching_containers() {
         vec!["container app is privileged", "host PID"],
         "the debug and busybox containers are exempt in tools; the pod-level rule is not a container's"
     );
-    let outcome = policy.run(&create(make("shop")), true);
+    let outcome = policy.check(&create(make("shop")), true);
     assert_eq!(
         outcome.messages.len(),
         4,
@@ -598,7 +519,7 @@ fn gatekeeper_outcomes_do_not_depend_on_where_the_namespace_comes_from() {
         projects.sort();
         for dir in projects {
             let config = std::fs::read_to_string(dir.join("guardrails.toml")).unwrap();
-            let output = project::build_text(&project_sources(&dir), &config, (2026, 11, 28));
+            let output = project::build_text(&project_sources(&dir), &config, test_support::TODAY);
             let errors: Vec<_> = output.diagnostics.iter().filter(|d| d.is_error()).collect();
             assert!(errors.is_empty(), "{}: {errors:#?}", dir.display());
             let compiled = load_compiled(output.policies, &output.artifacts).unwrap();

@@ -1,7 +1,8 @@
 //! `guardrailc docs`: the catalog of a project's guardrails for auditors and leadership —
 //! intent, category, severity, controls, enforcement per environment, exemptions, and the
 //! evidence that each guardrail works (fixture counts, last test result, coverage).
-//! Rendered as Markdown and as one self-contained HTML page (no scripts, no external assets).
+//! Rendered here as Markdown; the HTML page is rendered outside the compiler
+//! (`guardrailc_testkit::report::html::catalog`), from the same [`Catalog`].
 
 use crate::check::{describe_param_type, CheckedGuardrail};
 use crate::config::{DefaultDenyCheck, DEFAULT_DENY_CHECK, DEFAULT_DENY_TITLE};
@@ -187,16 +188,19 @@ fn heading_slug(heading: &str) -> String {
         .collect()
 }
 
-fn evidence_text(entry: &Entry) -> String {
-    match &entry.evidence {
-        None => entry
-            .evidence_note
-            .clone()
-            .unwrap_or_else(|| "no fixtures".into()),
-        Some(e) => format!(
-            "{} allowed / {} denied runs, {} passed, {} failed, {}/{} rules fired",
-            e.allowed_cases, e.denied_cases, e.passed, e.failed, e.rules_covered, e.rules
-        ),
+impl Entry {
+    /// The evidence in one line: run counts and rules fired, or why there is none.
+    pub fn evidence_text(&self) -> String {
+        match &self.evidence {
+            None => self
+                .evidence_note
+                .clone()
+                .unwrap_or_else(|| "no fixtures".into()),
+            Some(e) => format!(
+                "{} allowed / {} denied runs, {} passed, {} failed, {}/{} rules fired",
+                e.allowed_cases, e.denied_cases, e.passed, e.failed, e.rules_covered, e.rules
+            ),
+        }
     }
 }
 
@@ -222,7 +226,7 @@ pub fn markdown(catalog: &Catalog) -> String {
         for env in &catalog.environments {
             out.push_str(&format!(" {} |", e.enforcement_in(env)));
         }
-        out.push_str(&format!(" {} |\n", evidence_text(e)));
+        out.push_str(&format!(" {} |\n", e.evidence_text()));
     }
     for e in &catalog.entries {
         out.push_str(&format!("\n## {}\n\n", e.id));
@@ -278,148 +282,13 @@ pub fn markdown(catalog: &Catalog) -> String {
                 x.expires
             ));
         }
-        out.push_str(&format!("- evidence: {}\n", evidence_text(e)));
+        out.push_str(&format!("- evidence: {}\n", e.evidence_text()));
     }
     out
 }
 
 fn md(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// One self-contained page: a summary with bars per environment, then a card per guardrail.
-pub fn html(catalog: &Catalog) -> String {
-    let h = |s: &str| html_escape(s);
-    let mut out =
-        String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    out.push_str(&format!("<title>{}</title>\n", h(&catalog.title)));
-    out.push_str("<style>\nbody{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#1b1f24;padding:0 1rem}\nh1{margin-bottom:.2rem}.muted{color:#57606a}\n.bars{display:grid;grid-template-columns:8rem 1fr;gap:.4rem 1rem;align-items:center;margin:1rem 0 2rem}\n.bar{display:flex;height:1.2rem;border-radius:3px;overflow:hidden;background:#eaeef2}\n.bar span{display:block;height:100%}.deny{background:#cf222e}.warn{background:#bf8700}.audit{background:#0969da}\n.legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:middle}\ntable{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d0d7de;vertical-align:top}\n.card{border:1px solid #d0d7de;border-radius:6px;padding:1rem 1.2rem;margin:1rem 0}\n.tag{display:inline-block;border-radius:1rem;padding:0 .6rem;font-size:.85rem;background:#eaeef2;margin-right:.3rem}\n.sev-critical,.sev-high{background:#ffebe9}.expired{color:#cf222e;font-weight:600}\n</style>\n</head>\n<body>\n");
-    out.push_str(&format!(
-        "<h1>{}</h1>\n<p class=\"muted\">{} guardrails, {} environments</p>\n",
-        h(&catalog.title),
-        catalog.entries.len(),
-        catalog.environments.len()
-    ));
-    out.push_str("<h2>Enforcement by environment</h2>\n<div class=\"legend muted\"><span class=\"deny\"></span>deny<span class=\"warn\"></span>warn<span class=\"audit\"></span>audit</div>\n<div class=\"bars\">\n");
-    let total = catalog.entries.len().max(1);
-    for env in &catalog.environments {
-        let count = |action: &str| {
-            catalog
-                .entries
-                .iter()
-                .filter(|e| e.enforcement_in(env) == action)
-                .count()
-        };
-        out.push_str(&format!(
-            "<div>{}</div><div class=\"bar\" title=\"{}\">",
-            h(env),
-            h(env)
-        ));
-        for action in ["deny", "warn", "audit"] {
-            let n = count(action);
-            if n > 0 {
-                out.push_str(&format!(
-                    "<span class=\"{action}\" style=\"width:{:.1}%\" title=\"{n} {action}\"></span>",
-                    n as f64 * 100.0 / total as f64
-                ));
-            }
-        }
-        out.push_str("</div>\n");
-    }
-    out.push_str("</div>\n<h2>Guardrails</h2>\n<table>\n<thead><tr><th>guardrail</th><th>category</th><th>severity</th>");
-    for env in &catalog.environments {
-        out.push_str(&format!("<th>{}</th>", h(env)));
-    }
-    out.push_str("<th>evidence</th></tr></thead>\n<tbody>\n");
-    for e in &catalog.entries {
-        out.push_str(&format!(
-            "<tr><td><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td>",
-            h(&e.id),
-            h(&e.title),
-            h(&e.category),
-            h(&e.severity)
-        ));
-        for env in &catalog.environments {
-            let action = e.enforcement_in(env);
-            out.push_str(&format!("<td>{}</td>", h(action)));
-        }
-        out.push_str(&format!("<td>{}</td></tr>\n", h(&evidence_text(e))));
-    }
-    out.push_str("</tbody>\n</table>\n");
-    for e in &catalog.entries {
-        out.push_str(&format!(
-            "<section class=\"card\" id=\"{}\">\n<h3>{} <span class=\"muted\">{}</span></h3>\n",
-            h(&e.id),
-            h(&e.title),
-            h(&e.id)
-        ));
-        out.push_str(&format!(
-            "<p><span class=\"tag\">{}</span><span class=\"tag sev-{}\">{}</span>",
-            h(&e.category),
-            h(&e.severity),
-            h(&e.severity)
-        ));
-        for c in &e.controls {
-            out.push_str(&format!("<span class=\"tag\">{}</span>", h(c)));
-        }
-        out.push_str("</p>\n");
-        if let Some(why) = &e.why {
-            out.push_str(&format!("<p>{}</p>\n", h(why)));
-        }
-        out.push_str("<ul>\n");
-        out.push_str(&format!("<li>matches {}</li>\n", h(&e.kinds.join(", "))));
-        let rules = match e.rules {
-            1 => "1 rule".to_string(),
-            n => format!("{n} rules"),
-        };
-        out.push_str(&format!(
-            "<li>{rules}, in <code>{}</code></li>\n",
-            h(&e.file)
-        ));
-        if let Some(owner) = &e.owner {
-            out.push_str(&format!("<li>owner {}</li>\n", h(owner)));
-        }
-        for p in &e.params {
-            out.push_str(&format!("<li>param <code>{}</code></li>\n", h(p)));
-        }
-        let enforcement: Vec<String> = e
-            .enforcement
-            .iter()
-            .map(|(env, a)| format!("{env}: {a}"))
-            .collect();
-        out.push_str(&format!(
-            "<li>enforcement {}</li>\n",
-            h(&enforcement.join(", "))
-        ));
-        for x in &e.exemptions {
-            let (class, days) = match x.days_left {
-                Some(d) if d < 0 => (" class=\"expired\"", format!("expired {} days ago", -d)),
-                Some(d) => ("", format!("{d} days left")),
-                None => ("", String::new()),
-            };
-            out.push_str(&format!(
-                "<li{class}>exemption: {} — {} (until {}, {days})</li>\n",
-                h(&x.targets),
-                h(&x.reason),
-                h(&x.expires)
-            ));
-        }
-        out.push_str(&format!(
-            "<li>evidence: {}</li>\n</ul>\n</section>\n",
-            h(&evidence_text(e))
-        ));
-    }
-    out.push_str("</body>\n</html>\n");
-    out
 }
 
 #[cfg(test)]

@@ -4,8 +4,16 @@
 //! Ranges: G01xx lexing and parsing, G02xx guardrail structure, G03xx names and types,
 //! G04xx project configuration, G05xx backends and emitted policy, G09xx internal errors.
 
-use crate::diagnostic::Severity;
 use serde::{Serialize, Serializer};
+
+/// How serious a diagnostic is; every code has a default ([`Code::default_severity`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
 
 macro_rules! codes {
     ($( $variant:ident = $code:literal, $severity:ident, $summary:literal, $explain:literal; )*) => {
@@ -161,6 +169,21 @@ source. Renew it with a new date and reason, or delete it.";
 
     [environments.staging]
     enforcement = \"warn\"";
+    NotAllowedHere = "G0217", Error, "a construct is well formed but not allowed where it is written",
+"The text parses, but the guardrail does not allow it in this place:
+
+* `exclude` applies to `namespaces`, `namespace_labels` and `labels` only; to leave kinds
+  or operations out, list the ones to match instead (`match kinds [Deployment]`).
+* `that` belongs to `require` rules (reject unless it holds); a `deny` rule rejects `when`
+  its condition holds:
+
+      deny for c in pod.all_containers when c.securityContext.privileged message \"…\"
+      require for c in pod.all_containers that exists(c.resources.limits) message \"…\"
+
+* a `let`, `for` or param name is lowercase letters, digits and `_`, and not a keyword
+  of the language (`in`, `and`, `not`, …).
+
+(G0104 is the parser's: the text does not fit the grammar at all.)";
     UnknownField = "G0301", Error, "a field does not exist in the schema of the matched kinds",
 "Field paths are checked against the Kubernetes OpenAPI schema of every kind the guardrail
 matches, so a typo is an error rather than a rule that silently never fires. The help line
@@ -257,8 +280,9 @@ goes on with what the other patterns select; fix or remove the pattern:
     sources = [\"guardrails/**/*.guard\"]";
     CostLimit = "G0501", Warning, "a CEL expression may exceed the API server's cost limit",
 "The API server charges each CEL expression at run time and rejects evaluations over
-1,000,000 units. The estimate multiplies list sizes (from schema maxItems, or a default of
-64 for unbounded lists) through nested loops. Narrow the loops or bound the lists.";
+1,000,000 units. The estimate multiplies list sizes through nested loops: a list literal or a
+list param counts its items, and any other list (a field of the object) counts 64, whatever
+its schema's `maxItems`. Narrow the loops, or loop over a param or literal list.";
     KubeVersionTooOld = "G0502", Error, "a construct needs a CEL function newer than the target kube version",
 "The API server rejects CEL functions it does not know. Raise `--kube-version` (or
 `kube_version` in guardrails.toml), or avoid the construct.";

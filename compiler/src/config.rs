@@ -5,6 +5,7 @@ use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::emit::Target;
 use crate::ir::Enforcement;
+use crate::k8s_names::{is_api_group, is_api_version, is_dns_label, is_resource_name};
 use crate::kube::KubeVersion;
 use crate::span::{SourceId, Span};
 use serde::Deserialize;
@@ -184,34 +185,6 @@ fn outside_project(pattern: &str) -> Option<&'static str> {
 
 /// How a name of a custom resource is checked: the test, what the name is, how to fix it.
 type NameRule = (fn(&str) -> bool, &'static str, &'static str);
-
-/// A Kubernetes API group: a DNS subdomain with at least one dot (`example.com`), as the
-/// API server requires of custom resources.
-fn is_api_group(group: &str) -> bool {
-    group.len() <= 253 && group.contains('.') && group.split('.').all(crate::check::is_dns_label)
-}
-
-/// An API version as Kubernetes orders them: `v1`, `v2beta1`, `v1alpha3`.
-fn is_api_version(version: &str) -> bool {
-    let Some(rest) = version.strip_prefix('v') else {
-        return false;
-    };
-    let number = |text: &str| {
-        !text.is_empty() && !text.starts_with('0') && text.bytes().all(|b| b.is_ascii_digit())
-    };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let (major, stage) = rest.split_at(digits);
-    number(major)
-        && (stage.is_empty()
-            || ["alpha", "beta"]
-                .iter()
-                .any(|s| stage.strip_prefix(s).is_some_and(number)))
-}
-
-/// A resource name: a lowercase DNS label that starts with a letter (`widgets`).
-fn is_resource_name(resource: &str) -> bool {
-    crate::check::is_dns_label(resource) && resource.starts_with(|c: char| c.is_ascii_lowercase())
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Environment {
@@ -416,7 +389,7 @@ pub fn parse(source: SourceId, text: &str) -> Result<Config, Vec<Diagnostic>> {
                 },
             );
         }
-        if !crate::check::is_dns_label(name.get_ref()) {
+        if !is_dns_label(name.get_ref()) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidConfig,
@@ -720,7 +693,7 @@ mod tests {
             .unmatched
             .iter()
             .all(|d| d.code == Code::UnmatchedSourcePattern
-                && d.severity == crate::diagnostic::Severity::Warning));
+                && d.severity == crate::Severity::Warning));
         // The default pattern is written nowhere: no warning for it.
         let selection = Config::default().select_sources(&[]);
         assert!(selection.unmatched.is_empty());

@@ -3,17 +3,9 @@
 //! Messages follow one style: lowercase, no trailing period, user input in backticks, the fix
 //! in `help`. Every [`Code`] has an entry in [`crate::codes`] that `guardrailc explain` prints.
 
-use crate::codes::Code;
+use crate::codes::{Code, Severity};
 use crate::span::Span;
 use serde::Serialize;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Note,
-}
 
 /// A secondary location with its own short message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -15,6 +15,7 @@ pub mod emit;
 pub mod exemptions;
 pub mod format;
 pub mod ir;
+pub mod k8s_names;
 pub mod kube;
 pub mod limits;
 pub mod messages;
@@ -27,6 +28,6 @@ pub mod span;
 pub mod suggest;
 pub mod syntax;
 
-pub use codes::Code;
-pub use diagnostic::{Diagnostic, Severity};
+pub use codes::{Code, Severity};
+pub use diagnostic::Diagnostic;
 pub use span::{SourceId, Span};

@@ -144,16 +144,20 @@ pub fn build(input: &BuildInput) -> BuildOutput {
         for (env, _, span) in &guardrail.enforcement {
             if let Some(env) = env {
                 if !known_envs.contains(&env.as_str()) {
-                    let mut d = Diagnostic::new(
-                        Code::UnknownEnvironment,
-                        *span,
-                        format!("environment `{env}` is not declared in guardrails.toml"),
-                    )
-                    .with_help(format!("declared environments: {}", known_envs.join(", ")));
-                    if let Some(s) = crate::suggest::closest(env, known_envs.iter().copied()) {
-                        d = d.with_help(format!("did you mean `{s}`?"));
-                    }
-                    diagnostics.push(d);
+                    let declared = format!("declared environments: {}", known_envs.join(", "));
+                    // One help: the suggestion, and the list it was chosen from.
+                    let help = match crate::suggest::closest(env, known_envs.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`? {declared}"),
+                        None => declared,
+                    };
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::UnknownEnvironment,
+                            *span,
+                            format!("environment `{env}` is not declared in guardrails.toml"),
+                        )
+                        .with_help(help),
+                    );
                 }
             }
         }
@@ -538,11 +542,15 @@ fn toml_literal(value: &toml::Value) -> Option<Literal> {
         toml::Value::Array(items) => {
             Literal::List(items.iter().map(toml_literal).collect::<Option<_>>()?)
         }
+        // guardrails.toml keeps its tables in file order; the IR's maps are sorted by key, so
+        // that configs that differ only in the order of keys build the same output.
         toml::Value::Table(table) => Literal::Map(
             table
                 .iter()
                 .map(|(k, v)| Some((k.clone(), toml_literal(v)?)))
-                .collect::<Option<_>>()?,
+                .collect::<Option<BTreeMap<_, _>>>()?
+                .into_iter()
+                .collect(),
         ),
         toml::Value::Float(_) | toml::Value::Datetime(_) => return None,
     })
@@ -565,6 +573,38 @@ pub fn kind_name(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same map param written with its keys in two orders builds the same bytes.
+    #[test]
+    fn map_params_build_the_same_whatever_the_order_of_their_keys() {
+        let sources = [SourceFile {
+            name: "limits.guard".into(),
+            text: "guardrail limits {\n  title \"t\"\n  match workloads\n  param m: map<string, string>\n  deny for c in pod.all_containers when c.name in params.m.keys() message \"m\"\n}\n".into(),
+        }];
+        let config = |entries: &str| {
+            format!("[environments.prod.guardrails.limits.params]\nm = {{ {entries} }}\n")
+        };
+        let build = |entries: &str| {
+            let output = build_text(
+                &sources,
+                &config(entries),
+                guardrailc_testkit::test_support::TODAY,
+            );
+            assert!(
+                !output.diagnostics.iter().any(|d| d.is_error()),
+                "{:#?}",
+                output.diagnostics
+            );
+            output
+                .artifacts
+                .into_iter()
+                .map(|a| (a.path, a.contents))
+                .collect::<Vec<_>>()
+        };
+        let (sorted, unsorted) = (build("a = \"1\", b = \"2\""), build("b = \"2\", a = \"1\""));
+        assert!(!sorted.is_empty());
+        assert_eq!(sorted, unsorted);
+    }
 
     #[test]
     fn kind_names_are_camel_case() {

@@ -4,7 +4,8 @@
 //! * `cases/diagnostics/*.guard`: the rendered diagnostics of a full build. The first line
 //!   says which codes the case must produce: `# expect: G0301 G0303`. A sibling
 //!   `<name>.toml` is used as guardrails.toml.
-//! * `cases/build/<name>/`: a project; the snapshot holds the IR and every emitted file.
+//! * `cases/build/<name>/`: a project; the snapshot holds the rendered diagnostics and every
+//!   emitted file, each under its path (not the IR: the emitted files are what ships).
 
 use guardrailc_compiler::config::{self, Config};
 use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
@@ -14,7 +15,7 @@ use guardrailc_compiler::{syntax, Code, SourceId};
 use std::path::Path;
 
 /// The date every case is built on, so expiry cases do not change with the calendar.
-const TODAY: (u16, u8, u8) = (2026, 11, 28);
+use guardrailc_testkit::test_support::TODAY;
 
 struct Files {
     sources: Vec<SourceFile>,
@@ -195,4 +196,33 @@ fn build_cases() {
         }
         insta::assert_snapshot!(snapshot);
     });
+}
+
+/// A `{` that cannot start an expression is skipped with everything up to its `}`: the
+/// guardrail goes on after it instead of ending there (which left its rules outside it and
+/// reported a bogus G0207).
+#[test]
+fn a_braced_param_value_does_not_end_the_guardrail() {
+    for value in ["{}", "{\"a\": \"b\"}", "{ {} }"] {
+        let text = format!(
+            "guardrail g {{\n  title \"t\"\n  match workloads\n  param m: map<string, string> = {value}\n  deny when pod.spec.hostNetwork == true message \"m\"\n}}\n"
+        );
+        let parsed = syntax::parse(SourceId(0), &text);
+        let codes: Vec<&str> = parsed.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["G0104"], "{value}: {:#?}", parsed.diagnostics);
+        assert_eq!(parsed.file.guardrails.len(), 1, "{value}");
+        assert_eq!(parsed.file.guardrails[0].items.len(), 4, "{value}");
+        let output = build(&Files {
+            sources: vec![SourceFile {
+                name: "g.guard".into(),
+                text,
+            }],
+            config: String::new(),
+        });
+        assert!(
+            !output.diagnostics.iter().any(|d| d.code == Code::NoRules),
+            "{value}: {:#?}",
+            output.diagnostics
+        );
+    }
 }

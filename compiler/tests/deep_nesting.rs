@@ -119,8 +119,12 @@ fn whole_pipeline(text: &str) {
         name: "deep.guard".into(),
         text: text.to_string(),
     }];
-    project::check_sources(&sources, Schema::builtin(), (2026, 11, 28));
-    project::build_text(&sources, "", (2026, 11, 28));
+    project::check_sources(
+        &sources,
+        Schema::builtin(),
+        guardrailc_testkit::test_support::TODAY,
+    );
+    project::build_text(&sources, "", guardrailc_testkit::test_support::TODAY);
     let _ = format::format(text);
 }
 

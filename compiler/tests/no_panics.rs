@@ -5,6 +5,7 @@ mod corpus;
 
 use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
+use guardrailc_compiler::Code;
 use proptest::prelude::*;
 
 /// Every .guard file of the examples and the test cases.
@@ -12,16 +13,28 @@ fn corpus() -> Vec<String> {
     corpus::corpus(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
+/// Compiles `text`; an internal error (G0901: a printer met IR it cannot print, or printed
+/// output its own checks refuse) fails like a panic would.
 fn compile(text: &str, emit: bool) {
     let sources = vec![SourceFile {
         name: "fuzz.guard".into(),
         text: text.to_string(),
     }];
-    if emit {
-        project::build_text(&sources, "", (2026, 11, 28));
+    let diagnostics = if emit {
+        project::build_text(&sources, "", guardrailc_testkit::test_support::TODAY).diagnostics
     } else {
-        project::check_sources(&sources, Schema::builtin(), (2026, 11, 28));
-    }
+        project::check_sources(
+            &sources,
+            Schema::builtin(),
+            guardrailc_testkit::test_support::TODAY,
+        )
+        .1
+    };
+    let internal: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d.code == Code::Internal)
+        .collect();
+    assert!(internal.is_empty(), "{text:?}\n{internal:#?}");
 }
 
 /// Fragments that make random text look like the language.

@@ -44,7 +44,7 @@ fn big_file() -> String {
 fn diagnostics_after_an_edit(c: &mut Criterion) {
     let text = big_file();
     assert!(text.lines().count() >= 2000);
-    let mut workspace = Workspace::new((2026, 11, 28));
+    let mut workspace = Workspace::new(guardrailc_testkit::test_support::TODAY);
     workspace.set_file(NAME, text);
     let line = 1010;
     let mut toggle = false;

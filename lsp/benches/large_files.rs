@@ -56,7 +56,7 @@ impl Client {
         runtime.spawn(guardrailc_lsp::serve(
             server_input,
             server_output,
-            (2026, 11, 28),
+            guardrailc_testkit::test_support::TODAY,
             |_| Vec::new(),
         ));
         Client {

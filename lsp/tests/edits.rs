@@ -86,7 +86,7 @@ proptest! {
         edits in prop::collection::vec(edit(), 1..24),
         probe in 0usize..2000,
     ) {
-        let mut workspace = Workspace::new((2026, 11, 28));
+        let mut workspace = Workspace::new(guardrailc_testkit::test_support::TODAY);
         workspace.set_file(NAME, START.to_string());
         for e in &edits {
             let range = ((e.line, e.column), (e.line, e.column + e.deleted));
@@ -96,7 +96,7 @@ proptest! {
         }
         let final_text = workspace.document(NAME).expect("open").text().to_string();
         let sources = [SourceFile { name: NAME.to_string(), text: final_text }];
-        let (_, fresh) = project::check_sources(&sources, Schema::builtin(), (2026, 11, 28));
+        let (_, fresh) = project::check_sources(&sources, Schema::builtin(), guardrailc_testkit::test_support::TODAY);
         let served = workspace.diagnostics().remove(NAME).expect("the file has an entry");
         prop_assert_eq!(served, fresh);
     }
@@ -104,7 +104,7 @@ proptest! {
 
 #[test]
 fn an_edit_inside_a_surrogate_pair_and_past_a_line_end_is_well_defined() {
-    let mut workspace = Workspace::new((2026, 11, 28));
+    let mut workspace = Workspace::new(guardrailc_testkit::test_support::TODAY);
     workspace.set_file(NAME, "a😀b\nc".to_string());
     // Column 2 is between the two UTF-16 units of 😀: the edit lands before the emoji.
     workspace.edit_file(NAME, Some(((0, 2), (0, 2))), "X");

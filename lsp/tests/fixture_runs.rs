@@ -24,7 +24,7 @@ cases:
 ";
 
 fn workspace(guard: &str) -> Workspace {
-    let mut workspace = Workspace::new((2026, 11, 28));
+    let mut workspace = Workspace::new(guardrailc_testkit::test_support::TODAY);
     workspace.set_root_prefix("file:///project/");
     let read = |path: &str| Err(format!("no file `{path}`"));
     workspace.set_config(

@@ -19,7 +19,8 @@ fn library(set: &str) -> Vec<(&'static str, &'static str)> {
 }
 
 fn project(config: &str) -> Workspace {
-    let mut workspace = Workspace::new((2026, 11, 28)).with_library(library);
+    let mut workspace =
+        Workspace::new(guardrailc_testkit::test_support::TODAY).with_library(library);
     workspace.set_root_prefix("file:///project/");
     let read = |path: &str| Err(format!("no file `{path}`"));
     workspace.set_config("file:///project/guardrails.toml", config.into(), &read);

@@ -15,9 +15,11 @@ use guardrailc_compiler::render;
 use guardrailc_compiler::render::count;
 use guardrailc_testkit::compiled::load_compiled;
 use guardrailc_testkit::manifest_check::{
-    check_manifests, finding_from_json, human_finding, json_finding, json_groups, printable,
-    read_namespaces, report_order, write_pretty_streaming, CheckRun, Finding, Groups, SarifRules,
+    check_manifests, json_groups, read_namespaces, report_order, CheckRun, Finding, Groups,
 };
+use guardrailc_testkit::report::json_stream::write_pretty_streaming;
+use guardrailc_testkit::report::sarif::SarifRules;
+use guardrailc_testkit::report::text::{human_finding, printable};
 use guardrailc_testkit::{SchemaCatalog, Verdict};
 use std::io::{BufRead, Seek, Write};
 use std::path::PathBuf;
@@ -241,7 +243,9 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                 "unchecked_namespaces": unknown_namespaces,
                 "errors": problems,
             });
-            let mut items = report.map(|finding| finding.map(|f| json_finding(&f)));
+            let mut items = report.map(|finding| {
+                finding.and_then(|f| serde_json::to_value(f).map_err(|e| e.to_string()))
+            });
             write_pretty_streaming(&mut stdout, &document, "/findings", &mut items)
                 .map_err(CliError::Internal)?;
             writeln!(stdout).map_err(write_error)?;
@@ -268,8 +272,8 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                 "Impact of the guardrails on {objects} objects ({})",
                 envs.join(", ")
             );
-            let page = guardrailc_testkit::impact::impact_html(
-                &guardrailc_testkit::impact::ImpactReport {
+            let page = guardrailc_testkit::report::html::impact::impact_page(
+                &guardrailc_testkit::report::html::impact::ImpactReport {
                     title: &title,
                     objects,
                     findings: &findings,
@@ -327,7 +331,7 @@ impl Findings {
     /// Counts a finding of the stream and spools it.
     fn add(&mut self, finding: Finding) -> Result<(), String> {
         self.count(&finding);
-        let written = serde_json::to_writer(&mut self.spool, &json_finding(&finding))
+        let written = serde_json::to_writer(&mut self.spool, &finding)
             .map_err(std::io::Error::from)
             .and_then(|()| self.spool.write_all(b"\n"));
         written.map_err(|error| {
@@ -360,11 +364,8 @@ impl Findings {
         file.seek(std::io::SeekFrom::Start(0)).map_err(internal)?;
         let spooled = std::io::BufReader::new(file).lines().map(|line| {
             let line = line.map_err(|e| format!("cannot read back the findings: {e}"))?;
-            serde_json::from_str(&line)
-                .ok()
-                .as_ref()
-                .and_then(finding_from_json)
-                .ok_or_else(|| format!("a spooled finding does not read back: {line}"))
+            serde_json::from_str::<Finding>(&line)
+                .map_err(|e| format!("a spooled finding does not read back ({e}): {line}"))
         });
         let mut spooled = spooled.peekable();
         let mut cross_object = cross_object.into_iter().peekable();

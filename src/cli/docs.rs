@@ -75,7 +75,7 @@ pub fn run(args: DocsArgs) -> Result<ExitCode, CliError> {
     }
     let text = match args.format {
         DocsFormat::Markdown => catalog::markdown(&catalog),
-        DocsFormat::Html => catalog::html(&catalog),
+        DocsFormat::Html => guardrailc_testkit::report::html::catalog::catalog_page(&catalog),
     };
     match &args.out {
         Some(path) => std::fs::write(path, text)

@@ -11,10 +11,11 @@ use guardrailc_testkit::compiled::{load_compiled, CompiledGuardrail};
 use guardrailc_testkit::coverage;
 use guardrailc_testkit::files::{read_in_project, MAX_FIXTURE_BYTES};
 use guardrailc_testkit::fixtures::{classify, load_fixture, FixtureFile, TestsFile, TESTS_DIR};
-use guardrailc_testkit::manifest_check::printable;
 use guardrailc_testkit::property::{self, run_property, PropertyConfig, PropertyResult};
+use guardrailc_testkit::report::junit::junit_report;
+use guardrailc_testkit::report::text::printable;
 use guardrailc_testkit::reports::{self, TestKind, TestRecord};
-use guardrailc_testkit::runner::{run_case, CaseResult};
+use guardrailc_testkit::runner::{count_runs, run_selected, CaseResult};
 use guardrailc_testkit::snapshots::compare_snapshots;
 use guardrailc_testkit::SchemaCatalog;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -157,19 +158,9 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
         color,
     );
     progress.stage("cases");
-    let mut cases = Vec::new();
-    for file in &fixtures {
-        for case in &file.cases {
-            for guardrail in compiled.iter().filter(|c| {
-                selected(c)
-                    && c.policy.id == file.guardrail
-                    && (case.envs.is_empty() || case.envs.contains(&c.policy.env))
-            }) {
-                cases.push(run_case(file, case, guardrail, &catalog));
-                progress.advance();
-            }
-        }
-    }
+    let cases = run_selected(&fixtures, &compiled, &catalog, &selected, &mut || {
+        progress.advance()
+    });
 
     let seed = args.seed.unwrap_or_else(fresh_seed);
     let mut properties = Vec::new();
@@ -335,7 +326,7 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
         }
     }
     if let Some(path) = &args.junit {
-        std::fs::write(path, reports::junit_report(&records))
+        std::fs::write(path, junit_report(&records))
             .map_err(|e| CliError::User(format!("cannot write `{}`: {e}", path.display())))?;
     }
     let (passed, failed) = reports::counts(&records);
@@ -452,27 +443,6 @@ fn discover_fixtures(
         .map(|(shown, _, holds)| (shown, holds))
         .collect();
     Ok(Ok((fixtures, ignored)))
-}
-
-fn count_runs(
-    fixtures: &[FixtureFile],
-    compiled: &[CompiledGuardrail],
-    selected: &dyn Fn(&CompiledGuardrail) -> bool,
-) -> usize {
-    fixtures
-        .iter()
-        .flat_map(|file| file.cases.iter().map(move |case| (file, case)))
-        .map(|(file, case)| {
-            compiled
-                .iter()
-                .filter(|c| {
-                    selected(c)
-                        && c.policy.id == file.guardrail
-                        && (case.envs.is_empty() || case.envs.contains(&c.policy.env))
-                })
-                .count()
-        })
-        .sum()
 }
 
 /// A seed for a run that was given none: the clock's nanoseconds, enough to vary runs.

@@ -20,7 +20,7 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use guardrailc_compiler::schema::Schema;
 use guardrailc_testkit::compiled::{load_compiled, names, CompiledGuardrail};
 use guardrailc_testkit::fixtures::{is_fixture, parse_fixture, FixtureFile, ProjectFacts};
-use guardrailc_testkit::manifest_check::{check_manifests, json_finding, read_namespaces};
+use guardrailc_testkit::manifest_check::{check_manifests, read_namespaces};
 use guardrailc_testkit::property::{request_strategy, run_property, seeded_rng, PropertyConfig};
 use guardrailc_testkit::runner::run_fixtures;
 use guardrailc_testkit::{AdmissionCase, SchemaCatalog};
@@ -241,8 +241,7 @@ fn check_export_once(compiled: &[CompiledGuardrail]) {
         workers,
         &mut |finding| {
             findings += 1;
-            serde_json::to_writer(&mut spool, &json_finding(&finding))
-                .map_err(|e| e.to_string())?;
+            serde_json::to_writer(&mut spool, &finding).map_err(|e| e.to_string())?;
             spool.write_all(b"\n").map_err(|e| e.to_string())
         },
     )

@@ -184,15 +184,40 @@ enum RegoSpeed {
     Vm,
 }
 
-/// Loads every policy's artifacts (`ENV/vap/ID.policy.yaml` + `.binding.yaml`,
-/// `ENV/gatekeeper/ID.template.yaml` + `.constraint.yaml`, `ENV/opa/ID.rego`). A target
-/// without artifacts for a policy is left out; an artifact an engine refuses is an error
-/// naming the file.
+/// Loads every policy's artifacts into the engines ([`load_targets`]). A target without
+/// artifacts for a policy is left out; an artifact an engine refuses is an error naming the
+/// file.
 pub fn load_compiled(
     policies: Vec<ir::Policy>,
     artifacts: &[Artifact],
 ) -> Result<Vec<CompiledGuardrail>, String> {
-    let file = |env: &str, target: Target, name: String| {
+    policies
+        .into_iter()
+        .map(|policy| {
+            let targets = load_targets(artifacts, &policy.env, &policy.id)?;
+            Ok(CompiledGuardrail {
+                policy,
+                vap: targets.vap,
+                gatekeeper: targets.gatekeeper,
+                opa: targets.opa,
+            })
+        })
+        .collect()
+}
+
+/// The engines of one guardrail in one environment, each present when its artifacts are.
+pub struct Targets {
+    pub vap: Option<VapPolicy>,
+    pub gatekeeper: Option<GatekeeperPolicy>,
+    pub opa: Option<OpaPolicy>,
+}
+
+/// The one loader of emitted artifacts into the engines: guardrail `id` of environment `env`
+/// from `ENV/vap/ID.policy.yaml` + `.binding.yaml`, `ENV/gatekeeper/ID.template.yaml` +
+/// `.constraint.yaml` and `ENV/opa/ID.rego`. A target whose files are missing is `None`; an
+/// artifact an engine refuses is an error naming the file.
+pub fn load_targets(artifacts: &[Artifact], env: &str, id: &str) -> Result<Targets, String> {
+    let file = |target: Target, name: String| {
         let path = format!("{env}/{}/{name}", target.as_str());
         artifacts
             .iter()
@@ -200,42 +225,33 @@ pub fn load_compiled(
             .map(|a| (path, a.contents.as_str()))
     };
     let refused = |path: &str, e: String| format!("`{path}`: {e}");
-    policies
-        .into_iter()
-        .map(|policy| {
-            let (env, id) = (policy.env.as_str(), policy.id.as_str());
-            let vap = match (
-                file(env, Target::Vap, format!("{id}.policy.yaml")),
-                file(env, Target::Vap, format!("{id}.binding.yaml")),
-            ) {
-                (Some((path, policy)), Some((_, binding))) => {
-                    Some(VapPolicy::load(policy, binding).map_err(|e| refused(&path, e))?)
-                }
-                _ => None,
-            };
-            let gatekeeper = match (
-                file(env, Target::Gatekeeper, format!("{id}.template.yaml")),
-                file(env, Target::Gatekeeper, format!("{id}.constraint.yaml")),
-            ) {
-                (Some((path, template)), Some((_, constraint))) => Some(
-                    GatekeeperPolicy::load(template, constraint).map_err(|e| refused(&path, e))?,
-                ),
-                _ => None,
-            };
-            let opa = match file(env, Target::Opa, format!("{id}.rego")) {
-                Some((path, module)) => {
-                    Some(OpaPolicy::load(module).map_err(|e| refused(&path, e))?)
-                }
-                None => None,
-            };
-            Ok(CompiledGuardrail {
-                policy,
-                vap,
-                gatekeeper,
-                opa,
-            })
-        })
-        .collect()
+    let vap = match (
+        file(Target::Vap, format!("{id}.policy.yaml")),
+        file(Target::Vap, format!("{id}.binding.yaml")),
+    ) {
+        (Some((path, policy)), Some((_, binding))) => {
+            Some(VapPolicy::load(policy, binding).map_err(|e| refused(&path, e))?)
+        }
+        _ => None,
+    };
+    let gatekeeper = match (
+        file(Target::Gatekeeper, format!("{id}.template.yaml")),
+        file(Target::Gatekeeper, format!("{id}.constraint.yaml")),
+    ) {
+        (Some((path, template)), Some((_, constraint))) => {
+            Some(GatekeeperPolicy::load(template, constraint).map_err(|e| refused(&path, e))?)
+        }
+        _ => None,
+    };
+    let opa = match file(Target::Opa, format!("{id}.rego")) {
+        Some((path, module)) => Some(OpaPolicy::load(module).map_err(|e| refused(&path, e))?),
+        None => None,
+    };
+    Ok(Targets {
+        vap,
+        gatekeeper,
+        opa,
+    })
 }
 
 /// The guardrail ids and environment names of `compiled`, each sorted and once: what fixture

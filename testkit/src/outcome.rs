@@ -4,8 +4,9 @@
 use guardrailc_compiler::emit::Target;
 use std::fmt;
 
-/// What the enforcement did with the request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// What the enforcement did with the request. Serialised as [`Verdict::as_str`] names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Not matched, no violation, or an error under `failurePolicy: Ignore`.
     Allow,

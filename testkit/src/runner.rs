@@ -35,18 +35,59 @@ pub fn run_fixtures(
     compiled: &[CompiledGuardrail],
     catalog: &dyn ResourceCatalog,
 ) -> Vec<CaseResult> {
+    run_selected(fixtures, compiled, catalog, &|_| true, &mut || {})
+}
+
+/// [`run_fixtures`] on the compiled guardrails `selected` keeps (`guardrailc test --env`),
+/// calling `on_run` after each run (a progress bar).
+pub fn run_selected(
+    fixtures: &[FixtureFile],
+    compiled: &[CompiledGuardrail],
+    catalog: &dyn ResourceCatalog,
+    selected: &dyn Fn(&CompiledGuardrail) -> bool,
+    on_run: &mut dyn FnMut(),
+) -> Vec<CaseResult> {
     let mut results = Vec::new();
     for file in fixtures {
         for case in &file.cases {
-            for guardrail in compiled.iter().filter(|c| {
-                c.policy.id == file.guardrail
-                    && (case.envs.is_empty() || case.envs.contains(&c.policy.env))
-            }) {
+            for guardrail in runs(file, case, compiled, selected) {
                 results.push(run_case(file, case, guardrail, catalog));
+                on_run();
             }
         }
     }
     results
+}
+
+/// How many runs [`run_selected`] makes: one per case and environment it selects.
+pub fn count_runs(
+    fixtures: &[FixtureFile],
+    compiled: &[CompiledGuardrail],
+    selected: &dyn Fn(&CompiledGuardrail) -> bool,
+) -> usize {
+    fixtures
+        .iter()
+        .flat_map(|file| file.cases.iter().map(move |case| (file, case)))
+        .map(|(file, case)| runs(file, case, compiled, selected).count())
+        .sum()
+}
+
+/// The compiled guardrails one case runs on: its guardrail, in each environment the case
+/// selects (all when it selects none) that `selected` keeps.
+fn runs<'c>(
+    file: &FixtureFile,
+    case: &FixtureCase,
+    compiled: &'c [CompiledGuardrail],
+    selected: &'c dyn Fn(&CompiledGuardrail) -> bool,
+) -> impl Iterator<Item = &'c CompiledGuardrail> + 'c {
+    let guardrail = file.guardrail.clone();
+    let envs = case.envs.clone();
+    compiled
+        .iter()
+        .filter(move |c| {
+            c.policy.id == guardrail && (envs.is_empty() || envs.contains(&c.policy.env))
+        })
+        .filter(move |c| selected(c))
 }
 
 /// Evaluates one case on one compiled guardrail and checks it.

@@ -37,7 +37,7 @@ fn compiled(text: &str) -> guardrailc_testkit::compiled::CompiledGuardrail {
             text: text.into(),
         }],
         "targets = [\"vap\", \"gatekeeper\"]\n",
-        (2026, 11, 28),
+        guardrailc_testkit::test_support::TODAY,
     );
     assert!(output.artifacts.len() > 1, "{:?}", output.diagnostics);
     load_compiled(output.policies, &output.artifacts)

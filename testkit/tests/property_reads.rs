@@ -44,7 +44,7 @@ fn policy() -> ir::Policy {
         config: &config,
         config_source: SourceId(1),
         schema: Schema::builtin(),
-        today: (2026, 11, 28),
+        today: guardrailc_testkit::test_support::TODAY,
         options: &BuildOptions::default(),
     });
     assert!(

@@ -20,7 +20,7 @@ fn vap_and_gatekeeper_messages(
             text: guardrail.into(),
         }],
         "targets = [\"vap\", \"gatekeeper\"]\n",
-        (2026, 11, 28),
+        guardrailc_testkit::test_support::TODAY,
     );
     assert!(!output.artifacts.is_empty(), "{:?}", output.diagnostics);
     let compiled = load_compiled(output.policies, &output.artifacts).expect("loads");
@@ -91,7 +91,7 @@ fn the_compiler_warns_of_a_line_break_it_can_see() {
             text: "guardrail g {\n  title \"t\"\n  match kinds [Pod]\n  deny when object.spec.hostNetwork\n    message \"two\\nlines\"\n}\n".into(),
         }],
         "targets = [\"vap\"]\n",
-        (2026, 11, 28),
+        guardrailc_testkit::test_support::TODAY,
     );
     let codes: Vec<Code> = output.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, [Code::HiddenMessage]);

@@ -10,7 +10,10 @@ use std::sync::mpsc::{self, Receiver};
 /// The `guardrailc` binary under test, with today's date fixed (exemption expiry).
 pub fn command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_guardrailc"));
-    command.env("GUARDRAILC_TODAY", "2026-11-28");
+    command.env(
+        "GUARDRAILC_TODAY",
+        guardrailc_testkit::test_support::TODAY_ISO,
+    );
     command
 }
 

@@ -192,7 +192,7 @@ impl Checker<'_> {
             || crate::syntax::parser::EXPRESSION_KEYWORDS.contains(&name.name.as_str())
         {
             self.error(
-                Code::UnexpectedToken,
+                Code::NotAllowedHere,
                 name.span,
                 format!("`{}` cannot name a value", name.name),
             )

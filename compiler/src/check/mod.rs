@@ -11,6 +11,7 @@ pub use exemptions::{CheckedExemption, ImageExemption};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{self, Expr, Literal, ParamType};
+use crate::k8s_names::{is_dns_label, is_label_key, is_label_value};
 use crate::schema::{FieldType, Schema};
 use crate::span::Span;
 use crate::syntax::ast::{self, Item, MatchKind, MetaValue, SelectorTest};
@@ -460,7 +461,7 @@ fn check_match(
             (MatchKind::Workloads | MatchKind::Kinds(_) | MatchKind::Operations(_), false) => {
                 diagnostics.push(
                     Diagnostic::new(
-                        Code::UnexpectedToken,
+                        Code::NotAllowedHere,
                         clause.span,
                         "only namespaces, namespace_labels and labels can be excluded".to_string(),
                     )
@@ -933,7 +934,7 @@ fn check_rule(rule: &ast::Rule, index: usize, checker: &mut Checker) -> ir::Rule
             if rule.that.is_some() {
                 checker.diagnostics.push(
                     Diagnostic::new(
-                        Code::UnexpectedToken,
+                        Code::NotAllowedHere,
                         rule.that.as_ref().map_or(rule.keyword, |e| e.span),
                         "`deny` rules take `when`, not `that`".to_string(),
                     )
@@ -1075,40 +1076,4 @@ fn merge_text(parts: Vec<ir::TemplatePart>) -> Vec<ir::TemplatePart> {
         }
     }
     out
-}
-
-pub fn is_dns_label(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
-
-fn is_label_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-        && name.as_bytes()[0].is_ascii_alphanumeric()
-        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
-}
-
-fn is_label_key(key: &str) -> bool {
-    match key.split_once('/') {
-        Some((prefix, name)) => {
-            !prefix.is_empty()
-                && prefix.len() <= 253
-                && prefix.split('.').all(is_dns_label)
-                && is_label_name(name)
-        }
-        None => is_label_name(key),
-    }
-}
-
-fn is_label_value(value: &str) -> bool {
-    value.is_empty() || is_label_name(value)
 }

@@ -67,10 +67,9 @@ pub fn crd_definitions(
     crds.iter()
         .map(|crd| {
             let schema = match &crd.schema {
-                Some(path) => Some(
-                    read(path)
-                        .and_then(|text| crd_schema(&text).map_err(|e| format!("{path}: {e}")))?,
-                ),
+                Some(path) => Some(read(path).and_then(|text| {
+                    crd_schema(&text, &crd.version).map_err(|e| format!("{path}: {e}"))
+                })?),
                 None => None,
             };
             Ok(CrdDefinition {
@@ -85,15 +84,39 @@ pub fn crd_definitions(
         .collect()
 }
 
-/// The object schema a schema file holds (YAML or JSON): a CRD manifest's first version's
-/// `openAPIV3Schema`, or the file itself when it is the schema.
-pub fn crd_schema(text: &str) -> Result<Value, String> {
+/// The object schema a schema file holds (YAML or JSON): the `openAPIV3Schema` of the
+/// version named `version` in a CRD manifest (the one guardrails.toml configures, which must
+/// be served), or the file itself when it is the schema.
+pub fn crd_schema(text: &str, version: &str) -> Result<Value, String> {
     let value: Value =
         yaml_serde::from_str(text).map_err(|e| format!("not a YAML or JSON schema: {e}"))?;
-    let nested = value
-        .pointer("/spec/versions/0/schema/openAPIV3Schema")
-        .cloned();
-    Ok(nested.unwrap_or(value))
+    let Some(versions) = value.pointer("/spec/versions").and_then(Value::as_array) else {
+        return Ok(value);
+    };
+    let name = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
+    let Some(entry) = versions
+        .iter()
+        .find(|v| name(v).as_deref() == Some(version))
+    else {
+        let names: Vec<String> = versions.iter().filter_map(name).collect();
+        return Err(format!(
+            "the CRD has no version `{version}` (it has {}): set `version` in guardrails.toml to one of them",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ));
+    };
+    if entry.get("served").and_then(Value::as_bool) == Some(false) {
+        return Err(format!(
+            "version `{version}` of the CRD is not served, so no object of it reaches admission: configure a served version"
+        ));
+    }
+    entry
+        .pointer("/schema/openAPIV3Schema")
+        .cloned()
+        .ok_or_else(|| format!("version `{version}` of the CRD has no `schema.openAPIV3Schema`"))
 }
 
 /// The fields every Kubernetes object has, added to a custom resource root when missing.

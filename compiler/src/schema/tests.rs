@@ -502,3 +502,83 @@ fn a_kind_cannot_be_defined_twice() {
         .expect_err("Widget twice");
     assert_eq!(error.kind(), "Widget");
 }
+
+/// A CRD manifest with two versions, `v1beta1` first: each has its own schema.
+const TWO_VERSION_CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1beta1
+      served: true
+      storage: false
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {type: object, properties: {oldSize: {type: string}}}
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {type: object, properties: {size: {type: string}}}
+    - name: v0
+      served: false
+      storage: false
+      schema:
+        openAPIV3Schema: {type: object}
+"#;
+
+fn crd_config(version: &str) -> crate::config::CrdConfig {
+    crate::config::CrdConfig {
+        kind: "Widget".into(),
+        group: "example.com".into(),
+        version: version.into(),
+        resource: "widgets".into(),
+        namespaced: true,
+        schema: Some("widget-crd.yaml".into()),
+    }
+}
+
+#[test]
+fn a_crd_manifest_gives_the_schema_of_the_configured_version() {
+    let read = |_: &str| Ok(TWO_VERSION_CRD.to_string());
+    for (version, field, other) in [("v1", "size", "oldSize"), ("v1beta1", "oldSize", "size")] {
+        let crds = super::crd_definitions(&[crd_config(version)], &read).expect("reads");
+        let schema = Schema::builtin().with_crds(&crds).expect("converts");
+        let root = kind_root(&schema, "Widget");
+        let FieldType::Object(spec) = field_at(&schema, root, "spec") else {
+            panic!("spec is an object");
+        };
+        let names: Vec<&str> = schema
+            .object(*spec)
+            .fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [field],
+            "{version}: {other} belongs to another version"
+        );
+    }
+}
+
+#[test]
+fn a_crd_version_that_is_missing_or_not_served_is_refused() {
+    let read = |_: &str| Ok(TWO_VERSION_CRD.to_string());
+    let error = super::crd_definitions(&[crd_config("v2")], &read).unwrap_err();
+    assert!(
+        error.contains("no version `v2` (it has v1beta1, v1, v0)"),
+        "{error}"
+    );
+    let error = super::crd_definitions(&[crd_config("v0")], &read).unwrap_err();
+    assert!(error.contains("`v0` of the CRD is not served"), "{error}");
+}

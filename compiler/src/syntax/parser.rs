@@ -239,6 +239,33 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Skips the `{` at the cursor and everything up to its own `}`, included; an unclosed
+    /// one ends at the next item or the end of the input. Returns the end of what was skipped.
+    fn skip_braces(&mut self) -> Span {
+        let mut open = 0usize;
+        loop {
+            let token = self.peek();
+            match token.kind {
+                TokenKind::Eof => break,
+                TokenKind::LBrace => open += 1,
+                TokenKind::RBrace => {
+                    self.bump();
+                    open -= 1;
+                    if open == 0 {
+                        break;
+                    }
+                    continue;
+                }
+                _ if self.at_item_start() || (self.at_word("guardrail") && token.line_start) => {
+                    break
+                }
+                _ => {}
+            }
+            self.bump();
+        }
+        self.previous_end()
+    }
+
     /// Reports a missing closing bracket, unless it was skipped by a nesting error.
     fn unclosed(&mut self, diagnostic: Diagnostic) {
         if !self.too_deep {
@@ -1373,6 +1400,18 @@ impl<'a> Parser<'a> {
                     }
                 }
             },
+            TokenKind::LBrace => {
+                self.expected(
+                    "an expression",
+                    Some("a guardrail has no map literals: give a map param its value in guardrails.toml, under `[environments.ENV.guardrails.ID.params]`"),
+                );
+                // Skipped with its `}`, which would otherwise close the guardrail.
+                let end = self.skip_braces();
+                Expr {
+                    kind: ExprKind::Error,
+                    span: token.span.to(end),
+                }
+            }
             _ => {
                 self.expected("an expression", None);
                 // Consume the token unless it closes something or ends the input, so that

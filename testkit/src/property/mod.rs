@@ -427,7 +427,11 @@ fn case_strategy(
 /// (excluded and exempted namespaces among them).
 fn namespace_names(literals: &Literals) -> Vec<String> {
     let mut names = vec!["default".to_string(), "shop".to_string()];
-    for literal in literals.strings.iter().filter(|s| is_dns_label(s)) {
+    for literal in literals
+        .strings
+        .iter()
+        .filter(|s| guardrailc_compiler::k8s_names::is_dns_label(s))
+    {
         if !names.contains(literal) {
             names.push(literal.clone());
         }
@@ -446,15 +450,4 @@ fn user_names(literals: &Literals) -> Vec<String> {
             .cloned(),
     );
     names
-}
-
-fn is_dns_label(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 63
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes[0] != b'-'
-        && bytes[bytes.len() - 1] != b'-'
 }

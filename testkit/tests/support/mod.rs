@@ -11,7 +11,7 @@ pub fn quickstart() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart")
 }
 
-/// The quickstart's policies and artifacts, built with the clock at 2026-11-28.
+/// The quickstart's policies and artifacts, built on `test_support::TODAY`.
 pub fn build_quickstart() -> (Vec<ir::Policy>, Vec<Artifact>) {
     let mut sources: Vec<SourceFile> = std::fs::read_dir(quickstart().join("guardrails"))
         .expect("the quickstart has guardrails")
@@ -25,7 +25,11 @@ pub fn build_quickstart() -> (Vec<ir::Policy>, Vec<Artifact>) {
         .collect();
     sources.sort_by(|a, b| a.name.cmp(&b.name));
     let config_text = std::fs::read_to_string(quickstart().join("guardrails.toml")).unwrap();
-    let output = project::build_text(&sources, &config_text, (2026, 11, 28));
+    let output = project::build_text(
+        &sources,
+        &config_text,
+        guardrailc_testkit::test_support::TODAY,
+    );
     assert!(output.diagnostics.iter().all(|d| !d.is_error()));
     (output.policies, output.artifacts)
 }

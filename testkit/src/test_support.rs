@@ -1,17 +1,27 @@
-//! Compiling guardrails in memory and evaluating what they emit on every target, shared by
-//! the conformance runner and the language-extension tests (the approach of
-//! `tests/semantics.rs`).
+//! What tests share, in one place: the date they build on, in-memory builds of guardrail
+//! sources, the emitted artifacts loaded into every engine and evaluated with the targets
+//! held to agreement, requests as the API server builds them, and the reference data beside
+//! the repository ([`crate::shared_data`]). Used by the command line's semantics,
+//! conformance and extension tests and by the testkit's own.
 
-use guardrailc_compiler::emit::{Artifact, Target};
-use guardrailc_compiler::project::{self, SourceFile};
-use guardrailc_compiler::schema::Schema;
-use guardrailc_testkit::rego::RegoRun;
-use guardrailc_testkit::request_shape;
-use guardrailc_testkit::{
+use crate::compiled::load_targets;
+use crate::rego::RegoRun;
+use crate::request_shape;
+use crate::{
     compare, AdmissionCase, GatekeeperPolicy, OpaPolicy, Operation, Outcome, SchemaCatalog,
     UserInfo, VapPolicy,
 };
+use guardrailc_compiler::emit::{Artifact, Target};
+use guardrailc_compiler::project::{self, SourceFile};
+use guardrailc_compiler::schema::Schema;
 use serde_json::{json, Value};
+
+pub use crate::shared_data::{shared_dir, shared_path};
+
+/// The date every test builds on, so that exemption expiry does not change with the calendar.
+pub const TODAY: (u16, u8, u8) = (2026, 11, 28);
+/// [`TODAY`] as `guardrailc` reads it from `GUARDRAILC_TODAY`.
+pub const TODAY_ISO: &str = "2026-11-28";
 
 /// The three compiled forms of one guardrail in one environment.
 pub struct Compiled {
@@ -31,7 +41,7 @@ pub fn build(sources: &[(String, String)], config_text: &str) -> Result<Vec<Arti
             text: text.clone(),
         })
         .collect();
-    let output = project::build_text(&sources, config_text, (2026, 11, 28));
+    let output = project::build_text(&sources, config_text, TODAY);
     let errors: Vec<String> = output
         .diagnostics
         .iter()
@@ -54,26 +64,16 @@ pub fn compile(name: &str, text: &str) -> Vec<Artifact> {
     build(&[(name.to_string(), text.to_string())], "").unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Guardrail `id` of environment `env` loaded into every engine
+/// ([`crate::compiled::load_targets`]); a missing target is an error.
 pub fn load(artifacts: &[Artifact], env: &str, id: &str) -> Result<Compiled, String> {
-    let file = |suffix: &str| -> Result<String, String> {
-        let path = format!("{env}/{suffix}");
-        artifacts
-            .iter()
-            .find(|a| a.path == path)
-            .map(|a| a.contents.clone())
-            .ok_or_else(|| format!("no artifact {path}"))
-    };
+    let targets = load_targets(artifacts, env, id)?;
+    let missing = |target: &str| format!("no {target} artifacts for `{id}` in `{env}`");
     Ok(Compiled {
         id: id.to_string(),
-        vap: VapPolicy::load(
-            &file(&format!("vap/{id}.policy.yaml"))?,
-            &file(&format!("vap/{id}.binding.yaml"))?,
-        )?,
-        gatekeeper: GatekeeperPolicy::load(
-            &file(&format!("gatekeeper/{id}.template.yaml"))?,
-            &file(&format!("gatekeeper/{id}.constraint.yaml"))?,
-        )?,
-        opa: OpaPolicy::load(&file(&format!("opa/{id}.rego"))?)?,
+        vap: targets.vap.ok_or_else(|| missing("vap"))?,
+        gatekeeper: targets.gatekeeper.ok_or_else(|| missing("gatekeeper"))?,
+        opa: targets.opa.ok_or_else(|| missing("opa"))?,
     })
 }
 
@@ -183,6 +183,13 @@ impl Compiled {
             gator,
             opa,
         })
+    }
+
+    /// [`Compiled::run`] for a test that expects it to pass: panics with the error or the
+    /// disagreement.
+    pub fn check(&self, case: &AdmissionCase, with_opa: bool) -> Outcome {
+        self.run(case, with_opa)
+            .unwrap_or_else(|e| panic!("`{}`: {e}", self.id))
     }
 
     /// Evaluates on every target, fails unless they agree and raise no error, and returns the

@@ -2,9 +2,9 @@
 //! reads at a glance — a summary with bars per namespace and per owner, then every finding.
 //! No scripts and no external assets.
 
+use super::{escape as h, page};
 use crate::manifest_check::{Finding, Group};
 use crate::outcome::Verdict;
-use guardrailc_compiler::catalog::html_escape as h;
 use guardrailc_compiler::render::count;
 
 /// What the page shows.
@@ -18,16 +18,13 @@ pub struct ImpactReport<'a> {
     pub by_label: &'a [(Option<String>, Group)],
 }
 
-pub fn impact_html(report: &ImpactReport) -> String {
+pub fn impact_page(report: &ImpactReport) -> String {
     let denied = report
         .findings
         .iter()
         .filter(|f| f.verdict == Verdict::Deny)
         .count();
-    let mut out =
-        String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    out.push_str(&format!("<title>{}</title>\n", h(report.title)));
-    out.push_str("<style>\nbody{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1b1f24;padding:0 1rem}\n.muted{color:#57606a}.cards{display:flex;gap:1rem;margin:1rem 0 2rem}\n.card{border:1px solid #d0d7de;border-radius:6px;padding:.8rem 1.2rem;min-width:9rem}.card b{display:block;font-size:1.8rem}\n.bars{display:grid;grid-template-columns:14rem 1fr 7rem;gap:.4rem 1rem;align-items:center;margin-bottom:2rem}\n.bar{display:flex;height:1.1rem;background:#eaeef2;border-radius:3px;overflow:hidden}.bar span{display:block;height:100%}\n.deny{background:#cf222e}.other{background:#bf8700}\ntable{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d0d7de;vertical-align:top}\n.v-deny{color:#cf222e;font-weight:600}.v-warn{color:#9a6700;font-weight:600}.v-audit{color:#0969da}\n</style>\n</head>\n<body>\n");
+    let mut out = String::new();
     out.push_str(&format!("<h1>{}</h1>\n", h(report.title)));
     out.push_str("<div class=\"cards\">");
     for (value, label) in [
@@ -56,7 +53,10 @@ pub fn impact_html(report: &ImpactReport) -> String {
             "(no label)",
         ),
     ] {
-        out.push_str(&format!("<h2>{}</h2>\n<div class=\"bars\">\n", h(title)));
+        out.push_str(&format!(
+            "<h2>{}</h2>\n<div class=\"bars by-group\">\n",
+            h(title)
+        ));
         for (key, group) in groups {
             let width = |n: usize| n as f64 * 100.0 / max as f64;
             out.push_str(&format!(
@@ -83,6 +83,6 @@ pub fn impact_html(report: &ImpactReport) -> String {
             f.line
         ));
     }
-    out.push_str("</tbody>\n</table>\n</body>\n</html>\n");
-    out
+    out.push_str("</tbody>\n</table>\n");
+    page(report.title, &out)
 }
