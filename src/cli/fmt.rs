@@ -17,11 +17,8 @@ pub struct FmtArgs {
 pub fn run(args: FmtArgs) -> Result<ExitCode, CliError> {
     let files = if args.paths.is_empty() {
         let (project, _) = workspace::load(Path::new("."))?;
-        project
-            .sources
-            .into_iter()
-            .map(|source| PathBuf::from(source.name))
-            .collect()
+        // The project's own sources: the library sets' files are not the user's to format.
+        project.local.iter().map(PathBuf::from).collect()
     } else {
         guard_files(&args.paths)?
     };

@@ -12,6 +12,7 @@ pub mod files;
 pub mod fixtures;
 pub mod impact;
 pub mod label_selector;
+pub mod loader;
 pub mod manifest_check;
 pub mod manifests;
 pub mod network_policy;
