@@ -52,7 +52,10 @@ fn codes(workspace: &Workspace, name: &str) -> Vec<String> {
 #[test]
 fn project_level_errors_are_shown_on_the_file_they_point_into() {
     let workspace = project();
-    assert_eq!(codes(&workspace, "file:///project/a.guard"), Vec::<String>::new());
+    assert_eq!(
+        codes(&workspace, "file:///project/a.guard"),
+        Vec::<String>::new()
+    );
     assert_eq!(
         codes(&workspace, "file:///project/b.guard"),
         [
