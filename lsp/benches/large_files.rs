@@ -57,7 +57,7 @@ impl Client {
             server_input,
             server_output,
             (2026, 11, 28),
-            |_| Vec::new(),
+            guardrailc_lsp::Library::default(),
         ));
         Client {
             runtime,

@@ -347,13 +347,37 @@ impl Workspace {
     /// guardrails.toml past the sources. `None` for a library file: the editor has no
     /// document for it.
     pub fn file_of(&self, source: SourceId) -> Option<String> {
-        let Loaded { names, .. } = self.load();
-        match names.get(source.0 as usize) {
-            Some(name) => name.clone(),
-            None => self.config_name().map(str::to_string),
+        self.source_files().get(source).map(str::to_string)
+    }
+
+    /// The files of every source id of the project, for [`FileNames::get`]: one loading for
+    /// all the diagnostics of a run.
+    pub fn source_files(&self) -> FileNames {
+        FileNames {
+            sources: self.load().names,
+            config: self.config_name().map(str::to_string),
         }
     }
 }
+
+/// The file (URI) of each source id of a project; see [`Workspace::source_files`].
+pub struct FileNames {
+    sources: Vec<Option<String>>,
+    config: Option<String>,
+}
+
+impl FileNames {
+    /// The file `source` is, guardrails.toml past the sources; `None` for a library file.
+    pub fn get(&self, source: SourceId) -> Option<&str> {
+        match self.sources.get(source.0 as usize) {
+            Some(name) => name.as_deref(),
+            None => self.config.as_deref(),
+        }
+    }
+}
+
+/// Reads a custom resource schema file, given its path as guardrails.toml writes it.
+pub type ReadSchema<'r> = dyn Fn(&str) -> Result<String, String> + 'r;
 
 /// A [`Workspace`]'s files as the loader reads them: the `.guard` files under the project
 /// folder by their path in it, guardrails.toml, and custom resource schemas through `read`.
@@ -361,14 +385,11 @@ pub struct Documents<'w> {
     workspace: &'w Workspace,
     /// The URI of each `.guard` file under the project folder, by its path in the folder.
     names: BTreeMap<Cow<'w, str>, &'w str>,
-    read_schema: Option<&'w dyn Fn(&str) -> Result<String, String>>,
+    read_schema: Option<&'w ReadSchema<'w>>,
 }
 
 impl<'w> Documents<'w> {
-    fn new(
-        workspace: &'w Workspace,
-        read_schema: Option<&'w dyn Fn(&str) -> Result<String, String>>,
-    ) -> Documents<'w> {
+    fn new(workspace: &'w Workspace, read_schema: Option<&'w ReadSchema<'w>>) -> Documents<'w> {
         let names = workspace
             .files
             .keys()

@@ -474,3 +474,123 @@ impl SourceFiles for Project {
         self.sources.len() + 1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        config::parse(SourceId(0), text).expect("a valid guardrails.toml")
+    }
+
+    #[test]
+    fn the_skipped_folders() {
+        let custom = config("out = \"./build//dist/\"\n");
+        for skipped in [
+            ".git",
+            "a/.cache",
+            "target",
+            "a/node_modules",
+            "out",
+            "build/dist",
+        ] {
+            assert!(is_skipped_folder(skipped, &custom), "{skipped}");
+        }
+        for kept in ["guardrails", "a/out", "build", "dist", "outer"] {
+            assert!(!is_skipped_folder(kept, &custom), "{kept}");
+        }
+        // An output folder outside the project skips nothing inside it.
+        assert!(!is_skipped_folder("x", &config("out = \"../x\"\n")));
+        assert!(in_skipped_folder("build/dist/a.guard", &custom));
+        assert!(!in_skipped_folder("build/a.guard", &custom));
+    }
+
+    const GUARD: &str = "guardrail g {\n  title \"t\"\n  match kinds [Pod]\n  deny when object.metadata.name == \"x\"\n    message \"m\"\n}\n";
+
+    fn write(root: &Path, path: &str, text: &str) {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn the_library_comes_first_then_the_selected_files_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            CONFIG_FILE,
+            "sources = [\"**/*.guard\", \"@library/set\"]\nout = \"gen\"\n",
+        );
+        for path in [
+            "b.guard",
+            "a/c.guard",
+            "gen/x.guard",
+            "out/y.guard",
+            "node_modules/z.guard",
+        ] {
+            write(root, path, GUARD);
+        }
+        write(root, "notes.txt", "");
+        const LIBRARY: Library = Library::new(&[
+            ("set/guardrails.toml", ""),
+            ("set/lib.guard", GUARD),
+            ("set/README.md", ""),
+        ]);
+        let project = load(&DiskFiles::new(root), LIBRARY).unwrap();
+        let names: Vec<&str> = project.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["@library/set/lib.guard", "a/c.guard", "b.guard"]);
+        assert_eq!(project.local, ["a/c.guard", "b.guard"]);
+        assert_eq!(project.library_sources, 1);
+        assert!(project.diagnostics().is_empty());
+    }
+
+    #[test]
+    fn what_guardrails_toml_gets_wrong_is_a_diagnostic_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let text = "sources = [\"[x.guard\", \"@library/nope\"]\n";
+        write(root, CONFIG_FILE, text);
+        write(root, "a.guard", GUARD);
+        let project = load(&DiskFiles::new(root), Library::default()).unwrap();
+        let diagnostics = project.diagnostics();
+        let found: Vec<(&str, &str)> = diagnostics
+            .iter()
+            .map(|d| (d.message.as_str(), &text[d.span.range()]))
+            .collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].0.starts_with("bad source pattern `[x.guard`"),
+            "{found:?}"
+        );
+        assert_eq!(found[0].1, "\"[x.guard\"");
+        assert_eq!(
+            found[1],
+            ("`@library/nope` names no library set", "\"@library/nope\"")
+        );
+        assert!(diagnostics
+            .iter()
+            .all(|d| d.span.source == project.config_source()));
+        // The rest loads with the default patterns.
+        assert_eq!(project.local, ["a.guard"]);
+        let built = project.full_build((2026, 1, 1), &BuildOptions::default());
+        assert_eq!(built.diagnostics.len(), 2, "the build stops at them");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_source_linked_from_outside_the_project_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("project");
+        write(&root, "a.guard", GUARD);
+        write(dir.path(), "stray.guard", GUARD);
+        std::os::unix::fs::symlink(dir.path().join("stray.guard"), root.join("b.guard")).unwrap();
+        let error = load(&DiskFiles::new(&root), Library::default())
+            .err()
+            .expect("refused");
+        assert!(
+            error.contains("`b.guard` is outside the project folder"),
+            "{error}"
+        );
+    }
+}

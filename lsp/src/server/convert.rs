@@ -2,7 +2,7 @@
 
 use crate::document::Document;
 use crate::fixtures::FixtureProblem;
-use crate::workspace::Workspace;
+use crate::workspace::{FileNames, Workspace};
 use guardrailc_compiler::{Diagnostic, Severity, Span};
 use std::str::FromStr;
 use tower_lsp_server::ls_types::{self as lsp, *};
@@ -31,8 +31,10 @@ pub(super) fn offset(document: &Document, position: Position) -> usize {
     document.offset((position.line, position.character))
 }
 
+/// `d`, a diagnostic of `document`, with its related locations in the files `names` gives.
 pub(super) fn to_lsp_diagnostic(
     workspace: &Workspace,
+    names: &FileNames,
     document: &Document,
     d: &Diagnostic,
 ) -> lsp::Diagnostic {
@@ -45,10 +47,10 @@ pub(super) fn to_lsp_diagnostic(
         .labels
         .iter()
         .filter_map(|label| {
-            let name = workspace.file_of(label.span.source)?;
-            let other = workspace.document(&name)?;
+            let name = names.get(label.span.source)?;
+            let other = workspace.document(name)?;
             Some(DiagnosticRelatedInformation {
-                location: Location::new(Uri::from_str(&name).ok()?, range(other, label.span)),
+                location: Location::new(Uri::from_str(name).ok()?, range(other, label.span)),
                 message: label.message.clone(),
             })
         })

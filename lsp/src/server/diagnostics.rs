@@ -61,6 +61,7 @@ impl Backend {
                 state.published.remove(&name);
                 updates.push((name, Vec::new()));
             }
+            let names = snapshot.source_files();
             for (name, diagnostics) in all {
                 if state.published.get(&name) == Some(&diagnostics) {
                     continue;
@@ -70,7 +71,7 @@ impl Backend {
                 };
                 let converted: Vec<lsp::Diagnostic> = diagnostics
                     .iter()
-                    .map(|d| to_lsp_diagnostic(&snapshot, document, d))
+                    .map(|d| to_lsp_diagnostic(&snapshot, &names, document, d))
                     .collect();
                 updates.push((name.clone(), converted));
                 state.published.insert(name, diagnostics);

@@ -223,6 +223,7 @@ impl Backend {
                 .diagnostics()
                 .remove(&name)
                 .unwrap_or_default();
+            let names = state.workspace.source_files();
             let actions = diagnostics
                 .iter()
                 .filter_map(|d| {
@@ -247,7 +248,12 @@ impl Backend {
                     Some(CodeActionOrCommand::CodeAction(CodeAction {
                         title,
                         kind: Some(CodeActionKind::QUICKFIX),
-                        diagnostics: Some(vec![to_lsp_diagnostic(&state.workspace, document, d)]),
+                        diagnostics: Some(vec![to_lsp_diagnostic(
+                            &state.workspace,
+                            &names,
+                            document,
+                            d,
+                        )]),
                         edit: Some(WorkspaceEdit {
                             changes: Some(changes.into_iter().collect()),
                             ..Default::default()
