@@ -47,7 +47,7 @@ struct Loaded {
 impl Workspace {
     /// An empty workspace with the default configuration; `today` decides expired exemptions.
     pub fn new(today: (u16, u8, u8)) -> Workspace {
-        let mut workspace = Workspace {
+        Workspace {
             config_file: None,
             loaded: loader::load_config(&NoFiles, Library::default())
                 .expect("no guardrails.toml: nothing to read"),
@@ -56,9 +56,7 @@ impl Workspace {
             others: BTreeMap::new(),
             today,
             root_prefix: String::new(),
-        };
-        workspace.reload_config(&|path| Err(format!("cannot read `{path}`")));
-        workspace
+        }
     }
 
     /// Where `@library/SET` sources come from (the binary's embedded copy); none by default.
@@ -214,7 +212,9 @@ impl Workspace {
         let mut project = match self.loaded.load_sources(&documents) {
             Ok(project) => project,
             // Unreachable: every file the documents list can be read from them.
-            Err(_) => loader::ProjectConfig::load_sources(&self.loaded, &NoFiles)
+            Err(_) => self
+                .loaded
+                .load_sources(&NoFiles)
                 .expect("no files: nothing to read"),
         };
         let mut names: Vec<Option<String>> = vec![None; project.library_sources];
