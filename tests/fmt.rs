@@ -270,3 +270,38 @@ fn fmt_leaves_a_file_with_syntax_errors_unchanged_and_fails() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("syntax error"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
 }
+
+#[test]
+fn fmt_formats_the_projects_own_sources_not_the_library_sets_it_names() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(
+        dir.path().join("guardrails.toml"),
+        "sources = [\"*.guard\", \"@library/multi-tenancy\"]\n",
+    )
+    .unwrap();
+    let messy = "guardrail a {title \"A\"\n  match workloads deny when pod.spec.hostPID == true message \"m\" }\n";
+    std::fs::write(dir.path().join("messy.guard"), messy).unwrap();
+    let check = guardrailc(dir.path(), &["fmt", "--check"]);
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout),
+        "messy.guard\n",
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert_eq!(check.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&check.stderr),
+        "",
+        "the library's files are not read as files of the project"
+    );
+
+    // Which files are sources is not guessed past a broken guardrails.toml.
+    std::fs::write(dir.path().join("guardrails.toml"), "sources = [\"[x\"]\n").unwrap();
+    let broken = guardrailc(dir.path(), &["fmt"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("bad source pattern"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("messy.guard")).unwrap(),
+        messy
+    );
+}

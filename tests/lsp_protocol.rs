@@ -576,3 +576,220 @@ fn library_sets_named_in_guardrails_toml_are_part_of_the_project() {
     editor.request("shutdown", json!(null));
     editor.notify("exit", json!(null));
 }
+
+/// A guardrail `id` that passes every check.
+fn plain_guardrail(id: &str) -> String {
+    format!(
+        "guardrail {id} {{\n  title \"t\"\n  match kinds [Pod]\n  deny when object.metadata.name == \"x\"\n    message \"m\"\n}}\n"
+    )
+}
+
+/// The codes and messages of a `publishDiagnostics` list.
+fn codes_of(diagnostics: &Value) -> Vec<String> {
+    diagnostics
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|d| {
+            let message = d["message"].as_str().unwrap_or("");
+            // Without the help that follows the message.
+            let message = message.split("\nhelp: ").next().unwrap_or(message);
+            format!("{} {message}", d["code"].as_str().unwrap_or(""))
+        })
+        .collect()
+}
+
+#[test]
+fn project_level_errors_reach_the_files_they_point_into_and_leave_when_fixed() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = dir.path().canonicalize().expect("a real path");
+    let config = "sources = [\"*.guard\"]\n[environments.dev]\n[environments.prod]\n[environments.prod.guardrails.no-such-guardrail]\nenforcement = \"deny\"\n";
+    let needs_limit = "guardrail needs-limit {\n  title \"Replicas are limited\"\n  match kinds [Deployment]\n  param limit: int\n  deny when object.spec.replicas > params.limit\n    message \"too many replicas\"\n}\n";
+    std::fs::write(root.join("guardrails.toml"), config).unwrap();
+    std::fs::write(root.join("a.guard"), plain_guardrail("dup-check")).unwrap();
+    std::fs::write(root.join("b.guard"), needs_limit).unwrap();
+    std::fs::write(root.join("c.guard"), plain_guardrail("dup-check")).unwrap();
+    let mut editor = Editor::start(&root);
+    let uri = |name: &str| format!("{}/{name}", editor.root_uri);
+    let (a, b, c, toml) = (
+        uri("a.guard"),
+        uri("b.guard"),
+        uri("c.guard"),
+        uri("guardrails.toml"),
+    );
+    editor.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": editor.root_uri, "capabilities": {} }),
+    );
+    editor.notify("initialized", json!({}));
+
+    // Only a.guard is open; the other files get what `guardrailc build` reports on them.
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": a, "languageId": "guard", "version": 1, "text": plain_guardrail("dup-check") } }));
+    assert_eq!(
+        codes_of(&editor.diagnostics_for(&b)),
+        [
+            "G0319 param `limit` has no default and no value in environment `dev`",
+            "G0319 param `limit` has no default and no value in environment `prod`",
+        ]
+    );
+    let duplicate = editor.diagnostics_for(&c);
+    assert_eq!(
+        codes_of(&duplicate),
+        ["G0201 a guardrail named `dup-check` already exists"]
+    );
+    assert_eq!(
+        duplicate[0]["relatedInformation"][0]["location"]["uri"],
+        json!(a),
+        "the first definition, in the other file"
+    );
+    assert_eq!(
+        codes_of(&editor.diagnostics_for(&toml)),
+        ["G0401 environment `prod` configures an unknown guardrail `no-such-guardrail`"]
+    );
+
+    // Fixed in the buffers, each file's diagnostics are cleared.
+    let with_default = needs_limit.replace("param limit: int", "param limit: int = 10");
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": b, "languageId": "guard", "version": 1, "text": needs_limit } }));
+    editor.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": b, "version": 2 }, "contentChanges": [{ "text": with_default }] }),
+    );
+    assert_eq!(editor.diagnostics_for(&b), json!([]));
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": toml, "languageId": "toml", "version": 1, "text": config } }));
+    editor.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": toml, "version": 2 }, "contentChanges": [{ "text": config.replace("no-such-guardrail", "needs-limit") }] }),
+    );
+    assert_eq!(editor.diagnostics_for(&toml), json!([]));
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": c, "languageId": "guard", "version": 1, "text": plain_guardrail("dup-check") } }));
+    editor.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": c, "version": 2 }, "contentChanges": [{ "text": plain_guardrail("other-check") }] }),
+    );
+    assert_eq!(editor.diagnostics_for(&c), json!([]));
+
+    editor.request("shutdown", json!(null));
+    editor.notify("exit", json!(null));
+    assert!(editor.child.wait().expect("the server exits").success());
+}
+
+/// Which sources are read, and in which order, made visible: for every two files the tree
+/// holds, both declare guardrail `p-X-Y`, so the later of the two is told the id already
+/// exists. The pairs (later file, id) give the order of every two sources; a file that is
+/// not a source gets no pair. Every file also declares an id of the `multi-tenancy` library
+/// set, which is reported on the file when the set is read before it.
+#[test]
+fn the_command_line_and_the_server_read_the_same_sources_in_the_same_order() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = dir.path().canonicalize().expect("a real path");
+    std::fs::write(
+        root.join("guardrails.toml"),
+        "sources = [\"**/*.guard\", \"@library/multi-tenancy\"]\nout = \"./dist/\"\ntargets = [\"vap\"]\n",
+    )
+    .unwrap();
+    let files = [
+        ("b.guard", "b"),
+        ("a/z.guard", "z"),
+        ("nested/out/n.guard", "n"),
+        // Never sources: the default and the configured output folders, Node's and Rust's
+        // build folders, hidden folders.
+        ("out/o.guard", "o"),
+        ("dist/d.guard", "d"),
+        ("node_modules/pkg/m.guard", "m"),
+        ("target/t.guard", "t"),
+        (".hidden/h.guard", "h"),
+    ];
+    for (path, tag) in files {
+        let mut text = plain_guardrail("loadbalancer-namespaces");
+        for (_, other) in files.iter().filter(|(_, other)| other != &tag) {
+            let (x, y) = if tag < *other {
+                (tag, *other)
+            } else {
+                (*other, tag)
+            };
+            text.push_str(&plain_guardrail(&format!("p-{x}-{y}")));
+        }
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    // Sources after the library, by path: a/z.guard, b.guard, nested/out/n.guard.
+    let expected: std::collections::BTreeSet<(String, String)> = [
+        ("a/z.guard", "loadbalancer-namespaces"),
+        ("b.guard", "loadbalancer-namespaces"),
+        ("b.guard", "p-b-z"),
+        ("nested/out/n.guard", "loadbalancer-namespaces"),
+        ("nested/out/n.guard", "p-n-z"),
+        ("nested/out/n.guard", "p-b-n"),
+    ]
+    .into_iter()
+    .map(|(file, id)| (file.to_string(), id.to_string()))
+    .collect();
+    let duplicate = |file: &str, message: &str| {
+        let id = message
+            .strip_prefix("a guardrail named `")?
+            .strip_suffix("` already exists")?;
+        Some((file.to_string(), id.to_string()))
+    };
+
+    let output = support::guardrailc(&["build", root.to_str().unwrap(), "--format", "json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    let by_cli: std::collections::BTreeSet<(String, String)> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| duplicate(d["location"]["file"].as_str()?, d["message"].as_str()?))
+        .collect();
+    assert_eq!(by_cli, expected, "{report:#}");
+
+    let mut editor = Editor::start(&root);
+    editor.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": editor.root_uri, "capabilities": {} }),
+    );
+    editor.notify("initialized", json!({}));
+    let opened = format!("{}/b.guard", editor.root_uri);
+    let text = std::fs::read_to_string(root.join("b.guard")).unwrap();
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": opened, "languageId": "guard", "version": 1, "text": text } }));
+    // One run publishes every file of the project: wait for the three sources and
+    // guardrails.toml, then for anything else that comes (a file that is not a source).
+    let mut by_server = std::collections::BTreeSet::new();
+    let mut published = std::collections::BTreeSet::new();
+    let prefix = format!("{}/", editor.root_uri);
+    let wanted = [
+        "a/z.guard",
+        "b.guard",
+        "nested/out/n.guard",
+        "guardrails.toml",
+    ];
+    loop {
+        let seen_all = wanted.iter().all(|file| published.contains(*file));
+        let wait = if seen_all {
+            Duration::from_millis(500)
+        } else {
+            TIMEOUT
+        };
+        let Ok(message) = editor.messages.recv_timeout(wait) else {
+            assert!(seen_all, "diagnostics in time: {published:?}");
+            break;
+        };
+        if message["method"] != "textDocument/publishDiagnostics" {
+            continue;
+        }
+        let uri = message["params"]["uri"].as_str().unwrap().to_string();
+        let file = uri.strip_prefix(&prefix).expect("a file of the project");
+        published.insert(file.to_string());
+        for d in message["params"]["diagnostics"].as_array().unwrap() {
+            let text = d["message"].as_str().unwrap();
+            by_server.extend(duplicate(file, text.split("\nhelp: ").next().unwrap()));
+        }
+    }
+    assert_eq!(
+        published,
+        wanted.iter().map(|file| file.to_string()).collect(),
+        "only the sources and guardrails.toml"
+    );
+    assert_eq!(by_server, by_cli);
+    editor.request("shutdown", json!(null));
+    editor.notify("exit", json!(null));
+}

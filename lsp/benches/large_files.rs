@@ -57,7 +57,7 @@ impl Client {
             server_input,
             server_output,
             guardrailc_testkit::test_support::TODAY,
-            |_| Vec::new(),
+            guardrailc_lsp::Library::default(),
         ));
         Client {
             runtime,

@@ -25,7 +25,7 @@ impl Language {
 /// The guardrail id at `offset` of file `name`; `None` outside the project's sources, whose
 /// guardrails are not built.
 pub fn guardrail_id_at(workspace: &Workspace, name: &str, offset: u32) -> Option<String> {
-    if !workspace.source_names().any(|source| source == name) {
+    if !workspace.source_names().iter().any(|source| source == name) {
         return None;
     }
     let document = workspace.guard_document(name)?;

@@ -119,11 +119,11 @@ pub fn guardrail_mention(text: &str) -> Option<(String, Range<usize>)> {
 
 /// Where guardrail `id` is declared: the file's name and the span of the id.
 pub fn declaration(workspace: &Workspace, id: &str) -> Option<(String, Span)> {
-    workspace.source_names().find_map(|name| {
-        let document = workspace.guard_document(name)?;
+    workspace.source_names().into_iter().find_map(|name| {
+        let document = workspace.guard_document(&name)?;
         let syntax = FileSyntax::parse(document.text());
         let guardrail = syntax.file.guardrails.iter().find(|g| g.id.name == id)?;
-        Some((name.to_string(), guardrail.id.span))
+        Some((name, guardrail.id.span))
     })
 }
 

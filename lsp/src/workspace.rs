@@ -1,73 +1,58 @@
-//! The files of one project as the editor sees them: `.guard` files read from disk under the
-//! folder holding guardrails.toml, replaced by the editor's buffers while they are open;
-//! guardrails.toml with the custom resources it declares; and the project's fixture files.
+//! The files of one project as the editor sees them, and the project they make: `.guard`
+//! files, guardrails.toml and fixture files by name (the editor's URI), the editor's
+//! buffers replacing the copies read from disk while they are open. The project is loaded
+//! from them by the loader `guardrailc build` uses ([`guardrailc_testkit::loader`]), through
+//! [`Documents`], its [`ProjectFiles`] over these files; this module holds no disk IO
+//! (`project_io.rs` reads the disk).
 
 use crate::document::{Document, Position};
-use guardrailc_compiler::config::{self, Config, LIBRARY_PREFIX};
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions, BuildOutput, SourceFile};
-use guardrailc_compiler::schema::{crd_definitions, Schema};
+use guardrailc_compiler::diagnostic::has_errors;
+use guardrailc_compiler::project::{self, BuildOptions, BuildOutput, SourceFile};
+use guardrailc_compiler::schema::Schema;
 use guardrailc_compiler::{Code, Diagnostic, SourceId, Span};
-use guardrailc_testkit::files::{inside_project, read_regular, MAX_FIXTURE_BYTES};
-use guardrailc_testkit::fixtures::{is_fixture, TESTS_DIR};
+use guardrailc_testkit::loader::{
+    self, FileKind, Library, Project, ProjectConfig, ProjectFiles, CONFIG_FILE,
+};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-pub const CONFIG_FILE: &str = "guardrails.toml";
-
-/// The source id of guardrails.toml in the diagnostics about it (never a `.guard` file's).
-const CONFIG_SOURCE: SourceId = SourceId(u32::MAX);
-
-/// The files of the standard library's set `SET` (paths relative to it, texts), as the
-/// binary embeds them; empty for an unknown set.
-pub type LibraryFiles = fn(&str) -> Vec<(&'static str, &'static str)>;
-
-fn no_library(_: &str) -> Vec<(&'static str, &'static str)> {
-    Vec::new()
-}
-
-/// Cheap to clone (the schema is shared), so a long job such as a fixture run can take a
-/// copy off the request path.
+/// Cheap to clone (the schema is shared), so a long job such as a fixture run or a build
+/// can take a copy off the request path.
 #[derive(Clone)]
 pub struct Workspace {
-    config: Config,
     /// guardrails.toml's name and text, when the project has one.
     config_file: Option<(String, Document)>,
-    /// Why guardrails.toml could not be used as written: its parse errors, or a custom
-    /// resource whose schema cannot be read. The project then builds with the defaults.
-    config_diagnostics: Vec<Diagnostic>,
-    /// The built-in kinds plus the custom resources guardrails.toml declares.
-    schema: Arc<Schema>,
-    /// `.guard` files by name (the editor's URI), in name order. Those that the `sources`
-    /// patterns select are the project's sources, after the library's.
+    /// guardrails.toml as loaded (with the schema of its custom resources and the library
+    /// sets it names); reloaded when it or a schema file changes, not on every edit.
+    loaded: ProjectConfig,
+    /// `.guard` files by name (the editor's URI), in name order.
     files: BTreeMap<String, Document>,
-    /// The project's own `.guard` files, by path relative to the project folder; `None`
-    /// when `sources` names library sets only.
-    local_sources: Option<globset::GlobSet>,
-    /// The `.guard` files of the library sets `sources` names; the first source ids.
-    library_sources: Vec<SourceFile>,
-    library: LibraryFiles,
+    library: Library,
     /// Every other file the editor has open or the project tests with (fixture YAML files),
     /// by name.
     others: BTreeMap<String, Document>,
     today: (u16, u8, u8),
-    /// Stripped from file names in compiled output, so headers name `guardrails/x.guard`
-    /// as `guardrailc build` does, not the editor's URI.
+    /// The project folder as a URI prefix ending in `/`: files under it are named relative
+    /// to it in the project, as `guardrailc build` names them.
     root_prefix: String,
+}
+
+/// The project as the loader read it from a [`Workspace`], with the file name (URI) of each
+/// source: `None` for the library sets' files, which the editor has no document for.
+struct Loaded {
+    project: Project,
+    names: Vec<Option<String>>,
 }
 
 impl Workspace {
     /// An empty workspace with the default configuration; `today` decides expired exemptions.
     pub fn new(today: (u16, u8, u8)) -> Workspace {
         Workspace {
-            config: Config::default(),
             config_file: None,
-            config_diagnostics: Vec::new(),
-            schema: Arc::new(Schema::builtin().clone()),
+            loaded: loader::load_config(&NoFiles, Library::default())
+                .expect("no guardrails.toml: nothing to read"),
             files: BTreeMap::new(),
-            local_sources: Config::default().local_sources().unwrap_or_default(),
-            library_sources: Vec::new(),
-            library: no_library,
+            library: Library::default(),
             others: BTreeMap::new(),
             today,
             root_prefix: String::new(),
@@ -75,7 +60,7 @@ impl Workspace {
     }
 
     /// Where `@library/SET` sources come from (the binary's embedded copy); none by default.
-    pub fn with_library(mut self, library: LibraryFiles) -> Workspace {
+    pub fn with_library(mut self, library: Library) -> Workspace {
         self.library = library;
         self
     }
@@ -102,95 +87,31 @@ impl Workspace {
         self.reload_config(read);
     }
 
-    /// Parses guardrails.toml again and rebuilds the schema with its custom resources, whose
-    /// schema files `read` returns (given the path written in guardrails.toml). A config
-    /// with errors falls back to the defaults for the rest of the project; its errors are
-    /// reported on guardrails.toml.
+    /// Loads guardrails.toml again, with the custom resources whose schema files `read`
+    /// returns (given the path written in guardrails.toml). A config with errors falls back
+    /// to the defaults for the rest of the project; its errors are reported on it.
     pub fn reload_config(&mut self, read: &dyn Fn(&str) -> Result<String, String>) {
-        self.config_diagnostics.clear();
-        let text = self
-            .config_file
-            .as_ref()
-            .map_or(String::new(), |(_, document)| document.text().to_string());
-        let text = text.as_str();
-        self.config = config::parse(CONFIG_SOURCE, text).unwrap_or_else(|errors| {
-            self.config_diagnostics = errors;
-            Config::default()
-        });
-        self.reload_sources(text);
-        let with_crds = crd_definitions(&self.config.crds, read).and_then(|crds| {
-            Schema::builtin()
-                .with_crds(&crds)
-                .map_err(|e| e.to_string())
-        });
-        self.schema = Arc::new(match with_crds {
-            Ok(schema) => schema,
-            Err(message) => {
-                // Point at the schema path (or the kind) of the custom resource at fault.
-                let at = config_span(
-                    text,
-                    &message,
-                    self.config
-                        .crds
-                        .iter()
-                        .flat_map(|crd| crd.schema.iter().chain([&crd.kind]))
-                        .map(String::as_str),
-                );
-                self.config_diagnostics
-                    .push(Diagnostic::new(Code::InvalidConfig, at, message));
-                Schema::builtin().clone()
-            }
-        });
-    }
-
-    /// Reads the `sources` patterns of the configuration (guardrails.toml's `text`): the
-    /// project's own files they select, and the library sets they name. A bad pattern or an
-    /// unknown set is reported on guardrails.toml where it is written.
-    fn reload_sources(&mut self, text: &str) {
-        self.local_sources = match self.config.local_sources() {
-            Ok(globs) => globs,
-            Err(message) => {
-                let at = config_span(
-                    text,
-                    &message,
-                    self.config.sources.iter().map(String::as_str),
-                );
-                self.config_diagnostics
-                    .push(Diagnostic::new(Code::InvalidConfig, at, message));
-                // As for a guardrails.toml that does not parse: the defaults, so the files
-                // keep their diagnostics while the pattern is being fixed.
-                Config::default().local_sources().unwrap_or_default()
-            }
-        };
-        self.library_sources.clear();
-        for set in self.config.library_sets() {
-            let files: Vec<(&str, &str)> = (self.library)(set)
-                .into_iter()
-                .filter(|(path, _)| is_guard_file(path))
-                .collect();
-            if files.is_empty() {
-                let written = format!("{LIBRARY_PREFIX}{set}");
-                let message = format!("`{written}` names no library set");
-                let at = config_span(text, &message, [written.as_str()]);
-                self.config_diagnostics
-                    .push(Diagnostic::new(Code::InvalidConfig, at, message));
-            }
-            for (path, text) in files {
-                self.library_sources.push(SourceFile {
-                    name: format!("{LIBRARY_PREFIX}{set}/{path}"),
-                    text: text.to_string(),
-                });
-            }
+        let documents = Documents::new(self, Some(read));
+        // Reading from the buffers cannot fail; schema files that cannot be read are
+        // diagnostics.
+        if let Ok(loaded) = loader::load_config(&documents, self.library) {
+            self.loaded = loaded;
         }
     }
 
     /// The paths of the schema files guardrails.toml names, as written there: a change to
     /// one of them calls for [`Workspace::reload_config`].
     pub fn crd_schema_paths(&self) -> impl Iterator<Item = &str> {
-        self.config
+        self.loaded
+            .config
             .crds
             .iter()
             .filter_map(|crd| crd.schema.as_deref())
+    }
+
+    /// guardrails.toml as loaded: the configuration, which folders hold sources.
+    pub fn project_config(&self) -> &ProjectConfig {
+        &self.loaded
     }
 
     /// The name of guardrails.toml, when the project has one.
@@ -200,7 +121,7 @@ impl Workspace {
 
     /// The kinds guardrails may match and the fields of their objects.
     pub fn schema(&self) -> &Schema {
-        &self.schema
+        &self.loaded.schema
     }
 
     /// Adds or replaces a file: a `.guard` file joins the project's sources, any other file
@@ -261,10 +182,11 @@ impl Workspace {
         self.files.keys().map(String::as_str)
     }
 
-    /// The `.guard` files that are sources of the project (see [`Workspace::selected`]), in
-    /// name order: a guardrail declared elsewhere is not built.
-    pub fn source_names(&self) -> impl Iterator<Item = &str> {
-        self.selected().map(|(name, _)| name.as_str())
+    /// The `.guard` files that are sources of the project, in source order: those the loader
+    /// selects in the project folder, then any file outside it (the editor may open one on
+    /// its own). A guardrail declared elsewhere is not built.
+    pub fn source_names(&self) -> Vec<String> {
+        self.load().names.into_iter().flatten().collect()
     }
 
     /// The files that are not `.guard` files nor guardrails.toml (fixtures), in name order.
@@ -272,72 +194,102 @@ impl Workspace {
         self.others.iter().map(|(name, d)| (name.as_str(), d))
     }
 
-    /// The `.guard` files that are the project's sources, in name order: those the
-    /// `sources` patterns select by their path in the project folder, and any file outside
-    /// it (the editor may open one on its own).
-    fn selected(&self) -> impl Iterator<Item = (&String, &Document)> {
-        self.files.iter().filter(|(name, _)| {
-            match (self.relative_path(name), &self.local_sources) {
-                _ if self.root_prefix.is_empty() => true,
-                (None, _) => true,
-                (Some(relative), Some(globs)) => globs.is_match(relative.as_ref()),
-                (Some(_), None) => false,
-            }
-        })
-    }
-
     /// The path of the file named by URI `name` relative to the project folder, decoded as
     /// `guardrailc build` sees it (`my rules/a.guard`, not `my%20rules/a.guard`); `None`
     /// outside the folder.
-    fn relative_path<'n>(&self, name: &'n str) -> Option<std::borrow::Cow<'n, str>> {
+    fn relative_path<'n>(&self, name: &'n str) -> Option<Cow<'n, str>> {
+        if self.root_prefix.is_empty() {
+            return None;
+        }
         name.strip_prefix(&self.root_prefix)
             .map(|relative| percent_encoding::percent_decode_str(relative).decode_utf8_lossy())
     }
 
-    /// What the compiler reads: the library sets' files, then the selected files, named
-    /// relative to the project folder as `guardrailc build` names them. The library comes
-    /// first so that a clash between the two (a duplicate id) is reported on the file the
-    /// editor can show.
-    fn sources(&self) -> Vec<SourceFile> {
-        let selected = self.selected().map(|(name, document)| SourceFile {
-            name: self
-                .relative_path(name)
-                .map_or_else(|| name.clone(), |relative| relative.into_owned()),
-            text: document.text().to_string(),
-        });
-        self.library_sources
-            .iter()
-            .cloned()
-            .chain(selected)
-            .collect()
+    /// The project the loader makes of these files: the sources `guardrailc build` would
+    /// read, then the `.guard` files open from outside the project folder.
+    fn load(&self) -> Loaded {
+        let documents = Documents::new(self, None);
+        let mut project = match self.loaded.load_sources(&documents) {
+            Ok(project) => project,
+            // Unreachable: every file the documents list can be read from them.
+            Err(_) => self
+                .loaded
+                .load_sources(&NoFiles)
+                .expect("no files: nothing to read"),
+        };
+        let mut names: Vec<Option<String>> = vec![None; project.library_sources];
+        names.extend(project.local.iter().map(|path| {
+            documents
+                .names
+                .get(path.as_str())
+                .map(|name| name.to_string())
+        }));
+        for (name, document) in &self.files {
+            if self.relative_path(name).is_none() {
+                project.sources.push(SourceFile {
+                    name: name.clone(),
+                    text: document.text().to_string(),
+                });
+                names.push(Some(name.clone()));
+            }
+        }
+        Loaded { project, names }
     }
 
-    /// Every file's diagnostics from parsing and checking the whole project (so a duplicate
-    /// guardrail id in another file shows), and guardrails.toml's, with every `.guard` file
-    /// and guardrails.toml present, even without any.
+    /// Every file's diagnostics, as `guardrailc build` reports them for the whole project
+    /// (so a duplicate guardrail id in another file, a missing param value for an
+    /// environment or a cost over the limit shows), on the file each points into; with
+    /// every `.guard` file and guardrails.toml present, even without any. While
+    /// guardrails.toml has errors, the build does not run: the files are checked with the
+    /// defaults instead, so they keep their diagnostics while guardrails.toml is fixed.
     pub fn diagnostics(&self) -> BTreeMap<String, Vec<Diagnostic>> {
-        let sources = self.sources();
-        let (_, diagnostics) = project::check_sources(&sources, &self.schema, self.today);
+        let Loaded { project, names } = self.load();
+        let mut diagnostics = project.diagnostics();
+        if has_errors(&diagnostics) {
+            diagnostics
+                .extend(project::check_sources(&project.sources, &project.schema, self.today).1);
+        } else {
+            diagnostics = project
+                .full_build(self.today, &BuildOptions::default())
+                .diagnostics;
+        }
         let mut by_file: BTreeMap<String, Vec<Diagnostic>> = self
             .files
             .keys()
             .map(|name| (name.clone(), Vec::new()))
             .collect();
         if let Some(name) = self.config_name() {
-            let mut config_diagnostics = self.config_diagnostics.clone();
-            config_diagnostics.extend(self.unmatched_patterns());
-            by_file.insert(name.to_string(), config_diagnostics);
+            by_file.insert(name.to_string(), Vec::new());
         }
-        for diagnostic in diagnostics {
-            if let Some(name) = self.file_of(diagnostic.span.source) {
-                if let Some(list) = by_file.get_mut(name) {
-                    list.push(diagnostic);
+        let config_source = project.config_source();
+        for mut diagnostic in diagnostics {
+            let source = diagnostic.span.source.0 as usize;
+            let name = match names.get(source) {
+                Some(Some(name)) => Some(name.as_str()),
+                // In a library set's file: shown where guardrails.toml names the set.
+                Some(None) => {
+                    let file = &project.sources[source].name;
+                    diagnostic.message = format!("{file}: {}", diagnostic.message);
+                    diagnostic.span = self.library_entry_span(file, config_source);
+                    diagnostic.edit = None;
+                    self.config_name()
                 }
+                None => self.config_name(),
+            };
+            if let Some(list) = name.and_then(|name| by_file.get_mut(name)) {
+                list.push(diagnostic);
             }
         }
         // A file in the project folder that the `sources` patterns leave out is neither
         // built nor checked: said on its first line, so that it is not silently ignored.
-        for (name, relative) in self.unselected() {
+        let config = &self.loaded.config;
+        for relative in &project.unselected {
+            let Some(name) = self.files.keys().find(|name| {
+                self.relative_path(name)
+                    .is_some_and(|path| path == relative.as_str())
+            }) else {
+                continue;
+            };
             let mut note = Diagnostic::new(
                 Code::NotASource,
                 Span::new(SourceId(0), 0, 0),
@@ -345,12 +297,12 @@ impl Workspace {
                     "`{relative}` is not among the sources guardrails.toml selects, so it is not built or checked"
                 ),
             );
-            note.help = Some(if self.config.sources.is_empty() {
+            note.help = Some(if config.sources.is_empty() {
                 "add a `sources` pattern that matches it to guardrails.toml".to_string()
             } else {
                 format!(
                     "the patterns are {}: add one that matches it",
-                    self.config
+                    config
                         .sources
                         .iter()
                         .map(|p| format!("`{p}`"))
@@ -365,160 +317,133 @@ impl Workspace {
         by_file
     }
 
-    /// A warning (G0406) on each `sources` pattern of guardrails.toml that selects none of
-    /// the project folder's `.guard` files, as `guardrailc build` warns: the selection is
-    /// [`Config::select_sources`] for both.
-    fn unmatched_patterns(&self) -> Vec<Diagnostic> {
-        if self.root_prefix.is_empty() {
-            return Vec::new();
-        }
-        let relative: Vec<std::borrow::Cow<str>> = self
-            .files
-            .keys()
-            .filter_map(|name| self.relative_path(name))
-            .collect();
-        let paths: Vec<&str> = relative.iter().map(AsRef::as_ref).collect();
-        self.config.select_sources(&paths).unmatched
-    }
-
-    /// The `.guard` files in the project folder that the `sources` patterns do not select,
-    /// with their paths in the folder.
-    fn unselected(&self) -> Vec<(&str, String)> {
-        if self.root_prefix.is_empty() {
-            return Vec::new();
-        }
-        let Some(globs) = &self.local_sources else {
-            return Vec::new();
-        };
-        self.files
-            .keys()
-            .filter_map(|name| {
-                let relative = self.relative_path(name)?;
-                (!globs.is_match(relative.as_ref())).then(|| (name.as_str(), relative.into_owned()))
+    /// Where guardrails.toml names the library set of the library file `file`
+    /// (`@library/SET/x.guard`); its start when it cannot be found.
+    fn library_entry_span(&self, file: &str, config_source: SourceId) -> Span {
+        let text = self
+            .config_file
+            .as_ref()
+            .map_or("", |(_, document)| document.text());
+        self.loaded
+            .config
+            .library_sets()
+            .map(|set| format!("{}{set}", guardrailc_compiler::config::LIBRARY_PREFIX))
+            .filter(|entry| file.starts_with(&format!("{entry}/")))
+            .find_map(|entry| {
+                let start = text.find(&format!("\"{entry}\""))?;
+                Some(Span::new(config_source, start, start + entry.len() + 2))
             })
-            .collect()
+            .unwrap_or(Span::new(config_source, 0, 0))
     }
 
-    /// Builds the whole project from the buffers, as `guardrailc build` would.
+    /// Builds the whole project from the buffers, as `guardrailc build` would (no artifacts
+    /// when it has errors).
     pub fn build(&self) -> BuildOutput {
-        let sources = self.sources();
-        project::build(&BuildInput {
-            sources: &sources,
-            config: &self.config,
-            config_source: SourceId(sources.len() as u32),
-            schema: &self.schema,
-            today: self.today,
-            options: &BuildOptions::default(),
-        })
+        self.load()
+            .project
+            .full_build(self.today, &BuildOptions::default())
     }
 
-    /// The name of the file a diagnostic of [`Workspace::diagnostics`] or
-    /// [`Workspace::build`] points into.
-    /// `None` for a library file: the editor has no document for it.
-    pub fn file_of(&self, source: SourceId) -> Option<&str> {
-        let index = (source.0 as usize).checked_sub(self.library_sources.len())?;
-        self.selected().nth(index).map(|(name, _)| name.as_str())
+    /// The name of the file a diagnostic of [`Workspace::diagnostics`] points into:
+    /// guardrails.toml past the sources. `None` for a library file: the editor has no
+    /// document for it.
+    pub fn file_of(&self, source: SourceId) -> Option<String> {
+        self.source_files().get(source).map(str::to_string)
+    }
+
+    /// The files of every source id of the project, for [`FileNames::get`]: one loading for
+    /// all the diagnostics of a run.
+    pub fn source_files(&self) -> FileNames {
+        FileNames {
+            sources: self.load().names,
+            config: self.config_name().map(str::to_string),
+        }
     }
 }
 
-/// Where guardrails.toml's `text` writes, as a quoted string, the first of `written` that
-/// `message` names; the start of the file when none is found.
-fn config_span<'w>(text: &str, message: &str, written: impl IntoIterator<Item = &'w str>) -> Span {
-    written
-        .into_iter()
-        .filter(|written| message.contains(written))
-        .find_map(|written| {
-            let start = text.find(&format!("\"{written}\""))?;
-            Some(Span::new(CONFIG_SOURCE, start, start + written.len() + 2))
+/// The file (URI) of each source id of a project; see [`Workspace::source_files`].
+pub struct FileNames {
+    sources: Vec<Option<String>>,
+    config: Option<String>,
+}
+
+impl FileNames {
+    /// The file `source` is, guardrails.toml past the sources; `None` for a library file.
+    pub fn get(&self, source: SourceId) -> Option<&str> {
+        match self.sources.get(source.0 as usize) {
+            Some(name) => name.as_deref(),
+            None => self.config.as_deref(),
+        }
+    }
+}
+
+/// Reads a custom resource schema file, given its path as guardrails.toml writes it.
+pub type ReadSchema<'r> = dyn Fn(&str) -> Result<String, String> + 'r;
+
+/// A [`Workspace`]'s files as the loader reads them: the `.guard` files under the project
+/// folder by their path in it, guardrails.toml, and custom resource schemas through `read`.
+pub struct Documents<'w> {
+    workspace: &'w Workspace,
+    /// The URI of each `.guard` file under the project folder, by its path in the folder.
+    names: BTreeMap<Cow<'w, str>, &'w str>,
+    read_schema: Option<&'w ReadSchema<'w>>,
+}
+
+impl<'w> Documents<'w> {
+    fn new(workspace: &'w Workspace, read_schema: Option<&'w ReadSchema<'w>>) -> Documents<'w> {
+        let names = workspace
+            .files
+            .keys()
+            .filter_map(|name| Some((workspace.relative_path(name)?, name.as_str())))
+            .collect();
+        Documents {
+            workspace,
+            names,
+            read_schema,
+        }
+    }
+}
+
+impl ProjectFiles for Documents<'_> {
+    fn files(&self, _skip: &dyn Fn(&str) -> bool) -> Result<Vec<String>, String> {
+        // The loader leaves out what lies in skipped folders.
+        Ok(self.names.keys().map(|path| path.to_string()).collect())
+    }
+
+    fn read(&self, path: &str, kind: FileKind) -> Result<Option<String>, String> {
+        Ok(match kind {
+            FileKind::Config if path == CONFIG_FILE => self
+                .workspace
+                .config_file
+                .as_ref()
+                .map(|(_, document)| document.text().to_string()),
+            FileKind::Config => None,
+            FileKind::Source => self
+                .names
+                .get(path)
+                .and_then(|name| self.workspace.files.get(*name))
+                .map(|document| document.text().to_string()),
+            FileKind::Schema => match self.read_schema {
+                Some(read) => Some(read(path)?),
+                None => None,
+            },
         })
-        .unwrap_or(Span::new(CONFIG_SOURCE, 0, 0))
+    }
+}
+
+/// An empty project folder.
+struct NoFiles;
+
+impl ProjectFiles for NoFiles {
+    fn files(&self, _: &dyn Fn(&str) -> bool) -> Result<Vec<String>, String> {
+        Ok(Vec::new())
+    }
+
+    fn read(&self, _: &str, _: FileKind) -> Result<Option<String>, String> {
+        Ok(None)
+    }
 }
 
 fn is_guard_file(name: &str) -> bool {
     name.ends_with(".guard")
-}
-
-/// The `.guard` files under `root`, skipping hidden folders, `target`, `node_modules` and the
-/// build output `out`. As in `guardrailc build`, symbolic links to folders are not followed
-/// and a link to a file counts only when the file is a regular one inside `root` (the
-/// build reports the others as errors).
-pub fn guard_files_under(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() {
-                let skipped = name.starts_with('.')
-                    || matches!(name.as_str(), "target" | "node_modules" | "out");
-                if !skipped {
-                    pending.push(path);
-                }
-            } else if name.ends_with(".guard") && readable_inside(root, &path) {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-/// Whether `path` is a regular file inside `root` once symbolic links are resolved.
-fn readable_inside(root: &Path, path: &Path) -> bool {
-    inside_project(root, path, "").is_ok_and(|resolved| resolved.is_file())
-}
-
-/// The fixture files under `<root>/tests/` (YAML files with a top-level `guardrail:` key)
-/// with their text, as `guardrailc test` finds them.
-pub fn fixture_files_under(root: &Path) -> Vec<(PathBuf, String)> {
-    let mut found = Vec::new();
-    let mut pending = vec![root.join(TESTS_DIR)];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                pending.push(path);
-            } else if is_yaml(&path) && readable_inside(root, &path) {
-                // Regular files only (a FIFO would block) and of a bounded size.
-                if let Ok(text) = read_regular(&path, "", MAX_FIXTURE_BYTES, "fixture files") {
-                    if is_fixture(&text) {
-                        found.push((path, text));
-                    }
-                }
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-/// Whether `path` is where `guardrailc test` of the project at `root` looks for fixtures:
-/// a YAML file under `<root>/tests/`.
-pub fn in_tests_folder(root: &Path, path: &Path) -> bool {
-    path.starts_with(root.join(TESTS_DIR)) && is_yaml(path)
-}
-
-fn is_yaml(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json")
-    )
-}
-
-/// The nearest folder at or above `start` holding guardrails.toml.
-pub fn project_root(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .find(|dir| dir.join(CONFIG_FILE).is_file())
-        .map(Path::to_path_buf)
 }

@@ -11,16 +11,15 @@ const LIBRARY_GUARD: &str = "guardrail shared-check {
 }
 ";
 
-fn library(set: &str) -> Vec<(&'static str, &'static str)> {
-    match set {
-        "team" => vec![("guardrails.toml", ""), ("checks.guard", LIBRARY_GUARD)],
-        _ => Vec::new(),
-    }
-}
+/// The library: one set, `team`.
+const LIBRARY: guardrailc_lsp::Library = guardrailc_lsp::Library::new(&[
+    ("team/guardrails.toml", ""),
+    ("team/checks.guard", LIBRARY_GUARD),
+]);
 
 fn project(config: &str) -> Workspace {
     let mut workspace =
-        Workspace::new(guardrailc_testkit::test_support::TODAY).with_library(library);
+        Workspace::new(guardrailc_testkit::test_support::TODAY).with_library(LIBRARY);
     workspace.set_root_prefix("file:///project/");
     let read = |path: &str| Err(format!("no file `{path}`"));
     workspace.set_config("file:///project/guardrails.toml", config.into(), &read);

@@ -48,29 +48,16 @@ fn parse_kube_version(text: &str) -> Result<KubeVersion, String> {
 }
 
 pub fn run(args: BuildArgs) -> Result<ExitCode, CliError> {
-    let (workspace, mut diagnostics) = workspace::load(&args.dir)?;
+    let (workspace, _) = workspace::load(&args.dir)?;
     let options = BuildOptions {
         environments: (!args.envs.is_empty()).then(|| args.envs.clone()),
         targets: (!args.target.is_empty()).then(|| args.target.clone()),
         kube_version: args.kube_version,
     };
-    let mut artifacts = Vec::new();
-    if !has_errors(&diagnostics) {
-        if workspace.sources.is_empty() {
-            diagnostics.push(
-                guardrailc_compiler::Diagnostic::new(
-                    Code::NoSources,
-                    guardrailc_compiler::Span::new(workspace.config_source(), 0, 0),
-                    format!("no .guard files in `{}`", args.dir.display()),
-                )
-                .with_help("add a .guard file, or start from the library with `guardrailc init`"),
-            );
-        } else {
-            let output = workspace.build(&options)?;
-            diagnostics.extend(output.diagnostics);
-            artifacts = output.artifacts;
-        }
-    }
+    // The language server shows the same diagnostics (lsp/src/workspace.rs).
+    let output = workspace.full_build(&options)?;
+    let diagnostics = output.diagnostics;
+    let artifacts = output.artifacts;
     let failed = has_errors(&diagnostics);
     let out = args
         .out

@@ -1,7 +1,8 @@
 //! `guardrailc fmt`: rewrites `.guard` files in the canonical layout.
 
 use crate::cli::{workspace, CliError, EXIT_USER};
-use guardrailc_compiler::format;
+use guardrailc_compiler::diagnostic::has_errors;
+use guardrailc_compiler::{format, render};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -16,12 +17,16 @@ pub struct FmtArgs {
 
 pub fn run(args: FmtArgs) -> Result<ExitCode, CliError> {
     let files = if args.paths.is_empty() {
-        let (project, _) = workspace::load(Path::new("."))?;
-        project
-            .sources
-            .into_iter()
-            .map(|source| PathBuf::from(source.name))
-            .collect()
+        let (project, diagnostics) = workspace::load(Path::new("."))?;
+        // Which files are the sources is guardrails.toml's to say: not guessed past its errors.
+        if has_errors(&diagnostics) {
+            let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            eprint!("{}", render::human(&project, &diagnostics, color));
+            eprintln!("fmt failed: {}", render::summary(&diagnostics));
+            return Ok(ExitCode::from(EXIT_USER));
+        }
+        // The project's own sources: the library sets' files are not the user's to format.
+        project.local.iter().map(PathBuf::from).collect()
     } else {
         guard_files(&args.paths)?
     };

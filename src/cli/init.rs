@@ -58,21 +58,22 @@ cases:
 
 pub fn run(args: InitArgs) -> Result<ExitCode, CliError> {
     if args.list {
-        for set in library::sets() {
+        for set in library::EMBEDDED.sets() {
             println!("{set}");
         }
         return Ok(ExitCode::SUCCESS);
     }
     let files: Vec<(String, &str)> = match &args.from {
         Some(set) => {
-            let files = library::files_of(set);
+            let files = library::EMBEDDED.files_of(set);
             if !files.iter().any(|(path, _)| *path == "guardrails.toml") {
-                let suggestion = guardrailc_compiler::suggest::closest(set, library::sets())
-                    .map(|s| format!("did you mean `{s}`? "))
-                    .unwrap_or_default();
+                let suggestion =
+                    guardrailc_compiler::suggest::closest(set, library::EMBEDDED.sets())
+                        .map(|s| format!("did you mean `{s}`? "))
+                        .unwrap_or_default();
                 return Err(CliError::User(format!(
                     "`{set}` is not a library set\nhelp: {suggestion}the sets are {}",
-                    library::sets().join(", ")
+                    library::EMBEDDED.sets().join(", ")
                 )));
             }
             files

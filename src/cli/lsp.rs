@@ -4,7 +4,7 @@ use crate::cli::{library, workspace, CliError};
 use std::process::ExitCode;
 
 pub fn run() -> Result<ExitCode, CliError> {
-    guardrailc_lsp::serve_stdio(workspace::today()?, library::files_of)
+    guardrailc_lsp::serve_stdio(workspace::today()?, library::EMBEDDED)
         .map_err(|e| CliError::Internal(format!("the language server stopped: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }

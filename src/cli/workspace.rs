@@ -1,60 +1,51 @@
-//! Reading a project from disk: guardrails.toml, the sources it names, CRD schemas.
+//! A project on disk for the commands: the shared loader ([`guardrailc_testkit::loader`])
+//! reading the project folder through [`DiskFiles`] with the library sets embedded in the
+//! binary, the folders that hold projects, and today's date.
 
 use crate::cli::{library, CliError};
-use guardrailc_compiler::config::{self, Config, LIBRARY_PREFIX};
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions, BuildOutput, SourceFile};
+use guardrailc_compiler::project::{BuildOptions, BuildOutput};
 use guardrailc_compiler::render::SourceFiles;
-use guardrailc_compiler::schema::{crd_definitions, Schema};
 use guardrailc_compiler::{Diagnostic, SourceId};
-use guardrailc_testkit::files::{
-    read_in_project, read_regular, MAX_CONFIG_BYTES, MAX_SCHEMA_BYTES, MAX_SOURCE_BYTES,
-};
+use guardrailc_testkit::loader::{self, DiskFiles, Project, CONFIG_FILE};
 use std::path::Path;
 
-pub const CONFIG_FILE: &str = "guardrails.toml";
+/// A project read from disk ([`Project`]'s fields: `sources`, `config`, `schema` …).
+pub struct Workspace(Project);
 
-/// A project read from disk.
-pub struct Workspace {
-    pub sources: Vec<SourceFile>,
-    pub config: Config,
-    /// The text of guardrails.toml ("" when absent), at `SourceId(sources.len())`.
-    pub config_text: String,
-    pub schema: Schema,
+impl std::ops::Deref for Workspace {
+    type Target = Project;
+
+    fn deref(&self) -> &Project {
+        &self.0
+    }
 }
 
 impl Workspace {
-    pub fn config_source(&self) -> SourceId {
-        SourceId(self.sources.len() as u32)
+    /// Compiles the project as of today (or `GUARDRAILC_TODAY`): what follows [`load`]
+    /// when its diagnostics hold no error.
+    pub fn build(&self, options: &BuildOptions) -> Result<BuildOutput, CliError> {
+        Ok(self.0.compile(today()?, options))
     }
 
-    /// Compiles the project as of today (or `GUARDRAILC_TODAY`).
-    pub fn build(&self, options: &BuildOptions) -> Result<BuildOutput, CliError> {
-        Ok(project::build(&BuildInput {
-            sources: &self.sources,
-            config: &self.config,
-            config_source: self.config_source(),
-            schema: &self.schema,
-            today: today()?,
-            options,
-        }))
+    /// What `guardrailc build` reports and emits: the loading's diagnostics, then, when they
+    /// hold no error, the build's ([`Project::full_build`]).
+    pub fn full_build(&self, options: &BuildOptions) -> Result<BuildOutput, CliError> {
+        Ok(self.0.full_build(today()?, options))
     }
 }
 
 impl SourceFiles for Workspace {
     fn file(&self, id: SourceId) -> (&str, &str) {
-        match self.sources.get(id.0 as usize) {
-            Some(source) => (&source.name, &source.text),
-            None => (CONFIG_FILE, &self.config_text),
-        }
+        self.0.file(id)
     }
 
     fn count(&self) -> usize {
-        self.sources.len() + 1
+        self.0.count()
     }
 }
 
-/// Loads the project at `root`. Config errors come back as diagnostics (with the workspace
-/// holding what could be read), IO problems as errors.
+/// Loads the project at `root`. What guardrails.toml gets wrong comes back as diagnostics
+/// (with the workspace holding what could be read), IO problems as errors.
 pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), CliError> {
     if !root.is_dir() {
         return Err(CliError::User(format!(
@@ -62,45 +53,9 @@ pub fn load(root: &Path) -> Result<(Workspace, Vec<Diagnostic>), CliError> {
             root.display()
         )));
     }
-    let config_path = root.join(CONFIG_FILE);
-    let config_text = if config_path.exists() {
-        read(&config_path, MAX_CONFIG_BYTES, "guardrails.toml")?
-    } else {
-        String::new()
-    };
-    let mut diagnostics = Vec::new();
-    let config = config::parse(SourceId(u32::MAX), &config_text).unwrap_or_else(|errors| {
-        diagnostics.extend(errors);
-        Config::default()
-    });
-    let sources = read_sources(root, &config, &mut diagnostics)?;
-    // The config's diagnostics were made before its source id was known.
-    let config_source = SourceId(sources.len() as u32);
-    for d in &mut diagnostics {
-        d.span.source = config_source;
-    }
-    let read_schema = |path: &str| {
-        read_in_project(
-            root,
-            &root.join(path),
-            path,
-            MAX_SCHEMA_BYTES,
-            "CRD schema files",
-        )
-    };
-    let crds = crd_definitions(&config.crds, &read_schema).map_err(CliError::User)?;
-    let schema = Schema::builtin()
-        .with_crds(&crds)
-        .map_err(|e| CliError::User(format!("{CONFIG_FILE}: {e}")))?;
-    Ok((
-        Workspace {
-            sources,
-            config,
-            config_text,
-            schema,
-        },
-        diagnostics,
-    ))
+    let project = loader::load(&DiskFiles::new(root), library::EMBEDDED).map_err(CliError::User)?;
+    let diagnostics = project.diagnostics();
+    Ok((Workspace(project), diagnostics))
 }
 
 /// The projects a command given `dir` works on: `dir` itself when it is a project (it has
@@ -129,97 +84,6 @@ pub fn projects_under(dir: &Path) -> Vec<std::path::PathBuf> {
         projects.push(dir.to_path_buf());
     }
     projects
-}
-
-/// The text of the regular file at `path`, at most `limit` bytes (`what` names the kind of
-/// file in the size error).
-fn read(path: &Path, limit: u64, what: &str) -> Result<String, CliError> {
-    read_regular(path, &path.display().to_string(), limit, what).map_err(CliError::User)
-}
-
-/// The `.guard` files matching the config's source patterns, sorted by path, skipping the
-/// output directory and hidden directories; then the library sets named `@library/SET`,
-/// from the copy embedded in the binary. A pattern that matches nothing adds a warning to
-/// `diagnostics`.
-fn read_sources(
-    root: &Path,
-    config: &Config,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Result<Vec<SourceFile>, CliError> {
-    let globs = config
-        .local_sources()
-        .map_err(|e| CliError::User(format!("{CONFIG_FILE}: {e}")))?;
-    let mut sources = match globs {
-        Some(_) => read_local_sources(root, config, diagnostics)?,
-        None => Vec::new(),
-    };
-    for set in config.library_sets() {
-        let entry = format!("{LIBRARY_PREFIX}{set}");
-        let files: Vec<(&str, &str)> = library::files_of(set)
-            .into_iter()
-            .filter(|(path, _)| path.ends_with(".guard"))
-            .collect();
-        if files.is_empty() {
-            let sets = library::sets().join(", ");
-            return Err(CliError::User(format!(
-                "{CONFIG_FILE}: `{entry}` names no library set\nhelp: library sets are {sets}"
-            )));
-        }
-        for (path, text) in files {
-            sources.push(SourceFile {
-                name: format!("{entry}/{path}"),
-                text: text.to_string(),
-            });
-        }
-    }
-    Ok(sources)
-}
-
-/// The project's own sources: the `.guard` files under `root` that the patterns select
-/// ([`Config::select_sources`]). A symbolic link to a file is followed when the file is
-/// inside the project, and is an error otherwise, as is a source that is not a regular file
-/// or is larger than [`MAX_SOURCE_BYTES`]. Links to folders are not followed: the walk
-/// would leave the project or loop.
-fn read_local_sources(
-    root: &Path,
-    config: &Config,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Result<Vec<SourceFile>, CliError> {
-    let out_dir = root.join(&config.out);
-    let mut paths = Vec::new();
-    let walker = walkdir::WalkDir::new(root)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|entry| {
-            let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
-            !hidden && entry.path() != out_dir && entry.file_name() != "target"
-        });
-    for entry in walker {
-        let entry =
-            entry.map_err(|e| CliError::User(format!("cannot list `{}`: {e}", root.display())))?;
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        let name = relative.to_string_lossy().replace('\\', "/");
-        paths.push((name, entry.path().to_path_buf()));
-    }
-    paths.sort();
-    let names: Vec<&str> = paths.iter().map(|(name, _)| name.as_str()).collect();
-    let selection = config.select_sources(&names);
-    diagnostics.extend(selection.unmatched);
-    selection
-        .selected
-        .into_iter()
-        .map(|index| {
-            let (name, path) = &paths[index];
-            Ok(SourceFile {
-                name: name.clone(),
-                text: read_in_project(root, path, name, MAX_SOURCE_BYTES, ".guard files")
-                    .map_err(CliError::User)?,
-            })
-        })
-        .collect()
 }
 
 /// Today's date in UTC, or `GUARDRAILC_TODAY` (YYYY-MM-DD) when set, so tests and

@@ -11,6 +11,7 @@ pub mod coverage;
 pub mod files;
 pub mod fixtures;
 pub mod label_selector;
+pub mod loader;
 pub mod manifest_check;
 pub mod manifests;
 pub mod network_policy;
