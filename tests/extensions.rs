@@ -8,6 +8,18 @@ use guardrailc_testkit::test_support as engines;
 use engines::{build, compile, create, load};
 use serde_json::{json, Value};
 
+/// `object` created, on every target in every shape: they must agree; the verdicts and VAP's
+/// messages, sorted.
+fn agreed(policy: &engines::Compiled, object: &Value) -> (engines::Verdicts, Vec<String>) {
+    let verdicts = policy.evaluate(&create(object.clone()), true).unwrap();
+    verdicts
+        .agreement()
+        .unwrap_or_else(|e| panic!("{e}\n{object}"));
+    let mut messages = verdicts.vap.messages.clone();
+    messages.sort();
+    (verdicts, messages)
+}
+
 fn config_map(labels: Value, annotations: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ns", "labels": labels, "annotations": annotations}})
 }
@@ -315,12 +327,7 @@ fn explicit_zero_values_read_as_unset_fields_in_every_shape() {
             })),
         ),
     ] {
-        let verdicts = policy.evaluate(&create(object.clone()), true).unwrap();
-        verdicts
-            .agreement()
-            .unwrap_or_else(|e| panic!("{e}\n{object}"));
-        let mut messages = verdicts.vap.messages.clone();
-        messages.sort();
+        let (verdicts, messages) = agreed(&policy, &object);
         assert_eq!(messages, expected_unset, "{object}");
         let gator = verdicts
             .gator
@@ -341,12 +348,8 @@ fn explicit_zero_values_read_as_unset_fields_in_every_shape() {
             "securityContext": {"privileged": false, "seLinuxOptions": {"type": "spc_t"}}
         })),
     );
-    let verdicts = policy.evaluate(&create(object.clone()), true).unwrap();
-    verdicts.agreement().unwrap();
-    let mut messages = verdicts.vap.messages.clone();
-    messages.sort();
     assert_eq!(
-        messages,
+        agreed(&policy, &object).1,
         vec![
             "app binds a host port",
             "app says whether it is privileged",
@@ -389,15 +392,7 @@ fn image_exemptions_apply_to_loops_quantifiers_and_object_paths() {
     let policy = load(&artifacts, "default", "exempt-shapes").unwrap();
     let privileged = |name: &str, image: &str| json!({"name": name, "image": image, "securityContext": {"privileged": true}});
     let pod = |containers: Value| json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"}, "spec": {"containers": containers}});
-    let messages = |object: Value| {
-        let verdicts = policy.evaluate(&create(object.clone()), true).unwrap();
-        verdicts
-            .agreement()
-            .unwrap_or_else(|e| panic!("{e}\n{object}"));
-        let mut messages = verdicts.vap.messages.clone();
-        messages.sort();
-        messages
-    };
+    let messages = |object: Value| agreed(&policy, &object).1;
     // Exempt images, by prefix and exactly: no rule shape judges them.
     assert!(messages(pod(json!([
         privileged("debug", "registry.example.com/debug:2"),

@@ -6,6 +6,9 @@
 use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_lsp::workspace::Workspace;
 
+mod support;
+use support::codes;
+
 use guardrailc_testkit::test_support::TODAY;
 
 const CONFIG: &str = "sources = [\"*.guard\"]
@@ -40,13 +43,6 @@ fn project() -> Workspace {
     workspace.set_file("file:///project/b.guard", NEEDS_LIMIT.into());
     workspace.set_file("file:///project/c.guard", guardrail("dup-check"));
     workspace
-}
-
-fn codes(workspace: &Workspace, name: &str) -> Vec<String> {
-    workspace.diagnostics()[name]
-        .iter()
-        .map(|d| format!("{} {}", d.code.as_str(), d.message))
-        .collect()
 }
 
 #[test]

@@ -3,6 +3,9 @@
 
 use guardrailc_lsp::workspace::Workspace;
 
+mod support;
+use support::codes;
+
 const LIBRARY_GUARD: &str = "guardrail shared-check {
   title \"A guardrail of the library\"
   match kinds [Pod]
@@ -24,13 +27,6 @@ fn project(config: &str) -> Workspace {
     let read = |path: &str| Err(format!("no file `{path}`"));
     workspace.set_config("file:///project/guardrails.toml", config.into(), &read);
     workspace
-}
-
-fn codes(workspace: &Workspace, name: &str) -> Vec<String> {
-    workspace.diagnostics()[name]
-        .iter()
-        .map(|d| format!("{} {}", d.code.as_str(), d.message))
-        .collect()
 }
 
 #[test]
