@@ -46,12 +46,8 @@ pub fn list(sources: &[SourceFile], today: (u16, u8, u8)) -> Vec<ExemptionInfo> 
                     file: source.name.clone(),
                     line: lines.line_of(exempt.span.start as usize) + 1,
                     targets: describe_targets(exempt),
-                    reason: exempt
-                        .reason
-                        .as_ref()
-                        .map(|r| r.value.clone())
-                        .unwrap_or_default(),
-                    owner: exempt.owner.as_ref().map(|o| o.value.clone()),
+                    reason: exempt.reason_text(),
+                    owner: exempt.owner_text(),
                     expires,
                     days_left,
                     span: exempt.span,

@@ -287,44 +287,17 @@ impl Layout {
     }
 
     fn expr(&mut self, finder: &TokenFinder, expr: &Expr) {
-        match &expr.kind {
-            ExprKind::Field(base, _) | ExprKind::Not(base) => self.expr(finder, base),
-            ExprKind::Index(base, index) => {
-                if let Some(open) = finder.at_or_after(base.span.end) {
-                    self.attached.insert(open);
-                }
-                self.expr(finder, base);
-                self.expr(finder, index);
+        // The `[` after an indexed base and the `(` after a called name stay attached to them.
+        expr.walk(&mut |e| {
+            let end = match &e.kind {
+                ExprKind::Index(base, _) => base.span.end,
+                ExprKind::Call { name, .. } => name.span.end,
+                _ => return,
+            };
+            if let Some(open) = finder.at_or_after(end) {
+                self.attached.insert(open);
             }
-            ExprKind::Call {
-                receiver,
-                name,
-                args,
-            } => {
-                if let Some(open) = finder.at_or_after(name.span.end) {
-                    self.attached.insert(open);
-                }
-                if let Some(receiver) = receiver {
-                    self.expr(finder, receiver);
-                }
-                args.iter().for_each(|arg| self.expr(finder, arg));
-            }
-            ExprKind::List(items) => items.iter().for_each(|item| self.expr(finder, item)),
-            ExprKind::Binary(_, lhs, rhs) => {
-                self.expr(finder, lhs);
-                self.expr(finder, rhs);
-            }
-            ExprKind::Quantified { list, body, .. } => {
-                self.expr(finder, list);
-                self.expr(finder, body);
-            }
-            ExprKind::Bool(_)
-            | ExprKind::Int(_)
-            | ExprKind::Quantity(_)
-            | ExprKind::Str(_)
-            | ExprKind::Name(_)
-            | ExprKind::Error => {}
-        }
+        });
     }
 
     fn continuation_indent(&self, index: usize) -> usize {

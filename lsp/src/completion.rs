@@ -59,15 +59,7 @@ impl Completion {
 pub const RECORD_FIELD_DOC: &str =
     "a field of a record param, set in the param's default or in guardrails.toml; possibly absent";
 
-const MATCH_TARGETS: &[&str] = &[
-    "workloads",
-    "kinds",
-    "operations",
-    "namespaces",
-    "namespace_labels",
-    "labels",
-];
-const EXCLUDE_TARGETS: &[&str] = &["namespaces", "namespace_labels", "labels"];
+use guardrailc_compiler::syntax::{EXCLUDE_TARGETS, MATCH_TARGETS};
 
 pub fn complete(
     syntax: &FileSyntax,

@@ -6,6 +6,7 @@ use crate::syntax_index::{visit_guardrail_exprs, FileSyntax};
 use guardrailc_compiler::syntax::ast::{ExprKind, Item, MatchKind};
 use guardrailc_compiler::syntax::parser::{CLAUSE_KEYWORDS, EXPRESSION_KEYWORDS, ITEM_KEYWORDS};
 use guardrailc_compiler::syntax::token::TokenKind;
+use guardrailc_compiler::syntax::MATCH_TARGETS;
 use guardrailc_compiler::Span;
 use std::collections::HashMap;
 
@@ -61,21 +62,9 @@ impl TokenType {
     }
 }
 
-/// Words with a meaning only after another keyword: match targets, exemption fields, label
-/// tests. A word the tree knows as a field or name is classified as that first.
-const CONTEXT_KEYWORDS: &[&str] = &[
-    "workloads",
-    "kinds",
-    "operations",
-    "namespaces",
-    "namespace_labels",
-    "labels",
-    "names",
-    "reason",
-    "expires",
-    "exists",
-    "missing",
-];
+/// Words with a meaning only after another keyword, besides the match targets: exemption
+/// fields and label tests. A word the tree knows as a field or name is classified as that first.
+const CONTEXT_KEYWORDS: &[&str] = &["names", "reason", "expires", "exists", "missing"];
 
 /// Classified spans in source order.
 pub fn classify(syntax: &FileSyntax, text: &str) -> Vec<(Span, TokenType)> {
@@ -140,6 +129,7 @@ pub fn classify(syntax: &FileSyntax, text: &str) -> Vec<(Span, TokenType)> {
                     || ITEM_KEYWORDS.contains(&word)
                     || CLAUSE_KEYWORDS.contains(&word)
                     || EXPRESSION_KEYWORDS.contains(&word)
+                    || MATCH_TARGETS.contains(&word)
                     || CONTEXT_KEYWORDS.contains(&word);
                 keyword.then_some(TokenType::Keyword)
             }),

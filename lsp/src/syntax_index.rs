@@ -1,8 +1,6 @@
 //! One file's syntax, parsed with recovery, and walks over it that the features share.
 
-use guardrailc_compiler::syntax::ast::{
-    Binding, Expr, ExprKind, File, Guardrail, Item, MessagePart, Rule,
-};
+use guardrailc_compiler::syntax::ast::{Binding, Expr, File, Guardrail, Item, MessagePart, Rule};
 use guardrailc_compiler::syntax::lexer;
 use guardrailc_compiler::syntax::token::{Comment, Token, TokenKind};
 use guardrailc_compiler::{SourceId, Span};
@@ -101,33 +99,5 @@ fn visit_rule_exprs<'a>(rule: &'a Rule, visit: &mut impl FnMut(&'a Expr)) {
 }
 
 pub fn visit_expr<'a>(expr: &'a Expr, visit: &mut impl FnMut(&'a Expr)) {
-    visit(expr);
-    match &expr.kind {
-        ExprKind::Field(base, _) | ExprKind::Not(base) => visit_expr(base, visit),
-        ExprKind::Index(base, index) => {
-            visit_expr(base, visit);
-            visit_expr(index, visit);
-        }
-        ExprKind::Call { receiver, args, .. } => {
-            if let Some(receiver) = receiver {
-                visit_expr(receiver, visit);
-            }
-            args.iter().for_each(|arg| visit_expr(arg, visit));
-        }
-        ExprKind::List(items) => items.iter().for_each(|item| visit_expr(item, visit)),
-        ExprKind::Binary(_, lhs, rhs) => {
-            visit_expr(lhs, visit);
-            visit_expr(rhs, visit);
-        }
-        ExprKind::Quantified { list, body, .. } => {
-            visit_expr(list, visit);
-            visit_expr(body, visit);
-        }
-        ExprKind::Bool(_)
-        | ExprKind::Int(_)
-        | ExprKind::Quantity(_)
-        | ExprKind::Str(_)
-        | ExprKind::Name(_)
-        | ExprKind::Error => {}
-    }
+    expr.walk(visit);
 }

@@ -134,12 +134,8 @@ pub(super) fn check_exemption(
     let expires = exempt.expires.expect("checked above");
     Some(CheckedExemption {
         exemption: ir::Exemption {
-            reason: exempt
-                .reason
-                .as_ref()
-                .map(|r| r.value.clone())
-                .unwrap_or_default(),
-            owner: exempt.owner.as_ref().map(|o| o.value.clone()),
+            reason: exempt.reason_text(),
+            owner: exempt.owner_text(),
             expires: expires.to_string(),
             condition: if conditions.is_empty() {
                 Expr::Literal(Literal::Bool(true))

@@ -168,6 +168,29 @@ impl Checker<'_> {
         self.diagnostics.last_mut().expect("just pushed")
     }
 
+    /// Whether a method got as many arguments as it takes; if not, G0309 with how to write
+    /// the call.
+    fn arguments(&mut self, method: &str, args: &[ast::Expr], takes: usize, span: Span) -> bool {
+        if args.len() == takes {
+            return true;
+        }
+        let (count, example) = match takes {
+            0 => ("no arguments".to_string(), format!("x.{method}()")),
+            _ => ("one argument".to_string(), format!("s.{method}(\"text\")")),
+        };
+        let found = match takes {
+            0 => String::new(),
+            _ => format!(", found {}", args.len()),
+        };
+        self.error(
+            Code::WrongArgumentCount,
+            span,
+            format!("`{method}` takes {count}{found}"),
+        )
+        .help = Some(format!("write `{example}`"));
+        false
+    }
+
     fn lookup(&self, name: &str) -> Option<&Binding> {
         self.scope
             .iter()

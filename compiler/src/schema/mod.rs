@@ -4,7 +4,7 @@
 
 mod crd;
 mod go_fields;
-mod table;
+pub mod table;
 #[cfg(test)]
 mod tests;
 

@@ -2,12 +2,14 @@
 //! described in docs/schema.md).
 
 use super::{Encoding, Field, FieldType, GoFieldTable, KindInfo, ObjectType, Schema, TypeId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The table layout this reader understands; schemagen writes the same number.
-const TABLE_FORMAT: u32 = 1;
+/// The table layout; `tools/schemagen` writes these same types, so the writer and the reader
+/// cannot drift apart.
+pub const TABLE_FORMAT: u32 = 1;
 
+/// The whole table: its format number, where it came from, the kinds and every object type.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TableFile {
@@ -18,43 +20,49 @@ struct TableFile {
     types: BTreeMap<String, TypeRow>,
 }
 
-#[derive(Deserialize)]
+/// A kind and the object type of its whole resource.
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct KindRow {
-    kind: String,
-    group: String,
-    version: String,
-    resource: String,
-    namespaced: bool,
+pub struct KindRow {
+    pub kind: String,
+    pub group: String,
+    pub version: String,
+    pub resource: String,
+    pub namespaced: bool,
     #[serde(rename = "type")]
-    type_name: String,
+    pub type_name: String,
 }
 
-#[derive(Deserialize)]
+/// An object type: its summary and its fields by name.
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TypeRow {
-    doc: String,
-    fields: BTreeMap<String, FieldRow>,
+pub struct TypeRow {
+    pub doc: String,
+    pub fields: BTreeMap<String, FieldRow>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FieldRow {
+pub struct FieldRow {
     #[serde(rename = "type")]
-    ty: FieldTypeRow,
-    #[serde(default)]
-    doc: String,
-    #[serde(default)]
-    required: bool,
+    pub ty: FieldTypeRow,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub doc: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub required: bool,
 }
 
-#[derive(Deserialize)]
+fn is_false(value: &bool) -> bool {
+    !value
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-enum FieldTypeRow {
+pub enum FieldTypeRow {
     String {
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         format: Option<String>,
-        #[serde(rename = "enum", default)]
+        #[serde(rename = "enum", default, skip_serializing_if = "Vec::is_empty")]
         enum_values: Vec<String>,
     },
     Int,
@@ -64,10 +72,11 @@ enum FieldTypeRow {
     IntOrString,
     Array {
         items: Box<FieldTypeRow>,
-        #[serde(rename = "maxItems", default)]
+        #[serde(rename = "maxItems", default, skip_serializing_if = "Option::is_none")]
         max_items: Option<u64>,
     },
     Map(Box<FieldTypeRow>),
+    /// An object type, by its OpenAPI component name.
     Object(String),
     Any,
 }

@@ -207,6 +207,20 @@ pub struct Exempt {
     pub span: Span,
 }
 
+impl Exempt {
+    /// The reason as written, empty when it has none (the checker reports that).
+    pub fn reason_text(&self) -> String {
+        self.reason
+            .as_ref()
+            .map(|r| r.value.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn owner_text(&self) -> Option<String> {
+        self.owner.as_ref().map(|o| o.value.clone())
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Date {
     pub year: u16,
@@ -225,6 +239,45 @@ impl std::fmt::Display for Date {
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+}
+
+impl Expr {
+    /// Calls `visit` on each expression directly inside this one, in source order. Every walk
+    /// over expressions (the parser's height limit, the formatter, the editor's index) takes
+    /// its children from here.
+    pub fn for_each_child<'a>(&'a self, mut visit: impl FnMut(&'a Expr)) {
+        match &self.kind {
+            ExprKind::Field(base, _) | ExprKind::Not(base) => visit(base),
+            ExprKind::Index(base, index) | ExprKind::Binary(_, base, index) => {
+                visit(base);
+                visit(index);
+            }
+            ExprKind::Quantified { list, body, .. } => {
+                visit(list);
+                visit(body);
+            }
+            ExprKind::Call { receiver, args, .. } => {
+                if let Some(receiver) = receiver {
+                    visit(receiver);
+                }
+                args.iter().for_each(visit);
+            }
+            ExprKind::List(items) => items.iter().for_each(visit),
+            ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Quantity(_)
+            | ExprKind::Str(_)
+            | ExprKind::Name(_)
+            | ExprKind::Error => {}
+        }
+    }
+
+    /// Calls `visit` on this expression and every expression inside it, parents first. The
+    /// parser bounds the height of what it returns (G0109), so this recursion is bounded too.
+    pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Expr)) {
+        visit(self);
+        self.for_each_child(|child| child.walk(visit));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -6,71 +6,15 @@
 use crate::doc_summary::summarize;
 use crate::enum_overlay::{EnumOverlay, ENUM_OVERLAY};
 use crate::openapi::{schemas_of_kind, GroupVersionKind, OpenApiDocuments};
+use guardrailc_compiler::schema::table::{
+    FieldRow as FieldEntry, FieldTypeRow as TableType, KindRow as KindEntry, TypeRow as TypeEntry,
+    TABLE_FORMAT,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Bumped when the table layout changes, so a stale reader fails loudly.
-pub const TABLE_FORMAT: u32 = 1;
-
 const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
-
-#[derive(Serialize)]
-pub struct KindEntry {
-    pub kind: String,
-    pub group: String,
-    pub version: String,
-    pub resource: String,
-    pub namespaced: bool,
-    /// The object type of the whole resource.
-    #[serde(rename = "type")]
-    pub type_name: String,
-}
-
-#[derive(Serialize)]
-pub struct TypeEntry {
-    pub doc: String,
-    pub fields: BTreeMap<String, FieldEntry>,
-}
-
-#[derive(Serialize)]
-pub struct FieldEntry {
-    #[serde(rename = "type")]
-    pub ty: TableType,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub doc: String,
-    #[serde(skip_serializing_if = "is_false")]
-    pub required: bool,
-}
-
-fn is_false(value: &bool) -> bool {
-    !value
-}
-
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "kebab-case")]
-pub enum TableType {
-    String {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        format: Option<String>,
-        #[serde(rename = "enum", skip_serializing_if = "Vec::is_empty")]
-        enum_values: Vec<String>,
-    },
-    Int,
-    Number,
-    Bool,
-    Quantity,
-    IntOrString,
-    Array {
-        items: Box<TableType>,
-        #[serde(rename = "maxItems", skip_serializing_if = "Option::is_none")]
-        max_items: Option<u64>,
-    },
-    Map(Box<TableType>),
-    /// An object type, by its OpenAPI component name.
-    Object(String),
-    Any,
-}
 
 pub struct Table {
     pub source: String,

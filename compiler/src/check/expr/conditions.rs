@@ -185,13 +185,7 @@ impl Checker<'_> {
     ) -> Expr {
         let op = string_op(&name.name).expect("caller checked the name");
         let subject = self.value(receiver);
-        if args.len() != 1 {
-            self.error(
-                Code::WrongArgumentCount,
-                span,
-                format!("`{}` takes one argument, found {}", name.name, args.len()),
-            )
-            .help = Some(format!("write `s.{}(\"text\")`", name.name));
+        if !self.arguments(&name.name, args, 1, span) {
             return Expr::Literal(Literal::Bool(false));
         }
         let arg = self.value(&args[0]);

@@ -57,13 +57,7 @@ impl Checker<'_> {
                 name,
                 args,
             } if name.name == "size" => {
-                if !args.is_empty() {
-                    self.error(
-                        Code::WrongArgumentCount,
-                        expr.span,
-                        "`size` takes no arguments".into(),
-                    );
-                }
+                self.arguments("size", args, 0, expr.span);
                 let val = self.value(receiver);
                 match &val.ty {
                     Ty::List(_) | Ty::Map(_) | Ty::Str => {}
@@ -241,13 +235,7 @@ impl Checker<'_> {
 
     /// `m.keys()`: the keys of a map as a list of strings; an absent map has none.
     pub(super) fn keys(&mut self, receiver: &ast::Expr, args: &[ast::Expr], span: Span) -> Val {
-        if !args.is_empty() {
-            self.error(
-                Code::WrongArgumentCount,
-                span,
-                "`keys` takes no arguments".into(),
-            );
-        }
+        self.arguments("keys", args, 0, span);
         let val = self.value(receiver);
         match &val.ty {
             Ty::Map(_) => {}
@@ -297,13 +285,7 @@ impl Checker<'_> {
         span: Span,
     ) -> Val {
         let op = string_fn(&name.name).expect("caller checked the name");
-        if args.len() != 1 {
-            self.error(
-                Code::WrongArgumentCount,
-                span,
-                format!("`{}` takes one argument, found {}", name.name, args.len()),
-            )
-            .help = Some(format!("write `s.{}(\"text\")`", name.name));
+        if !self.arguments(&name.name, args, 1, span) {
             return Val::error();
         }
         let subject = self.value(receiver);

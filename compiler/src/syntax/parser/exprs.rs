@@ -466,29 +466,7 @@ pub(super) fn height_exceeds(expr: &Expr, limit: usize) -> bool {
         if height > limit {
             return true;
         }
-        let below = height + 1;
-        match &expr.kind {
-            ExprKind::Field(base, _) | ExprKind::Not(base) => stack.push((base, below)),
-            ExprKind::Index(base, index) | ExprKind::Binary(_, base, index) => {
-                stack.push((base, below));
-                stack.push((index, below));
-            }
-            ExprKind::Quantified { list, body, .. } => {
-                stack.push((list, below));
-                stack.push((body, below));
-            }
-            ExprKind::Call { receiver, args, .. } => {
-                stack.extend(receiver.iter().map(|r| (&**r, below)));
-                stack.extend(args.iter().map(|a| (a, below)));
-            }
-            ExprKind::List(items) => stack.extend(items.iter().map(|i| (i, below))),
-            ExprKind::Bool(_)
-            | ExprKind::Int(_)
-            | ExprKind::Quantity(_)
-            | ExprKind::Str(_)
-            | ExprKind::Name(_)
-            | ExprKind::Error => {}
-        }
+        expr.for_each_child(|child| stack.push((child, height + 1)));
     }
     false
 }

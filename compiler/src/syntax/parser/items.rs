@@ -269,15 +269,7 @@ impl<'a> Parser<'a> {
                 (MatchKind::Labels(terms), end)
             }
             other => {
-                let options = [
-                    "workloads",
-                    "kinds",
-                    "operations",
-                    "namespaces",
-                    "namespace_labels",
-                    "labels",
-                ];
-                let suggestion = crate::syntax::closest_word(other, &options);
+                let suggestion = crate::syntax::closest_word(other, crate::syntax::MATCH_TARGETS);
                 let mut diagnostic = Diagnostic::new(
                     Code::UnexpectedToken,
                     what.span,
@@ -285,7 +277,7 @@ impl<'a> Parser<'a> {
                 )
                 .with_help(match suggestion {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => "write one of: workloads, kinds, operations, namespaces, namespace_labels, labels".to_string(),
+                    None => format!("write one of: {}", crate::syntax::MATCH_TARGETS.join(", ")),
                 });
                 if let Some(s) = suggestion {
                     diagnostic = diagnostic.with_edit(what.span, s);
