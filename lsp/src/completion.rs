@@ -253,18 +253,15 @@ fn fields_after_dot(
         Ty::Str => STRING_METHODS,
         Ty::List(_) => &["size"],
         Ty::Map(_) => &["keys", "size"],
-        Ty::Any => &[
-            "starts_with",
-            "ends_with",
-            "contains",
-            "matches",
-            "trim_prefix",
-            "trim_suffix",
-            "keys",
-            "size",
-        ],
+        // A value of any type may be a string or a map: the methods of both.
+        Ty::Any => &[],
         _ => &[],
     };
+    let any = matches!(ty, Ty::Any);
+    let methods = methods
+        .iter()
+        .chain(any.then_some(STRING_METHODS).into_iter().flatten())
+        .chain(any.then_some(&"keys"));
     for method in methods {
         if let Some((signature, doc)) = help::function(method) {
             items.push(

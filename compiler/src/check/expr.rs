@@ -191,6 +191,32 @@ impl Checker<'_> {
         false
     }
 
+    /// Whether `val` can receive `method`: `accepts` takes its type. Otherwise G0303 saying
+    /// what the method `applies_to`, with `help`; a value already in error is refused quietly.
+    fn receives(
+        &mut self,
+        method: &str,
+        val: &Val,
+        span: Span,
+        (accepts, applies_to): (fn(&Ty) -> bool, &str),
+        help: Option<&str>,
+    ) -> bool {
+        if val.ty == Ty::Error {
+            return false;
+        }
+        if accepts(&val.ty) {
+            return true;
+        }
+        let described = val.ty.with_article(self.schema);
+        self.error(
+            Code::TypeMismatch,
+            span,
+            format!("`{method}` applies to {applies_to}, not to {described}"),
+        )
+        .help = help.map(str::to_string);
+        false
+    }
+
     fn lookup(&self, name: &str) -> Option<&Binding> {
         self.scope
             .iter()

@@ -59,20 +59,15 @@ impl Checker<'_> {
             } if name.name == "size" => {
                 self.arguments("size", args, 0, expr.span);
                 let val = self.value(receiver);
-                match &val.ty {
-                    Ty::List(_) | Ty::Map(_) | Ty::Str => {}
-                    Ty::Error => return Val::error(),
-                    other => {
-                        let described = other.with_article(self.schema);
-                        self.error(
-                            Code::TypeMismatch,
-                            receiver.span,
-                            format!(
-                                "`size` applies to lists, maps and strings, not to {described}"
-                            ),
-                        );
-                        return Val::error();
-                    }
+                let sized = |ty: &Ty| matches!(ty, Ty::List(_) | Ty::Map(_) | Ty::Str);
+                if !self.receives(
+                    "size",
+                    &val,
+                    receiver.span,
+                    (sized, "lists, maps and strings"),
+                    None,
+                ) {
+                    return Val::error();
                 }
                 let inner = match (&val.ty, val.access.clone()) {
                     (Ty::List(_), Some(access)) => Expr::ValueOr {
@@ -237,19 +232,10 @@ impl Checker<'_> {
     pub(super) fn keys(&mut self, receiver: &ast::Expr, args: &[ast::Expr], span: Span) -> Val {
         self.arguments("keys", args, 0, span);
         let val = self.value(receiver);
-        match &val.ty {
-            Ty::Map(_) => {}
-            Ty::Error => return Val::error(),
-            other => {
-                let described = other.with_article(self.schema);
-                self.error(
-                    Code::TypeMismatch,
-                    receiver.span,
-                    format!("`keys` applies to maps, not to {described}"),
-                )
-                .help = Some("maps are fields such as `metadata.annotations`".into());
-                return Val::error();
-            }
+        let map = |ty: &Ty| matches!(ty, Ty::Map(_));
+        let help = "maps are fields such as `metadata.annotations`";
+        if !self.receives("keys", &val, receiver.span, (map, "maps"), Some(help)) {
+            return Val::error();
         }
         let map = match (val.access.clone(), only_own_presence(&val)) {
             (Some(access), true) if !val.guards.is_empty() => Expr::ValueOr {
