@@ -542,15 +542,13 @@ fn toml_literal(value: &toml::Value) -> Option<Literal> {
         toml::Value::Array(items) => {
             Literal::List(items.iter().map(toml_literal).collect::<Option<_>>()?)
         }
-        // guardrails.toml keeps its tables in file order; the IR's maps are sorted by key, so
-        // that configs that differ only in the order of keys build the same output.
+        // guardrails.toml keeps its tables in file order; the IR's maps are sorted by their
+        // type, so configs that differ only in the order of keys build the same output.
         toml::Value::Table(table) => Literal::Map(
             table
                 .iter()
                 .map(|(k, v)| Some((k.clone(), toml_literal(v)?)))
-                .collect::<Option<BTreeMap<_, _>>>()?
-                .into_iter()
-                .collect(),
+                .collect::<Option<_>>()?,
         ),
         toml::Value::Float(_) | toml::Value::Datetime(_) => return None,
     })

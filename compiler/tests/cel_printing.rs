@@ -196,10 +196,10 @@ fn params_are_inlined_as_literals() {
         ParamValue {
             name: "limits".into(),
             ty: ParamType::Map(Box::new(ParamType::String)),
-            value: Literal::Map(vec![
+            value: Literal::Map(std::collections::BTreeMap::from([
                 ("cpu".into(), Literal::String("1".into())),
                 ("memory".into(), Literal::Quantity("2Gi".into())),
-            ]),
+            ])),
         },
         ParamValue {
             name: "ports".into(),

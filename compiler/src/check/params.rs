@@ -29,7 +29,7 @@ pub(super) fn check_param(param: &ast::Param, checker: &mut Checker) -> Option<C
             }
         }
         // A record says which of its fields are given; with none given it is a value too.
-        None if matches!(ty, ParamType::Record(_)) => Some(Literal::Record(Vec::new())),
+        None if matches!(ty, ParamType::Record(_)) => Some(Literal::Record(Default::default())),
         None => None,
     };
     Some(CheckedParam {
@@ -215,17 +215,16 @@ pub fn literal_of_type_value(literal: &Literal, ty: &ParamType) -> Option<Litera
             entries
                 .iter()
                 .map(|(k, v)| Some((k.clone(), literal_of_type_value(v, inner)?)))
-                .collect::<Option<Vec<_>>>()?,
+                .collect::<Option<_>>()?,
         )),
         (ParamType::Record(fields), Literal::Map(entries) | Literal::Record(entries)) => {
-            let mut typed = entries
+            let typed = entries
                 .iter()
                 .map(|(key, value)| {
                     let (_, field_ty) = fields.iter().find(|(name, _)| name == key)?;
                     Some((key.clone(), literal_of_type_value(value, field_ty)?))
                 })
-                .collect::<Option<Vec<_>>>()?;
-            typed.sort_by(|a, b| a.0.cmp(&b.0));
+                .collect::<Option<_>>()?;
             Some(Literal::Record(typed))
         }
         _ => None,

@@ -20,6 +20,7 @@ mod visit;
 pub use visit::each_access;
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// One guardrail compiled for one environment.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -387,12 +388,12 @@ pub enum Literal {
     /// A Kubernetes quantity in its source spelling, validated by the checker: `500m`, `2Gi`.
     Quantity(String),
     List(Vec<Literal>),
-    /// A map with string keys, sorted by key.
-    Map(Vec<(String, Literal)>),
-    /// A value of a record param: the fields it gives, sorted by name. CEL prints each field
-    /// value as `dyn(…)`, because the API server type-checks map literals as homogeneous and a
-    /// record's fields differ in type; Rego prints an object.
-    Record(Vec<(String, Literal)>),
+    /// A map with string keys; sorted by key by its type, so equal maps print alike.
+    Map(BTreeMap<String, Literal>),
+    /// A value of a record param: the fields it gives, sorted by name by its type. CEL prints
+    /// each field value as `dyn(…)`, because the API server type-checks map literals as
+    /// homogeneous and a record's fields differ in type; Rego prints an object.
+    Record(BTreeMap<String, Literal>),
 }
 
 /// A path: a root followed by field, key and index steps.

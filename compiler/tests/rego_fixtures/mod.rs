@@ -421,7 +421,10 @@ pub fn limits_policy() -> Policy {
         ParamValue {
             name: "default".into(),
             ty: ParamType::Map(Box::new(ParamType::String)),
-            value: Literal::Map(vec![("cpu".into(), Literal::String("500m".into()))]),
+            value: Literal::Map(std::collections::BTreeMap::from([(
+                "cpu".into(),
+                Literal::String("500m".into()),
+            )])),
         },
     ];
     let param = |name: &str| value(access(Root::Param(name.into()), &[]));

@@ -240,7 +240,7 @@ impl Checker<'_> {
         let map = match (val.access.clone(), only_own_presence(&val)) {
             (Some(access), true) if !val.guards.is_empty() => Expr::ValueOr {
                 access,
-                fallback: Literal::Map(Vec::new()),
+                fallback: Literal::Map(Default::default()),
             },
             (_, true) if val.guards.is_empty() => val.expr.clone(),
             _ => {
