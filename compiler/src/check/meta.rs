@@ -1,4 +1,5 @@
-//! A guardrail's metadata: title, why, category, severity, owner, controls, docs.
+//! A guardrail's metadata (title, why, category, severity, owner, controls, docs) and its
+//! `enforce` entries.
 
 use super::*;
 
@@ -97,4 +98,39 @@ pub(super) fn check_meta(
         );
     }
     meta
+}
+
+/// The entries of an `enforce` item: `(environment or None for all, action, span)`.
+pub(super) fn check_enforce(
+    enforce: &ast::Enforce,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<(Option<String>, ir::Enforcement, Span)> {
+    let mut entries = Vec::new();
+    for entry in &enforce.entries {
+        let action = match entry.action.name.as_str() {
+            "deny" => ir::Enforcement::Deny,
+            "warn" => ir::Enforcement::Warn,
+            "audit" | "dryrun" => ir::Enforcement::Audit,
+            other => {
+                let suggestion = crate::suggest::closest(other, ["deny", "warn", "audit"]);
+                let mut d = Diagnostic::new(
+                    Code::UnknownEnforcement,
+                    entry.action.span,
+                    format!("`{other}` is not an enforcement action"),
+                )
+                .with_help("use deny, warn or audit");
+                if let Some(s) = suggestion {
+                    d = d.with_edit(entry.action.span, s);
+                }
+                diagnostics.push(d);
+                continue;
+            }
+        };
+        let span = entry
+            .env
+            .as_ref()
+            .map_or(entry.action.span, |e| e.span.to(entry.action.span));
+        entries.push((entry.env.as_ref().map(|e| e.name.clone()), action, span));
+    }
+    entries
 }

@@ -185,36 +185,7 @@ fn check_guardrail(
                 rules.push(check_rule(rule, index, &mut checker));
             }
             Item::Enforce(enforce) => {
-                for entry in &enforce.entries {
-                    let action = match entry.action.name.as_str() {
-                        "deny" => ir::Enforcement::Deny,
-                        "warn" => ir::Enforcement::Warn,
-                        "audit" | "dryrun" => ir::Enforcement::Audit,
-                        other => {
-                            let suggestion =
-                                crate::suggest::closest(other, ["deny", "warn", "audit"]);
-                            let mut d = Diagnostic::new(
-                                Code::UnknownEnforcement,
-                                entry.action.span,
-                                format!("`{other}` is not an enforcement action"),
-                            )
-                            .with_help("use deny, warn or audit");
-                            if let Some(s) = suggestion {
-                                d = d.with_edit(entry.action.span, s);
-                            }
-                            checker.diagnostics.push(d);
-                            continue;
-                        }
-                    };
-                    enforcement.push((
-                        entry.env.as_ref().map(|e| e.name.clone()),
-                        action,
-                        entry
-                            .env
-                            .as_ref()
-                            .map_or(entry.action.span, |e| e.span.to(entry.action.span)),
-                    ));
-                }
+                enforcement.extend(meta::check_enforce(enforce, checker.diagnostics));
             }
             _ => {}
         }
@@ -231,11 +202,37 @@ fn check_guardrail(
     }
     let reads = checker.reads;
     let reads_pod = checker.reads_pod;
+    check_reads(guardrail, &matcher, reads, diagnostics);
+    let pod = reads_pod.then(|| pod_view(&kinds, &rules));
+    CheckedGuardrail {
+        id: id.name.clone(),
+        id_span: id.span,
+        span: guardrail.span,
+        meta,
+        matcher,
+        params,
+        pod,
+        rules,
+        enforcement,
+        exemptions,
+        reads,
+    }
+}
+
+/// What the rules read that the match cannot give: `old` without UPDATE, `namespace` on
+/// cluster-scoped kinds.
+fn check_reads(
+    guardrail: &ast::Guardrail,
+    matcher: &ir::Match,
+    reads: ir::Reads,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let id = &guardrail.id;
     if reads.old_object && !matcher.operations.contains(&ir::Operation::Update) {
         diagnostics.push(
             Diagnostic::new(
                 Code::OldWithoutUpdate,
-                guardrail.id.span,
+                id.span,
                 format!(
                     "guardrail `{}` reads `old` but does not match UPDATE",
                     id.name
@@ -255,7 +252,7 @@ fn check_guardrail(
             diagnostics.push(
                 Diagnostic::new(
                     Code::NamespaceOnClusterScoped,
-                    guardrail.id.span,
+                    id.span,
                     format!(
                         "`namespace` is absent for the cluster-scoped {}",
                         cluster_scoped.join(", ")
@@ -264,19 +261,5 @@ fn check_guardrail(
                 .with_help("tests on `namespace` are false for those kinds"),
             );
         }
-    }
-    let pod = reads_pod.then(|| pod_view(&kinds, &rules));
-    CheckedGuardrail {
-        id: id.name.clone(),
-        id_span: id.span,
-        span: guardrail.span,
-        meta,
-        matcher,
-        params,
-        pod,
-        rules,
-        enforcement,
-        exemptions,
-        reads,
     }
 }
