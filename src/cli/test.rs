@@ -187,9 +187,6 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
     records.extend(exemption_records(&workspace)?);
     let coverage = coverage::coverage(&compiled, &cases);
     let rego_lines = coverage::rego_line_coverage(&fixtures, &compiled, &catalog, &selected);
-    let (rego_reached, rego_total) = rego_lines.iter().fold((0, 0), |(reached, total), c| {
-        (reached + c.lines.reached.len(), total + c.lines.lines())
-    });
     let percent = coverage::covered_percent(&coverage);
     if let Some(minimum) = args.min_coverage {
         records.push(TestRecord {
@@ -209,115 +206,22 @@ fn run_project(args: TestArgs) -> Result<ProjectRun, CliError> {
         });
     }
 
+    let found = Findings {
+        ignored: &ignored,
+        coverage: &coverage,
+        rego_lines: &rego_lines,
+        percent,
+        properties: &properties,
+        fuzz: args.fuzz,
+        seed,
+    };
     match args.format {
         Format::Human => {
-            for (file, holds) in &ignored {
-                println!(
-                    "ignored: {} is not a fixture and no case reads it ({})",
-                    printable(file),
-                    printable(holds)
-                );
-            }
-            for uncovered in coverage.iter().filter(|c| !c.is_covered()) {
-                let missing = match (uncovered.allowed, uncovered.denied) {
-                    (0, 0) => "no passing case",
-                    (0, _) => "no allowed case",
-                    _ => "no denied case",
-                };
-                println!(
-                    "coverage: guardrail `{}` has {missing}",
-                    uncovered.guardrail
-                );
-            }
-            for guardrail in &coverage {
-                for rule in guardrail.unfired_rules() {
-                    println!(
-                        "coverage: rule {} (line {}) of `{}` fired in no case",
-                        rule.index, rule.line, guardrail.guardrail
-                    );
-                }
-            }
-            println!(
-                "coverage: {percent:.0}% of guardrails have both an allowed and a denied case"
-            );
-            // One line per guardrail: the environments usually share the template's lines.
-            let mut unreached: Vec<(&str, Vec<u32>, Vec<&str>)> = Vec::new();
-            for c in rego_lines
-                .iter()
-                .filter(|c| !c.lines.not_reached.is_empty())
-            {
-                let lines: Vec<u32> = c.lines.not_reached.iter().copied().collect();
-                match unreached
-                    .iter_mut()
-                    .find(|(g, l, _)| *g == c.guardrail && *l == lines)
-                {
-                    Some((_, _, envs)) => envs.push(&c.env),
-                    None => unreached.push((&c.guardrail, lines, vec![&c.env])),
-                }
-            }
-            for (guardrail, lines, envs) in unreached {
-                let lines: Vec<String> = lines.iter().map(u32::to_string).collect();
-                println!(
-                    "coverage: Gatekeeper Rego lines of `{guardrail}` no case reached: {} ({})",
-                    lines.join(", "),
-                    envs.join(", ")
-                );
-            }
-            if rego_total > 0 {
-                println!(
-                    "coverage: the fixtures reach {rego_reached} of {rego_total} Gatekeeper Rego lines ({:.0}%)",
-                    100.0 * rego_reached as f64 / rego_total as f64
-                );
-            }
-            if args.fuzz > 0 {
-                println!(
-                    "property: {} generated requests per guardrail and environment, seed {seed}",
-                    args.fuzz
-                );
-            }
+            found.print_human();
             print_human(&records, color, started.elapsed())
         }
         Format::Json => {
-            let details = serde_json::json!({
-                // Files under tests/ that are not fixtures and that no case reads.
-                "ignored": ignored.iter().map(|(file, holds)| serde_json::json!({
-                    "file": file,
-                    "holds": holds,
-                })).collect::<Vec<_>>(),
-                "property": {
-                    "objects": args.fuzz,
-                    "seed": seed,
-                    "runs": properties.iter().map(|p| serde_json::json!({
-                        "guardrail": p.guardrail,
-                        "env": p.env,
-                        "evaluated": p.evaluated,
-                        "violating": p.violating,
-                        "largest_cost": p.largest_cost,
-                    })).collect::<Vec<_>>(),
-                },
-                "coverage": {
-                    "percent": percent,
-                    "guardrails": coverage.iter().map(|c| serde_json::json!({
-                        "guardrail": c.guardrail,
-                        "allowed": c.allowed,
-                        "denied": c.denied,
-                        "covered": c.is_covered(),
-                        "rules": c.rules.iter().map(|r| serde_json::json!({
-                            "rule": r.index,
-                            "line": r.line,
-                            "fired": r.fired,
-                        })).collect::<Vec<_>>(),
-                    })).collect::<Vec<_>>(),
-                    "rego": rego_lines.iter().map(|c| serde_json::json!({
-                        "guardrail": c.guardrail,
-                        "env": c.env,
-                        "reached": c.lines.reached.len(),
-                        "lines": c.lines.lines(),
-                        "not_reached": c.lines.not_reached,
-                    })).collect::<Vec<_>>(),
-                }
-            });
-            let report = reports::json_report(&records, details);
+            let report = reports::json_report(&records, found.json_details());
             println!(
                 "{}",
                 serde_json::to_string_pretty(&report)
@@ -658,5 +562,138 @@ impl Progress {
 
     fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+/// What a run found besides its records: files ignored, coverage, property runs. Printed
+/// before the records in the human report, and as `details` in the JSON one.
+struct Findings<'a> {
+    ignored: &'a [(String, String)],
+    coverage: &'a [coverage::GuardrailCoverage],
+    rego_lines: &'a [coverage::RegoCoverage],
+    percent: f64,
+    properties: &'a [PropertyResult],
+    fuzz: u32,
+    seed: u64,
+}
+
+impl Findings<'_> {
+    /// Reached and total Gatekeeper Rego lines over every guardrail and environment.
+    fn rego_reached(&self) -> (usize, usize) {
+        self.rego_lines.iter().fold((0, 0), |(reached, total), c| {
+            (reached + c.lines.reached.len(), total + c.lines.lines())
+        })
+    }
+
+    fn print_human(&self) {
+        for (file, holds) in self.ignored {
+            println!(
+                "ignored: {} is not a fixture and no case reads it ({})",
+                printable(file),
+                printable(holds)
+            );
+        }
+        for uncovered in self.coverage.iter().filter(|c| !c.is_covered()) {
+            let missing = match (uncovered.allowed, uncovered.denied) {
+                (0, 0) => "no passing case",
+                (0, _) => "no allowed case",
+                _ => "no denied case",
+            };
+            println!(
+                "coverage: guardrail `{}` has {missing}",
+                uncovered.guardrail
+            );
+        }
+        for guardrail in self.coverage {
+            for rule in guardrail.unfired_rules() {
+                println!(
+                    "coverage: rule {} (line {}) of `{}` fired in no case",
+                    rule.index, rule.line, guardrail.guardrail
+                );
+            }
+        }
+        println!(
+            "coverage: {:.0}% of guardrails have both an allowed and a denied case",
+            self.percent
+        );
+        // One line per guardrail: the environments usually share the template's lines.
+        let mut unreached: Vec<(&str, Vec<u32>, Vec<&str>)> = Vec::new();
+        for c in self
+            .rego_lines
+            .iter()
+            .filter(|c| !c.lines.not_reached.is_empty())
+        {
+            let lines: Vec<u32> = c.lines.not_reached.iter().copied().collect();
+            match unreached
+                .iter_mut()
+                .find(|(g, l, _)| *g == c.guardrail && *l == lines)
+            {
+                Some((_, _, envs)) => envs.push(&c.env),
+                None => unreached.push((&c.guardrail, lines, vec![&c.env])),
+            }
+        }
+        for (guardrail, lines, envs) in unreached {
+            let lines: Vec<String> = lines.iter().map(u32::to_string).collect();
+            println!(
+                "coverage: Gatekeeper Rego lines of `{guardrail}` no case reached: {} ({})",
+                lines.join(", "),
+                envs.join(", ")
+            );
+        }
+        let (rego_reached, rego_total) = self.rego_reached();
+        if rego_total > 0 {
+            println!(
+                "coverage: the fixtures reach {rego_reached} of {rego_total} Gatekeeper Rego lines ({:.0}%)",
+                100.0 * rego_reached as f64 / rego_total as f64
+            );
+        }
+        if self.fuzz > 0 {
+            println!(
+                "property: {} generated requests per guardrail and environment, seed {}",
+                self.fuzz, self.seed
+            );
+        }
+    }
+
+    fn json_details(&self) -> serde_json::Value {
+        serde_json::json!({
+            // Files under tests/ that are not fixtures and that no case reads.
+            "ignored": self.ignored.iter().map(|(file, holds)| serde_json::json!({
+                "file": file,
+                "holds": holds,
+            })).collect::<Vec<_>>(),
+            "property": {
+                "objects": self.fuzz,
+                "seed": self.seed,
+                "runs": self.properties.iter().map(|p| serde_json::json!({
+                    "guardrail": p.guardrail,
+                    "env": p.env,
+                    "evaluated": p.evaluated,
+                    "violating": p.violating,
+                    "largest_cost": p.largest_cost,
+                })).collect::<Vec<_>>(),
+            },
+            "coverage": {
+                "percent": self.percent,
+                "guardrails": self.coverage.iter().map(|c| serde_json::json!({
+                    "guardrail": c.guardrail,
+                    "allowed": c.allowed,
+                    "denied": c.denied,
+                    "covered": c.is_covered(),
+                    "rules": c.rules.iter().map(|r| serde_json::json!({
+                        "rule": r.index,
+                        "line": r.line,
+                        "fired": r.fired,
+                    })).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+                "rego": self.rego_lines.iter().map(|c| serde_json::json!({
+                    "guardrail": c.guardrail,
+                    "env": c.env,
+                    "reached": c.lines.reached.len(),
+                    "lines": c.lines.lines(),
+                    "not_reached": c.lines.not_reached,
+                })).collect::<Vec<_>>(),
+            }
+        })
     }
 }
