@@ -83,7 +83,7 @@ fn build(project: &Project) -> usize {
         config: &project.config,
         config_source: SourceId(project.sources.len() as u32),
         schema: Schema::builtin(),
-        today: guardrailc_testkit::test_support::TODAY,
+        today: guardrailc_compiler::testing::TODAY,
         options: &BuildOptions::default(),
     });
     assert!(

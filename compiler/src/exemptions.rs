@@ -139,7 +139,7 @@ mod tests {
             name: "g.guard".into(),
             text: text.into(),
         }];
-        let list = list(&sources, guardrailc_testkit::test_support::TODAY);
+        let list = list(&sources, crate::testing::TODAY);
         assert_eq!(list.len(), 1);
         let e = &list[0];
         assert_eq!(e.targets, "namespaces a, b; labels app=x,legacy");

@@ -27,6 +27,7 @@ pub mod schema;
 pub mod span;
 pub mod suggest;
 pub mod syntax;
+pub mod testing;
 
 pub use codes::{Code, Severity};
 pub use diagnostic::Diagnostic;

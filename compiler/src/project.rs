@@ -583,11 +583,7 @@ mod tests {
             format!("[environments.prod.guardrails.limits.params]\nm = {{ {entries} }}\n")
         };
         let build = |entries: &str| {
-            let output = build_text(
-                &sources,
-                &config(entries),
-                guardrailc_testkit::test_support::TODAY,
-            );
+            let output = build_text(&sources, &config(entries), crate::testing::TODAY);
             assert!(
                 !output.diagnostics.iter().any(|d| d.is_error()),
                 "{:#?}",

@@ -15,7 +15,7 @@ use guardrailc_compiler::{syntax, Code, SourceId};
 use std::path::Path;
 
 /// The date every case is built on, so expiry cases do not change with the calendar.
-use guardrailc_testkit::test_support::TODAY;
+use guardrailc_compiler::testing::TODAY;
 
 struct Files {
     sources: Vec<SourceFile>,

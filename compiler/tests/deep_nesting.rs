@@ -122,9 +122,9 @@ fn whole_pipeline(text: &str) {
     project::check_sources(
         &sources,
         Schema::builtin(),
-        guardrailc_testkit::test_support::TODAY,
+        guardrailc_compiler::testing::TODAY,
     );
-    project::build_text(&sources, "", guardrailc_testkit::test_support::TODAY);
+    project::build_text(&sources, "", guardrailc_compiler::testing::TODAY);
     let _ = format::format(text);
 }
 

@@ -21,12 +21,12 @@ fn compile(text: &str, emit: bool) {
         text: text.to_string(),
     }];
     let diagnostics = if emit {
-        project::build_text(&sources, "", guardrailc_testkit::test_support::TODAY).diagnostics
+        project::build_text(&sources, "", guardrailc_compiler::testing::TODAY).diagnostics
     } else {
         project::check_sources(
             &sources,
             Schema::builtin(),
-            guardrailc_testkit::test_support::TODAY,
+            guardrailc_compiler::testing::TODAY,
         )
         .1
     };

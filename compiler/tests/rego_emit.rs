@@ -295,7 +295,7 @@ fn a_build_without_the_gatekeeper_target_emits_no_sync_set() {
         text: "guardrail ns-team {\n  title \"t\"\n  match kinds [Pod]\n  deny when namespace.metadata.labels[\"team\"] == \"x\"\n    message \"no\"\n}\n".to_string(),
     }];
     let sync_files = |config: &str| -> Vec<String> {
-        let output = build_text(&sources, config, guardrailc_testkit::test_support::TODAY);
+        let output = build_text(&sources, config, guardrailc_compiler::testing::TODAY);
         assert!(
             output.diagnostics.iter().all(|d| !d.is_error()),
             "{:?}",

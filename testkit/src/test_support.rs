@@ -18,10 +18,8 @@ use serde_json::{json, Value};
 
 pub use crate::shared_data::{shared_dir, shared_path};
 
-/// The date every test builds on, so that exemption expiry does not change with the calendar.
-pub const TODAY: (u16, u8, u8) = (2026, 11, 28);
-/// [`TODAY`] as `guardrailc` reads it from `GUARDRAILC_TODAY`.
-pub const TODAY_ISO: &str = "2026-11-28";
+/// The date every test builds on (defined in the compiler, which every test reaches).
+pub use guardrailc_compiler::testing::{TODAY, TODAY_ISO};
 
 /// The three compiled forms of one guardrail in one environment.
 pub struct Compiled {
