@@ -501,7 +501,7 @@ fn symlinked_sources_are_followed_inside_the_project_and_refused_outside() {
         "guardrails.toml",
         "sources = [\"guardrails/*.guard\"]\n",
     );
-    let (out, output) = build_into_out(dir.path());
+    let (out, _) = build_into_out(dir.path());
     assert!(out.join("default/vap/linked-rule.policy.yaml").is_file());
 
     let outside = tempfile::tempdir().unwrap();
