@@ -35,7 +35,7 @@ use std::time::Duration;
 /// A hang detector: no case may take longer (a debug build on a loaded machine).
 const CASE_BOUND: Duration = Duration::from_secs(30);
 
-use guardrailc_testkit::test_support::TODAY;
+use guardrailc_testkit::test_support::{FUZZ_PUNCTUATION, TODAY};
 
 /// This property's share of `GUARDRAILC_FUZZ_CASES`, in tenths.
 fn cases(tenths: u32) -> u32 {
@@ -92,23 +92,17 @@ fn run(name: &str, tenths: u32, strategy: impl Strategy<Value = Vec<u8>>, case: 
 
 /// Pieces of the language, of YAML and TOML, and of what breaks text: random inputs are
 /// mostly these, so they reach deep into the parsers instead of stopping at the first byte.
-const PIECES: &[&str] = &[
-    "guardrail g {\n",
-    "guardrail h {\n",
-    "}\n",
-    "{",
-    "}",
-    "[",
-    "]",
-    "(",
-    ")",
-    "\"",
-    "\\",
-    ",",
-    ":",
-    ".",
-    "==",
-    "!=",
+fn pieces() -> Vec<&'static str> {
+    [
+        &["guardrail g {\n", "guardrail h {\n", "}\n"][..],
+        FUZZ_PUNCTUATION,
+        OWN_PIECES,
+    ]
+    .concat()
+}
+
+/// The rest of [`pieces`], after the punctuation.
+const OWN_PIECES: &[&str] = &[
     "<",
     ">=",
     "=",
@@ -226,11 +220,11 @@ const PIECES: &[&str] = &[
 /// deep or long run of one piece.
 fn input() -> impl Strategy<Value = Vec<u8>> {
     let piece = prop_oneof![
-        12 => proptest::sample::select(PIECES).prop_map(|p| p.as_bytes().to_vec()),
+        12 => proptest::sample::select(pieces()).prop_map(|p| p.as_bytes().to_vec()),
         2 => vec(any::<u8>(), 1..8),
         // Deep nesting and long lines: past the parser's limits, not much further (each
         // costs a debug build about a millisecond per kilobyte).
-        1 => (proptest::sample::select(PIECES), 70usize..1200)
+        1 => (proptest::sample::select(pieces()), 70usize..1200)
             .prop_map(|(p, n)| p.as_bytes().repeat(n.min(6_000 / p.len().max(1)))),
     ];
     vec(piece, 0..30).prop_map(|pieces| pieces.concat())

@@ -6,6 +6,7 @@
 
 mod support;
 
+use guardrailc_testkit::test_support::namespace_sync_set;
 use guardrailc_testkit::{GatekeeperPolicy, OpaPolicy, VapPolicy};
 use k8s_openapi::api::admissionregistration::v1::{
     ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
@@ -207,19 +208,7 @@ fn check_sync_sets(out: &Path) -> usize {
         let env_name = env.file_name().unwrap().to_string_lossy().into_owned();
         assert_eq!(
             sync_set,
-            serde_json::json!({
-                "apiVersion": "syncset.gatekeeper.sh/v1alpha1",
-                "kind": "SyncSet",
-                "metadata": {
-                    "name": "guardrailc",
-                    "labels": {
-                        "app.kubernetes.io/managed-by": "guardrailc",
-                        "guardrailc.dev/environment": env_name,
-                    },
-                    "annotations": { "guardrailc.dev/guardrails": readers.join(",") },
-                },
-                "spec": { "gvks": [{ "group": "", "version": "v1", "kind": "Namespace" }] },
-            }),
+            namespace_sync_set(&env_name, &readers.join(",")),
             "{}",
             sync.display()
         );

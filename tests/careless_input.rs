@@ -7,8 +7,8 @@
 mod support;
 
 use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 use support::text;
 
@@ -42,13 +42,7 @@ fn write(root: &Path, path: &str, text: &str) {
 
 /// Runs `command` with `stdin` as its input, failing the test if it runs past [`BOUND`].
 fn run_bounded(mut command: Command, stdin: &str) -> Output {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the command runs");
-    let mut input = child.stdin.take().unwrap();
+    let (mut child, mut input) = support::spawn_piped(&mut command);
     let stdin = stdin.to_string();
     let feeder = std::thread::spawn(move || {
         let _ = input.write_all(stdin.as_bytes());
@@ -73,6 +67,43 @@ fn guardrailc(args: &[&str], stdin: &str) -> Output {
 
 fn all_output(output: &Output) -> String {
     format!("{}{}", text(&output.stdout), text(&output.stderr))
+}
+
+/// `guardrailc build ROOT`.
+fn build(root: &Path) -> Output {
+    guardrailc(&["build", root.to_str().unwrap()], "")
+}
+
+/// `guardrailc build ROOT --out ROOT/out`, which must succeed: the output folder and what the
+/// command printed.
+fn build_into_out(root: &Path) -> (PathBuf, Output) {
+    let out = root.join("out");
+    let output = guardrailc(
+        &[
+            "build",
+            root.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", all_output(&output));
+    (out, output)
+}
+
+/// `guardrailc test ROOT --fuzz 0`: the project's fixtures only.
+fn test_fixtures(root: &Path) -> Output {
+    guardrailc(&["test", root.to_str().unwrap(), "--fuzz", "0"], "")
+}
+
+/// The command failed (exit 1) and said `message` on stderr.
+fn assert_refused(output: &Output, message: &str) {
+    assert_eq!(output.status.code(), Some(1), "{}", all_output(output));
+    assert!(
+        text(&output.stderr).contains(message),
+        "{}",
+        all_output(output)
+    );
 }
 
 const POD: &str = "apiVersion: v1
@@ -121,7 +152,7 @@ fn check_escapes_control_characters_from_manifests_in_its_human_report() {
 fn test_escapes_control_characters_from_fixtures_in_its_human_report() {
     let fixture = "guardrail: no-latest-tag\ncases:\n  - name: \"wrong \\e]0;title\\a expectation\\nFAIL forged\"\n    object: {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: app, image: \"nginx:latest\"}]}}\n    expect: allow\n";
     let dir = project(&[("tests/images.yaml", fixture)]);
-    let output = guardrailc(&["test", dir.path().to_str().unwrap(), "--fuzz", "0"], "");
+    let output = test_fixtures(dir.path());
     assert_eq!(output.status.code(), Some(1), "{}", all_output(&output));
     let report = text(&output.stdout);
     assert!(
@@ -206,17 +237,14 @@ fn check_refuses_devices_and_directories() {
     let dir = project(&[]);
     for (input, what) in [("/dev/zero", "a device"), ("/dev/null", "a device")] {
         let (output, _) = check_json(dir.path(), &[input], "");
-        assert_eq!(output.status.code(), Some(1));
-        let stderr = text(&output.stderr);
-        assert!(
-            stderr.contains(&format!("`{input}` is {what}, not a manifest file")),
-            "{stderr}"
+        assert_refused(
+            &output,
+            &format!("`{input}` is {what}, not a manifest file"),
         );
     }
     let folder = dir.path().join("guardrails");
     let (output, _) = check_json(dir.path(), &[folder.to_str().unwrap()], "");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stderr).contains("is a directory"));
+    assert_refused(&output, "is a directory");
 }
 
 // --- check: manifests kubectl would reject --------------------------------------------
@@ -230,11 +258,9 @@ fn check_rejects_a_key_given_twice_with_its_line() {
         &["check", "--project", dir.path().to_str().unwrap(), "-"],
         manifest,
     );
-    assert_eq!(output.status.code(), Some(1), "{}", all_output(&output));
-    let stderr = text(&output.stderr);
-    assert!(
-        stderr.contains("error: <stdin>: line 9: spec.containers[0]: duplicate key `image`"),
-        "{stderr}"
+    assert_refused(
+        &output,
+        "error: <stdin>: line 9: spec.containers[0]: duplicate key `image`",
     );
 }
 
@@ -285,10 +311,7 @@ fn fixtures_are_found_however_their_guardrail_key_is_written() {
         ("tests/case.json", json.to_string()),
     ] {
         let dir = project(&[(file, &fixture)]);
-        let output = guardrailc(
-            &["test", dir.path().to_str().unwrap(), "--fuzz", "0"],
-            "",
-        );
+        let output = test_fixtures(dir.path());
         let report = text(&output.stdout);
         assert_eq!(output.status.code(), Some(1), "{file}: {}", all_output(&output));
         assert!(
@@ -309,7 +332,7 @@ fn files_under_tests_that_are_not_fixtures_are_listed_or_rejected() {
         ("tests/notes.yaml", "owner: platform\n"),
     ]);
     let root = dir.path().to_str().unwrap();
-    let output = guardrailc(&["test", root, "--fuzz", "0"], "");
+    let output = test_fixtures(dir.path());
     assert!(output.status.success(), "{}", all_output(&output));
     let report = text(&output.stdout);
     let ignored: Vec<&str> = report
@@ -341,28 +364,22 @@ fn files_under_tests_that_are_not_fixtures_are_listed_or_rejected() {
         &failing_fixture("guardrial:"),
     );
     write(dir.path(), "tests/broken.json", "{\"guardrail\": \n");
-    let output = guardrailc(&["test", root, "--fuzz", "0"], "");
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = text(&output.stderr);
-    assert!(
-        stderr.contains("error: tests/typo.yaml:2: this file has `cases` but no `guardrail` key"),
-        "{stderr}"
+    let output = test_fixtures(dir.path());
+    assert_refused(
+        &output,
+        "error: tests/typo.yaml:2: this file has `cases` but no `guardrail` key",
     );
-    assert!(stderr.contains("error: tests/broken.json:"), "{stderr}");
+    assert_refused(&output, "error: tests/broken.json:");
 }
 
 #[test]
 fn a_fixture_with_a_key_given_twice_is_an_error_at_its_line() {
     let fixture = "guardrail: no-latest-tag\ncases:\n  - name: twice\n    object: {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: app, image: \"nginx:latest\", image: \"nginx:1\"}]}}\n    expect: allow\n";
     let dir = project(&[("tests/images.yaml", fixture)]);
-    let output = guardrailc(&["test", dir.path().to_str().unwrap(), "--fuzz", "0"], "");
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = text(&output.stderr);
-    assert!(
-        stderr.contains(
-            "error: tests/images.yaml:4: cases[0].object.spec.containers[0]: duplicate key `image`"
-        ),
-        "{stderr}"
+    let output = test_fixtures(dir.path());
+    assert_refused(
+        &output,
+        "error: tests/images.yaml:4: cases[0].object.spec.containers[0]: duplicate key `image`",
     );
 }
 
@@ -383,7 +400,7 @@ fn fixture_files_outside_the_project_are_refused_without_echoing_them() {
         "../../../../../../../etc/passwd",
     ] {
         let dir = project(&[("tests/images.yaml", &fixture_reading(written))]);
-        let output = guardrailc(&["test", dir.path().to_str().unwrap(), "--fuzz", "0"], "");
+        let output = test_fixtures(dir.path());
         assert_eq!(output.status.code(), Some(1), "{written}");
         let all = all_output(&output);
         assert!(
@@ -399,14 +416,9 @@ fn fixture_files_outside_the_project_are_refused_without_echoing_them() {
 fn fixture_and_schema_files_that_never_end_are_refused() {
     let dir = project(&[("tests/images.yaml", &fixture_reading("zero.yaml"))]);
     std::os::unix::fs::symlink("/dev/zero", dir.path().join("tests/zero.yaml")).unwrap();
-    let output = guardrailc(&["test", dir.path().to_str().unwrap(), "--fuzz", "0"], "");
-    assert_eq!(output.status.code(), Some(1));
     // The link leads out of the project; the device is not read.
-    assert!(
-        text(&output.stderr).contains("resolves to `/dev/zero`"),
-        "{}",
-        all_output(&output)
-    );
+    let output = test_fixtures(dir.path());
+    assert_refused(&output, "resolves to `/dev/zero`");
 
     // A FIFO inside the project is no file either: it would block.
     let dir = project(&[("tests/images.yaml", &fixture_reading("pods.yaml"))]);
@@ -415,13 +427,8 @@ fn fixture_and_schema_files_that_never_end_are_refused() {
         .status()
         .unwrap();
     assert!(made.success());
-    let output = guardrailc(&["test", dir.path().to_str().unwrap(), "--fuzz", "0"], "");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        text(&output.stderr).contains("`tests/pods.yaml` is a FIFO, not a regular file"),
-        "{}",
-        all_output(&output)
-    );
+    let output = test_fixtures(dir.path());
+    assert_refused(&output, "`tests/pods.yaml` is a FIFO, not a regular file");
 
     // A CRD schema: absolute paths are refused in guardrails.toml itself, links that lead
     // out of the project when they are read.
@@ -429,23 +436,13 @@ fn fixture_and_schema_files_that_never_end_are_refused() {
         format!("[[crds]]\nkind = \"Widget\"\ngroup = \"example.com\"\nversion = \"v1\"\nresource = \"widgets\"\nschema = {schema:?}\n")
     };
     let dir = project(&[("guardrails.toml", &crd("/dev/zero"))]);
-    let output = guardrailc(&["build", dir.path().to_str().unwrap()], "");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        text(&output.stderr).contains("the schema path `/dev/zero` is an absolute path"),
-        "{}",
-        all_output(&output)
-    );
+    let output = build(dir.path());
+    assert_refused(&output, "the schema path `/dev/zero` is an absolute path");
     let dir = project(&[("guardrails.toml", &crd("crds/widget.yaml"))]);
     std::fs::create_dir(dir.path().join("crds")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", dir.path().join("crds/widget.yaml")).unwrap();
-    let output = guardrailc(&["build", dir.path().to_str().unwrap()], "");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        text(&output.stderr).contains("`crds/widget.yaml` is outside the project folder"),
-        "{}",
-        all_output(&output)
-    );
+    let output = build(dir.path());
+    assert_refused(&output, "`crds/widget.yaml` is outside the project folder");
 }
 
 // --- sources ---------------------------------------------------------------------------
@@ -454,17 +451,7 @@ fn fixture_and_schema_files_that_never_end_are_refused() {
 fn every_source_pattern_that_matches_nothing_is_warned_about() {
     let config = "sources = [\"guardrails/*.guard\", \"guardrail/*.gaurd\", \"missing.guard\"]\n";
     let dir = project(&[("guardrails.toml", config)]);
-    let out = dir.path().join("out");
-    let output = guardrailc(
-        &[
-            "build",
-            dir.path().to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        "",
-    );
-    assert!(output.status.success(), "{}", all_output(&output));
+    let (_, output) = build_into_out(dir.path());
     let stderr = text(&output.stderr);
     assert!(
         stderr.contains("warning[G0406]: `guardrail/*.gaurd` matches no `.guard` file"),
@@ -486,7 +473,7 @@ fn source_patterns_outside_the_project_are_errors() {
     for pattern in ["../x/*.guard", "/etc/passwd", "guardrails/../../*.guard"] {
         let config = format!("sources = [\"guardrails/*.guard\", {pattern:?}]\n");
         let dir = project(&[("guardrails.toml", &config)]);
-        let output = guardrailc(&["build", dir.path().to_str().unwrap()], "");
+        let output = build(dir.path());
         assert_eq!(output.status.code(), Some(1), "{pattern}");
         let stderr = text(&output.stderr);
         assert!(
@@ -514,17 +501,7 @@ fn symlinked_sources_are_followed_inside_the_project_and_refused_outside() {
         "guardrails.toml",
         "sources = [\"guardrails/*.guard\"]\n",
     );
-    let out = dir.path().join("out");
-    let output = guardrailc(
-        &[
-            "build",
-            dir.path().to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        "",
-    );
-    assert!(output.status.success(), "{}", all_output(&output));
+    let (out, _) = build_into_out(dir.path());
     assert!(out.join("default/vap/linked-rule.policy.yaml").is_file());
 
     let outside = tempfile::tempdir().unwrap();
@@ -534,12 +511,10 @@ fn symlinked_sources_are_followed_inside_the_project_and_refused_outside() {
         dir.path().join("guardrails/stray.guard"),
     )
     .unwrap();
-    let output = guardrailc(&["build", dir.path().to_str().unwrap()], "");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        text(&output.stderr).contains("`guardrails/stray.guard` is outside the project folder"),
-        "{}",
-        all_output(&output)
+    let output = build(dir.path());
+    assert_refused(
+        &output,
+        "`guardrails/stray.guard` is outside the project folder",
     );
 }
 
@@ -584,17 +559,7 @@ fn carriage_returns_end_comments_and_lines_in_sources() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "images.guard", &source);
-        let out = dir.path().join("out");
-        let output = guardrailc(
-            &[
-                "build",
-                dir.path().to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            "",
-        );
-        assert!(output.status.success(), "{}", all_output(&output));
+        let (out, output) = build_into_out(dir.path());
         assert!(
             out.join("default/vap/no-latest-tag.policy.yaml").is_file(),
             "{}",
@@ -608,26 +573,14 @@ fn carriage_returns_end_comments_and_lines_in_sources() {
         "images.guard",
         &format!("# one\r# two\r{}\r$", GUARD.replace('\n', "\r")),
     );
-    let output = guardrailc(&["build", dir.path().to_str().unwrap()], "");
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = text(&output.stderr);
-    assert!(stderr.contains("images.guard:11:1"), "{stderr}");
+    let output = build(dir.path());
+    assert_refused(&output, "images.guard:11:1");
 }
 
 #[test]
 fn a_byte_order_mark_at_the_start_of_a_source_is_accepted() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "images.guard", &format!("\u{feff}{GUARD}"));
-    let out = dir.path().join("out");
-    let output = guardrailc(
-        &[
-            "build",
-            dir.path().to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        "",
-    );
-    assert!(output.status.success(), "{}", all_output(&output));
+    let (_, output) = build_into_out(dir.path());
     assert!(!text(&output.stderr).contains("G0101"));
 }

@@ -3,27 +3,18 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Output, Stdio};
-use support::{quickstart, text};
+use std::process::Output;
+use support::{output_with_stdin, quickstart, text};
 
 fn check(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = support::command()
-        .arg("check")
-        .arg("--project")
-        .arg(quickstart())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut input = child.stdin.take().unwrap();
-    input
-        .write_all(stdin.unwrap_or_default().as_bytes())
-        .unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
+    output_with_stdin(
+        support::command()
+            .arg("check")
+            .arg("--project")
+            .arg(quickstart())
+            .args(args),
+        stdin.unwrap_or_default(),
+    )
 }
 
 /// A `kubectl get -A -o yaml`-shaped export of `count` Pods; every tenth uses `:latest`,
@@ -69,20 +60,14 @@ fn a_list_export_on_stdin_is_checked_object_by_object() {
 /// panic is injected through the documented test hook (docs/testing.md).
 #[test]
 fn a_panic_while_checking_one_object_is_an_internal_error_for_that_object() {
-    let mut child = support::command()
-        .env("GUARDRAILC_INJECT_CHECK_PANIC", "name: p3\n")
-        .args(["check", "--project"])
-        .arg(quickstart())
-        .args(["--env", "prod", "--format", "json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(export(20).as_bytes()).unwrap();
-    drop(input);
-    let output = child.wait_with_output().unwrap();
+    let output = output_with_stdin(
+        support::command()
+            .env("GUARDRAILC_INJECT_CHECK_PANIC", "name: p3\n")
+            .args(["check", "--project"])
+            .arg(quickstart())
+            .args(["--env", "prod", "--format", "json", "-"]),
+        &export(20),
+    );
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -513,23 +498,13 @@ fn check_with_only_the_opa_target_applies_the_match_and_exclusions() {
     // object itself: no-privileged excludes kube-system and matches workloads only.
     let project = opa_only_quickstart();
     let manifests = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: kube-system}\nspec:\n  containers: [{name: c, image: \"registry.example.com/x:1\", resources: {limits: {memory: 1Gi}}, securityContext: {privileged: true}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: shop}\nspec:\n  containers: [{name: c, image: \"registry.example.com/x:1\", resources: {limits: {memory: 1Gi}}, securityContext: {privileged: true}}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: shop}\ndata: {a: b}\n";
-    let output = support::command()
-        .args(["check", "--env", "prod", "--format", "json", "--project"])
-        .arg(project.path())
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(manifests.as_bytes())?;
-            child.wait_with_output()
-        })
-        .unwrap();
+    let output = output_with_stdin(
+        support::command()
+            .args(["check", "--env", "prod", "--format", "json", "--project"])
+            .arg(project.path())
+            .arg("-"),
+        manifests,
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", text(&output.stderr)));
     let findings: Vec<(String, String)> = report["findings"]

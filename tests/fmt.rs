@@ -4,13 +4,13 @@
 
 mod support;
 
-use guardrailc_compiler::config::Config;
 use guardrailc_compiler::emit::Artifact;
 use guardrailc_compiler::format::{format, FormatError};
 use guardrailc_compiler::project::{build, BuildInput, BuildOptions, SourceFile};
 use guardrailc_compiler::schema::Schema;
 use guardrailc_compiler::syntax::lexer;
 use guardrailc_compiler::SourceId;
+use guardrailc_testkit::test_support::build_one;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -39,20 +39,7 @@ fn guard_files() -> Vec<PathBuf> {
 
 /// The artifacts of one file built alone with the default configuration.
 fn artifacts(text: &str) -> Vec<Artifact> {
-    let sources = [SourceFile {
-        name: "file.guard".into(),
-        text: text.into(),
-    }];
-    let config = Config::default();
-    let output = build(&BuildInput {
-        sources: &sources,
-        config: &config,
-        config_source: SourceId(1),
-        schema: Schema::builtin(),
-        today: guardrailc_testkit::test_support::TODAY,
-        options: &BuildOptions::default(),
-    });
-    output.artifacts
+    build_one("file.guard", text).artifacts
 }
 
 fn comments(text: &str) -> Vec<String> {

@@ -3,10 +3,12 @@
 
 mod support;
 
+use guardrailc_testkit::test_support::pinned_image_fixture;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc::Receiver;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -106,15 +108,7 @@ guardrail pinned-images {
 ";
 
 /// Cases for SOURCE's guardrail: the second expects `allow` of an unpinned image, so it fails.
-const FIXTURE: &str = "guardrail: pinned-images
-cases:
-  - name: a pinned image is allowed
-    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:1.27\"}]}}
-    expect: allow
-  - name: the latest tag is wrongly expected to pass
-    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:latest\"}]}}
-    expect: allow
-";
+static FIXTURE: LazyLock<String> = LazyLock::new(|| pinned_image_fixture("pinned-images"));
 
 fn position(text: &str, needle: &str, nth: usize) -> Value {
     let offset = text
@@ -139,7 +133,7 @@ fn an_editor_session_over_stdio() {
     .unwrap();
     std::fs::write(root.join("images.guard"), SOURCE).unwrap();
     std::fs::create_dir(root.join("tests")).unwrap();
-    std::fs::write(root.join("tests/images.yaml"), FIXTURE).unwrap();
+    std::fs::write(root.join("tests/images.yaml"), &*FIXTURE).unwrap();
     let mut editor = Editor::start(&root);
     let uri = format!("{}/images.guard", editor.root_uri);
     let doc = json!({ "uri": uri });
@@ -158,7 +152,7 @@ fn an_editor_session_over_stdio() {
     // The fixture file's cases cannot run while the project does not build.
     let fixture_uri = format!("{}/tests/images.yaml", editor.root_uri);
     let fixture_doc = json!({ "uri": fixture_uri });
-    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": fixture_uri, "languageId": "yaml", "version": 1, "text": FIXTURE } }));
+    editor.notify("textDocument/didOpen", json!({ "textDocument": { "uri": fixture_uri, "languageId": "yaml", "version": 1, "text": FIXTURE.as_str() } }));
     assert_eq!(
         editor.diagnostics_for(&fixture_uri),
         json!([{
@@ -205,7 +199,7 @@ fn an_editor_session_over_stdio() {
         "pass\n    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:latest\"}]}}\n    expect: allow",
         "pass\n    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:latest\"}]}}\n    expect: deny",
     );
-    assert_ne!(expecting_denial, FIXTURE);
+    assert_ne!(expecting_denial, *FIXTURE);
     editor.notify(
         "textDocument/didChange",
         json!({
@@ -227,7 +221,7 @@ fn an_editor_session_over_stdio() {
     // references include the fixture.
     let definition = editor.request(
         "textDocument/definition",
-        json!({ "textDocument": fixture_doc, "position": position(FIXTURE, "images", 0) }),
+        json!({ "textDocument": fixture_doc, "position": position(&FIXTURE, "images", 0) }),
     );
     insta::assert_snapshot!(
         "definition_from_fixture",

@@ -6,7 +6,7 @@
 use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
 use guardrailc_compiler::syntax::parser::{MAX_NESTING, MAX_OPERATORS};
-use guardrailc_compiler::{format, syntax, Code, SourceId};
+use guardrailc_compiler::{format, syntax, Code, Diagnostic, SourceId};
 
 /// Half the smallest stack the tools run the compiler on.
 const SMALL_STACK: usize = 1024 * 1024;
@@ -19,6 +19,17 @@ fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .expect("thread starts")
         .join()
         .expect("no panic")
+}
+
+/// Parses `text`: all its diagnostics, and those that say it nests too deep.
+fn parse_too_deep(text: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    let diagnostics = syntax::parse(SourceId(0), text).diagnostics;
+    let deep = diagnostics
+        .iter()
+        .filter(|d| d.code == Code::TooDeep)
+        .cloned()
+        .collect();
+    (diagnostics, deep)
 }
 
 fn rule(condition: &str) -> String {
@@ -163,20 +174,14 @@ fn thousands_of_unclosed_brackets_are_one_nesting_error_not_a_crash() {
                 "list<".repeat(5000)
             ),
         ] {
-            let parsed = syntax::parse(SourceId(0), &text);
-            let deep: Vec<_> = parsed
-                .diagnostics
-                .iter()
-                .filter(|d| d.code == Code::TooDeep)
-                .collect();
+            let (diagnostics, deep) = parse_too_deep(&text);
             if text.starts_with('(') {
                 // Not inside a guardrail: rejected before any expression is parsed.
                 assert!(deep.is_empty());
             } else {
-                assert_eq!(deep.len(), 1, "{:?}", parsed.diagnostics);
+                assert_eq!(deep.len(), 1, "{diagnostics:?}");
                 // The skipped closing brackets are not reported once per level.
-                let unclosed = parsed
-                    .diagnostics
+                let unclosed = diagnostics
                     .iter()
                     .filter(|d| d.code == Code::UnclosedDelimiter)
                     .count();
@@ -195,13 +200,8 @@ fn a_chain_of_a_hundred_thousand_operators_is_refused_without_recursion() {
             "not object.spec.hostNetwork and ",
         ] {
             let text = rule(&format!("{}true", chain.repeat(100_000)));
-            let parsed = syntax::parse(SourceId(0), &text);
-            let deep: Vec<_> = parsed
-                .diagnostics
-                .iter()
-                .filter(|d| d.code == Code::TooDeep)
-                .collect();
-            assert_eq!(deep.len(), 1, "{:?}", parsed.diagnostics);
+            let (diagnostics, deep) = parse_too_deep(&text);
+            assert_eq!(deep.len(), 1, "{diagnostics:?}");
             assert!(
                 deep[0].message.contains(&MAX_OPERATORS.to_string())
                     || deep[0].message.contains(&MAX_NESTING.to_string())

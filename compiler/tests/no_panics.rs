@@ -6,6 +6,7 @@ mod corpus;
 use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
 use guardrailc_compiler::Code;
+use guardrailc_testkit::test_support::FUZZ_PUNCTUATION;
 use proptest::prelude::*;
 
 /// Every .guard file of the examples and the test cases.
@@ -38,22 +39,12 @@ fn compile(text: &str, emit: bool) {
 }
 
 /// Fragments that make random text look like the language.
-const PIECES: &[&str] = &[
-    "guardrail",
-    " g ",
-    "{",
-    "}",
-    "[",
-    "]",
-    "(",
-    ")",
-    "\"",
-    "\\",
-    ",",
-    ":",
-    ".",
-    "==",
-    "!=",
+fn pieces() -> Vec<&'static str> {
+    [&["guardrail", " g "][..], FUZZ_PUNCTUATION, OWN_PIECES].concat()
+}
+
+/// The rest of [`pieces`], after the punctuation.
+const OWN_PIECES: &[&str] = &[
     "<=",
     ">",
     "=",
@@ -122,7 +113,7 @@ fn mutated() -> impl Strategy<Value = String> {
             (
                 any::<prop::sample::Index>(),
                 0..12usize,
-                prop::sample::select(PIECES),
+                prop::sample::select(pieces()),
             ),
             1..6,
         ),
@@ -145,7 +136,7 @@ fn mutated() -> impl Strategy<Value = String> {
 }
 
 fn assembled() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(PIECES), 0..60).prop_map(|pieces| pieces.concat())
+    prop::collection::vec(prop::sample::select(pieces()), 0..60).prop_map(|pieces| pieces.concat())
 }
 
 proptest! {

@@ -8,6 +8,7 @@ use guardrailc_compiler::emit::gatekeeper::{emit_gatekeeper, emit_sync};
 use guardrailc_compiler::emit::opa::emit_opa;
 use guardrailc_compiler::emit::{Artifact, Target};
 use guardrailc_compiler::ir::Policy;
+use guardrailc_testkit::test_support::namespace_sync_set;
 use rego_fixtures::*;
 use serde_json::{json, Value};
 
@@ -210,12 +211,7 @@ fn an_inconsistent_policy_emits_nothing() {
 
 #[test]
 fn snapshots_of_every_emitted_file() {
-    for policy in [
-        pod_policy(),
-        service_policy(),
-        limits_policy(),
-        team_label_policy(),
-    ] {
+    for policy in all_policies() {
         let (mut artifacts, _) = emit_gatekeeper(&policy);
         artifacts.extend(emit_opa(&policy).0);
         for artifact in artifacts {
@@ -267,19 +263,7 @@ fn sync_set_per_environment_whose_guardrails_read_the_namespace() {
     );
     assert_eq!(
         parse_yaml(prod),
-        json!({
-            "apiVersion": "syncset.gatekeeper.sh/v1alpha1",
-            "kind": "SyncSet",
-            "metadata": {
-                "name": "guardrailc",
-                "labels": {
-                    "app.kubernetes.io/managed-by": "guardrailc",
-                    "guardrailc.dev/environment": "prod",
-                },
-                "annotations": { "guardrailc.dev/guardrails": "another-reader,team-label-frozen" },
-            },
-            "spec": { "gvks": [{ "group": "", "version": "v1", "kind": "Namespace" }] },
-        })
+        namespace_sync_set("prod", "another-reader,team-label-frozen")
     );
     assert_eq!(
         parse_yaml(&artifacts[0])["metadata"]["annotations"]["guardrailc.dev/guardrails"],

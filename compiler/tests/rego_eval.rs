@@ -25,12 +25,7 @@ fn non_root(name: &str, image: &str) -> Value {
 
 #[test]
 fn every_module_compiles_in_both_flavours() {
-    for policy in [
-        pod_policy(),
-        service_policy(),
-        limits_policy(),
-        team_label_policy(),
-    ] {
+    for policy in all_policies() {
         for flavour in [RegoFlavour::Gatekeeper, RegoFlavour::Opa] {
             // `engine` panics with the module text when regorus rejects it.
             let mut engine = engine(&policy, flavour);
@@ -145,14 +140,7 @@ fn all_and_any_quantifiers() {
     let mut object = pod(json!([non_root("a", "nginx:1")]));
     object["spec"]["volumes"] =
         json!([{ "name": "x", "emptyDir": {} }, { "name": "y", "hostPath": { "path": "/" } }]);
-    assert_eq!(
-        gatekeeper_messages(&policy, review("CREATE", object.clone())),
-        vec!["pod mounts a host path"]
-    );
-    assert_eq!(
-        opa_messages(&policy, object),
-        vec!["pod mounts a host path"]
-    );
+    assert_both_flavours(&policy, object, &["pod mounts a host path"]);
 }
 
 #[test]
@@ -287,11 +275,20 @@ fn memory_limits_compare_as_quantities() {
         "strict=true: more than 2 containers".to_string(),
     ];
     expected.sort();
+    assert_both_flavours(&policy, object, &expected);
+}
+
+/// A CREATE of `object` gives the `expected` messages, sorted, in Gatekeeper's violations
+/// and in OPA's `deny` set.
+fn assert_both_flavours<T: std::fmt::Debug>(policy: &Policy, object: Value, expected: &[T])
+where
+    String: PartialEq<T>,
+{
     assert_eq!(
-        gatekeeper_messages(&policy, review("CREATE", object.clone())),
+        gatekeeper_messages(policy, review("CREATE", object.clone())),
         expected
     );
-    assert_eq!(opa_messages(&policy, object), expected);
+    assert_eq!(opa_messages(policy, object), expected);
 }
 
 #[test]
@@ -309,23 +306,15 @@ fn registries_and_cpu_against_params() {
             json!({ "memory": "1Gi", "cpu": "0.5" })
         ),
     ]));
-    let expected = vec!["container b: image docker.io/b:1 is not from an allowed registry"];
-    assert_eq!(
-        gatekeeper_messages(&policy, review("CREATE", object.clone())),
-        expected
-    );
-    assert_eq!(opa_messages(&policy, object), expected);
+    let expected = ["container b: image docker.io/b:1 is not from an allowed registry"];
+    assert_both_flavours(&policy, object, &expected);
     let object = pod(json!([limited(
         "a",
         "mirror.example.com/a:1",
         json!({ "memory": "1Gi", "cpu": "501m" })
     )]));
-    let expected = vec!["container a asks for more than 500m cpu"];
-    assert_eq!(
-        gatekeeper_messages(&policy, review("CREATE", object.clone())),
-        expected
-    );
-    assert_eq!(opa_messages(&policy, object), expected);
+    let expected = ["container a asks for more than 500m cpu"];
+    assert_both_flavours(&policy, object, &expected);
 }
 
 /// A guardrail that reports `object.q` when it is a quantity, to test the guard alone.
@@ -525,12 +514,7 @@ fn inconsistent_ir_is_an_internal_diagnostic() {
 
 #[test]
 fn printing_is_deterministic() {
-    for policy in [
-        pod_policy(),
-        service_policy(),
-        limits_policy(),
-        team_label_policy(),
-    ] {
+    for policy in all_policies() {
         for flavour in [RegoFlavour::Gatekeeper, RegoFlavour::Opa] {
             assert_eq!(
                 print_module(&policy, flavour),

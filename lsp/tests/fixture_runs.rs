@@ -2,7 +2,9 @@
 
 use guardrailc_lsp::fixtures::{run_fixture_file, FixtureProblem};
 use guardrailc_lsp::workspace::Workspace;
+use guardrailc_testkit::test_support::pinned_image_fixture;
 use std::path::Path;
+use std::sync::LazyLock;
 
 const GUARD: &str = "guardrail pinned {
   title \"Images are pinned\"
@@ -13,15 +15,8 @@ const GUARD: &str = "guardrail pinned {
 }
 ";
 
-const FIXTURE: &str = "guardrail: pinned
-cases:
-  - name: a pinned image is allowed
-    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:1.27\"}]}}
-    expect: allow
-  - name: the latest tag is wrongly expected to pass
-    object: {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {containers: [{name: app, image: \"nginx:latest\"}]}}
-    expect: allow
-";
+/// The fixture: its second case fails.
+static FIXTURE: LazyLock<String> = LazyLock::new(|| pinned_image_fixture("pinned"));
 
 fn workspace(guard: &str) -> Workspace {
     let mut workspace = Workspace::new(guardrailc_testkit::test_support::TODAY);
@@ -48,7 +43,7 @@ fn run(workspace: &Workspace, text: &str) -> Vec<FixtureProblem> {
 
 #[test]
 fn a_failing_case_is_one_problem_at_its_line_naming_each_environment() {
-    let problems = run(&workspace(GUARD), FIXTURE);
+    let problems = run(&workspace(GUARD), &FIXTURE);
     assert_eq!(problems.len(), 1, "{problems:?}");
     let problem = &problems[0];
     // The second case starts on line 6 (`  - name: the latest tag …`).
@@ -106,7 +101,7 @@ fn malformed_files_and_broken_builds_are_reported_where_they_are() {
     );
 
     let broken = self::workspace(&GUARD.replace("c.image.ends_with", "c.imag.ends_with"));
-    let problems = run(&broken, FIXTURE);
+    let problems = run(&broken, &FIXTURE);
     assert_eq!(
         problems,
         vec![FixtureProblem {

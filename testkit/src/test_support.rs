@@ -12,7 +12,7 @@ use crate::{
     UserInfo, VapPolicy,
 };
 use guardrailc_compiler::emit::{Artifact, Target};
-use guardrailc_compiler::project::{self, SourceFile};
+use guardrailc_compiler::project::{self, BuildOutput, SourceFile};
 use guardrailc_compiler::schema::Schema;
 use serde_json::{json, Value};
 
@@ -55,6 +55,16 @@ pub fn build(sources: &[(String, String)], config_text: &str) -> Result<Vec<Arti
         return Err(errors.join("; "));
     }
     Ok(output.artifacts)
+}
+
+/// Builds one source, `name`, with an empty guardrails.toml on [`TODAY`]: all the build gives,
+/// errors included.
+pub fn build_one(name: &str, text: &str) -> BuildOutput {
+    let sources = [SourceFile {
+        name: name.into(),
+        text: text.into(),
+    }];
+    project::build_text(&sources, "", TODAY)
 }
 
 /// Builds one source text with an empty config and panics on errors: for tests.
@@ -240,4 +250,45 @@ impl Verdicts {
         )
         .map_err(|d| format!("gatekeeper's admission review and its {shape} disagree:\n{d}"))
     }
+}
+
+/// The language's brackets, quotes and separators and two of its comparisons: what the
+/// compiler's and the command line's random inputs are mostly made of, beside their own
+/// pieces, so that they reach deep into the parsers.
+pub const FUZZ_PUNCTUATION: &[&str] = &[
+    "{", "}", "[", "]", "(", ")", "\"", "\\", ",", ":", ".", "==", "!=",
+];
+
+/// The Gatekeeper `SyncSet` guardrailc writes for environment `env`, whose guardrails
+/// `readers` (names joined by commas) read the namespace object from `data.inventory`.
+pub fn namespace_sync_set(env: &str, readers: &str) -> Value {
+    json!({
+        "apiVersion": "syncset.gatekeeper.sh/v1alpha1",
+        "kind": "SyncSet",
+        "metadata": {
+            "name": "guardrailc",
+            "labels": {
+                "app.kubernetes.io/managed-by": "guardrailc",
+                "guardrailc.dev/environment": env,
+            },
+            "annotations": { "guardrailc.dev/guardrails": readers },
+        },
+        "spec": { "gvks": [{ "group": "", "version": "v1", "kind": "Namespace" }] },
+    })
+}
+
+/// A fixture for guardrail `guardrail`, which denies the `:latest` tag: one case passes, and
+/// the second wrongly expects `allow` of an unpinned image, so it fails.
+pub fn pinned_image_fixture(guardrail: &str) -> String {
+    format!(
+        "guardrail: {guardrail}
+cases:
+  - name: a pinned image is allowed
+    object: {{apiVersion: v1, kind: Pod, metadata: {{name: p, namespace: a}}, spec: {{containers: [{{name: app, image: \"nginx:1.27\"}}]}}}}
+    expect: allow
+  - name: the latest tag is wrongly expected to pass
+    object: {{apiVersion: v1, kind: Pod, metadata: {{name: p, namespace: a}}, spec: {{containers: [{{name: app, image: \"nginx:latest\"}}]}}}}
+    expect: allow
+"
+    )
 }

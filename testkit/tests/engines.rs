@@ -72,6 +72,11 @@ fn pod(namespace: &str, labels: Value, containers: Value) -> Value {
            "spec": {"containers": containers}})
 }
 
+/// A CREATE of Pod `p` in `namespace`, with the namespace's object.
+fn pod_case(namespace: &str, labels: Value, containers: Value) -> AdmissionCase {
+    create(pod(namespace, labels, containers), namespace)
+}
+
 fn create(object: Value, namespace_name: &str) -> AdmissionCase {
     AdmissionCase {
         operation: Operation::Create,
@@ -99,8 +104,24 @@ fn all_three(guardrail: &str, case: &AdmissionCase) -> Outcomes {
         gatekeeper: gatekeeper(guardrail)
             .evaluate(case, &catalog)
             .expect("case is complete"),
-        opa: opa(guardrail).evaluate(case).expect("case is complete"),
+        opa: opa_outcome(guardrail, case),
     }
+}
+
+fn opa_outcome(guardrail: &str, case: &AdmissionCase) -> Outcome {
+    opa(guardrail).evaluate(case).expect("case is complete")
+}
+
+/// Both admission targets allow `case` without an error.
+fn assert_admission_allows(guardrail: &str, case: &AdmissionCase) {
+    assert_eq!(
+        vap(guardrail).evaluate(case, &catalog),
+        Ok(Outcome::allowed())
+    );
+    assert_eq!(
+        gatekeeper(guardrail).evaluate(case, &catalog),
+        Ok(Outcome::allowed())
+    );
 }
 
 fn assert_all_agree(outcomes: &Outcomes) {
@@ -126,29 +147,21 @@ fn strings(items: &[&str]) -> Vec<String> {
 
 #[test]
 fn pinned_images_are_allowed_everywhere() {
-    let case = create(
-        pod(
-            "default",
-            json!({}),
-            json!([{"name": "app", "image": "nginx:1.27"}]),
-        ),
+    let case = pod_case(
         "default",
+        json!({}),
+        json!([{"name": "app", "image": "nginx:1.27"}]),
     );
-    let outcomes = all_three("no-latest-tag", &case);
-    assert_eq!(outcomes.vap, Outcome::allowed());
-    assert_eq!(outcomes.gatekeeper, Outcome::allowed());
-    assert_eq!(outcomes.opa, Outcome::allowed());
+    assert_admission_allows("no-latest-tag", &case);
+    assert_eq!(opa_outcome("no-latest-tag", &case), Outcome::allowed());
 }
 
 #[test]
 fn unpinned_images_are_denied_with_one_message_each() {
-    let case = create(
-        pod(
-            "default",
-            json!({}),
-            json!([{"name": "app", "image": "nginx:latest"}, {"name": "side", "image": "busybox"}]),
-        ),
+    let case = pod_case(
         "default",
+        json!({}),
+        json!([{"name": "app", "image": "nginx:latest"}, {"name": "side", "image": "busybox"}]),
     );
     let outcomes = all_three("no-latest-tag", &case);
     let expected = strings(&[
@@ -164,36 +177,21 @@ fn unpinned_images_are_denied_with_one_message_each() {
 
 #[test]
 fn excluded_namespace_is_out_of_scope_for_admission_targets() {
-    let case = create(
-        pod(
-            "kube-system",
-            json!({}),
-            json!([{"name": "app", "image": "nginx"}]),
-        ),
+    let case = pod_case(
         "kube-system",
+        json!({}),
+        json!([{"name": "app", "image": "nginx"}]),
     );
-    let outcomes = all_three("no-latest-tag", &case);
-    assert_eq!(outcomes.vap, Outcome::allowed());
-    assert_eq!(outcomes.gatekeeper, Outcome::allowed());
+    assert_admission_allows("no-latest-tag", &case);
     // The plain OPA target checks manifests: it has no notion of scope.
-    assert_eq!(outcomes.opa.verdict, Verdict::Deny);
+    assert_eq!(opa_outcome("no-latest-tag", &case).verdict, Verdict::Deny);
 }
 
 #[test]
 fn object_selector_skips_labelled_objects() {
     let skip = json!({"guardrails.example.com/skip": "yes"});
-    let case = create(
-        pod("default", skip, json!([{"name": "app", "image": "nginx"}])),
-        "default",
-    );
-    assert_eq!(
-        vap("no-latest-tag").evaluate(&case, &catalog),
-        Ok(Outcome::allowed())
-    );
-    assert_eq!(
-        gatekeeper("no-latest-tag").evaluate(&case, &catalog),
-        Ok(Outcome::allowed())
-    );
+    let case = pod_case("default", skip, json!([{"name": "app", "image": "nginx"}]));
+    assert_admission_allows("no-latest-tag", &case);
 }
 
 #[test]
@@ -202,13 +200,10 @@ fn object_and_label_selectors_also_match_the_old_object() {
     // API server evaluates the policy; so does Gatekeeper, whose matcher tries the object and
     // then the old object (open-policy-agent/gatekeeper, pkg/target/matcher.go, `matchAny`).
     let containers = json!([{"name": "app", "image": "nginx"}]);
-    let mut case = create(
-        pod(
-            "default",
-            json!({"guardrails.example.com/skip": "yes"}),
-            containers.clone(),
-        ),
+    let mut case = pod_case(
         "default",
+        json!({"guardrails.example.com/skip": "yes"}),
+        containers.clone(),
     );
     case.operation = Operation::Update;
     case.old_object = Some(pod("default", json!({}), containers));
@@ -221,25 +216,15 @@ fn object_and_label_selectors_also_match_the_old_object() {
     assert_eq!(gatekeeper_outcome.messages, vap_outcome.messages);
     // Neither object matching is out of scope for both.
     case.old_object = case.object.clone();
-    assert_eq!(
-        vap("no-latest-tag").evaluate(&case, &catalog),
-        Ok(Outcome::allowed())
-    );
-    assert_eq!(
-        gatekeeper("no-latest-tag").evaluate(&case, &catalog),
-        Ok(Outcome::allowed())
-    );
+    assert_admission_allows("no-latest-tag", &case);
 }
 
 #[test]
 fn namespace_selector_needs_the_namespace_object() {
-    let mut case = create(
-        pod(
-            "default",
-            json!({}),
-            json!([{"name": "app", "image": "nginx"}]),
-        ),
+    let mut case = pod_case(
         "default",
+        json!({}),
+        json!([{"name": "app", "image": "nginx"}]),
     );
     case.namespace_object = None;
     let error = vap("no-latest-tag").evaluate(&case, &catalog).unwrap_err();
@@ -264,10 +249,7 @@ fn duplicate_messages_collapse_in_rego_sets() {
     // Two identical violations: VAP lists both; OPA's `deny` and Gatekeeper's `violation`
     // are sets, so each holds one.
     let app = json!({"name": "app", "image": "nginx:latest"});
-    let case = create(
-        pod("default", json!({}), json!([app.clone(), app])),
-        "default",
-    );
+    let case = pod_case("default", json!({}), json!([app.clone(), app]));
     let outcomes = all_three("no-latest-tag", &case);
     assert_eq!(outcomes.vap.messages.len(), 2);
     assert_eq!(outcomes.gatekeeper.messages.len(), 1);
@@ -296,10 +278,7 @@ fn quantities_compare_as_numbers() {
         ("3G", true),
         ("500m", false),
     ] {
-        let case = create(
-            pod("default", json!({}), json!([limited("app", memory)])),
-            "default",
-        );
+        let case = pod_case("default", json!({}), json!([limited("app", memory)]));
         let outcomes = all_three("memory-limit", &case);
         assert_eq!(outcomes.vap.violated, over, "{memory}");
         assert_all_agree(&outcomes);
@@ -308,13 +287,10 @@ fn quantities_compare_as_numbers() {
 
 #[test]
 fn message_lists_are_flattened_and_other_validations_give_one_message() {
-    let case = create(
-        pod(
-            "default",
-            json!({}),
-            json!([limited("a", "3Gi"), limited("b", "4Gi"), {"name": "c", "image": "app:1"}]),
-        ),
+    let case = pod_case(
         "default",
+        json!({}),
+        json!([limited("a", "3Gi"), limited("b", "4Gi"), {"name": "c", "image": "app:1"}]),
     );
     let outcomes = all_three("memory-limit", &case);
     assert_eq!(
@@ -330,10 +306,7 @@ fn message_lists_are_flattened_and_other_validations_give_one_message() {
 
 #[test]
 fn failure_policy_decides_what_an_error_does() {
-    let case = create(
-        pod("default", json!({}), json!([limited("app", "lots")])),
-        "default",
-    );
+    let case = pod_case("default", json!({}), json!([limited("app", "lots")]));
     let failing = vap("memory-limit").evaluate(&case, &catalog).unwrap();
     assert_eq!(failing.verdict, Verdict::Deny);
     assert!(!failing.violated);
@@ -455,14 +428,7 @@ fn delete_has_no_object_and_reads_request_user() {
         "bob",
         &["platform-admins"],
     );
-    assert_eq!(
-        vap("protect-team-label").evaluate(&by_admin, &catalog),
-        Ok(Outcome::allowed())
-    );
-    assert_eq!(
-        gatekeeper("protect-team-label").evaluate(&by_admin, &catalog),
-        Ok(Outcome::allowed())
-    );
+    assert_admission_allows("protect-team-label", &by_admin);
 }
 
 #[test]
@@ -476,13 +442,10 @@ fn operations_outside_the_rules_are_not_matched() {
 
 #[test]
 fn audit_and_dryrun_record_without_blocking() {
-    let case = create(
-        pod(
-            "default",
-            json!({}),
-            json!([{"name": "app", "image": "nginx"}]),
-        ),
+    let case = pod_case(
         "default",
+        json!({}),
+        json!([{"name": "app", "image": "nginx"}]),
     );
     let vap_outcome = vap_edited("no-latest-tag", |policy, binding| {
         (policy, binding.replace("[Deny]", "[Audit]"))

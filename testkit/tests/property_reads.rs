@@ -1,13 +1,11 @@
 //! What property mode generates: the read paths and literals of a guardrail, found by
 //! walking its IR, and generated requests that fill in those paths.
 
-use guardrailc_compiler::config;
 use guardrailc_compiler::ir;
-use guardrailc_compiler::project::{self, BuildInput, BuildOptions, SourceFile};
 use guardrailc_compiler::schema::Schema;
-use guardrailc_compiler::SourceId;
 use guardrailc_testkit::property::reads::{literals, reads_for_kind, PathStep, PathTree};
 use guardrailc_testkit::property::request_strategy;
+use guardrailc_testkit::test_support::build_one;
 use guardrailc_testkit::Operation;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
@@ -34,19 +32,7 @@ guardrail privileged {
 "#;
 
 fn policy() -> ir::Policy {
-    let sources = [SourceFile {
-        name: "privileged.guard".into(),
-        text: SOURCE.into(),
-    }];
-    let config = config::parse(SourceId(1), "").expect("an empty config parses");
-    let output = project::build(&BuildInput {
-        sources: &sources,
-        config: &config,
-        config_source: SourceId(1),
-        schema: Schema::builtin(),
-        today: guardrailc_testkit::test_support::TODAY,
-        options: &BuildOptions::default(),
-    });
+    let output = build_one("privileged.guard", SOURCE);
     assert!(
         output.diagnostics.iter().all(|d| !d.is_error()),
         "{:?}",

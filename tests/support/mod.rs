@@ -2,9 +2,9 @@
 //! quickstart example. Each test file uses some of it.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdout, Command, Output};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
 
 /// The `guardrailc` binary under test, with today's date fixed (exemption expiry).
@@ -20,6 +20,26 @@ pub fn command() -> Command {
 /// Runs `guardrailc ARGS` to completion.
 pub fn guardrailc(args: &[&str]) -> Output {
     command().args(args).output().expect("the binary runs")
+}
+
+/// Starts `command` with its standard streams piped: the child, and its input to write to.
+pub fn spawn_piped(command: &mut Command) -> (Child, ChildStdin) {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command runs");
+    let input = child.stdin.take().unwrap();
+    (child, input)
+}
+
+/// Runs `command` to completion with `stdin` as its whole input.
+pub fn output_with_stdin(command: &mut Command, stdin: &str) -> Output {
+    let (child, mut input) = spawn_piped(command);
+    input.write_all(stdin.as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
 }
 
 /// `examples/quickstart`.

@@ -4,6 +4,10 @@
 use guardrailc_compiler::ir::*;
 use guardrailc_compiler::span::{SourceId, Span};
 
+#[path = "../ir_builders/mod.rs"]
+mod ir_builders;
+pub use ir_builders::*;
+
 pub fn access(root: Root, steps: &[Step]) -> Access {
     Access {
         root,
@@ -21,14 +25,6 @@ pub fn key(name: &str) -> Step {
 
 pub fn var(name: &str, steps: &[Step]) -> Access {
     access(Root::Var(name.to_string()), steps)
-}
-
-pub fn value(access: Access) -> Expr {
-    Expr::Value(access)
-}
-
-pub fn present(access: Access) -> Expr {
-    Expr::Present(access)
 }
 
 pub fn string(text: &str) -> Expr {
@@ -49,40 +45,12 @@ pub fn list_or_empty(access: Access) -> Expr {
     }
 }
 
-pub fn compare(op: CompareOp, domain: Domain, lhs: Expr, rhs: Expr) -> Expr {
-    Expr::Compare {
-        op,
-        domain,
-        lhs: Box::new(lhs),
-        rhs: Box::new(rhs),
-    }
-}
-
-pub fn string_test(op: StringOp, subject: Expr, arg: Expr) -> Expr {
-    Expr::StringTest {
-        op,
-        subject: Box::new(subject),
-        arg: Box::new(arg),
-    }
-}
-
-pub fn not(expr: Expr) -> Expr {
-    Expr::Not(Box::new(expr))
-}
-
 pub fn text(text: &str) -> TemplatePart {
     TemplatePart::Text(text.to_string())
 }
 
 pub fn interpolate(expr: Expr) -> TemplatePart {
     TemplatePart::Value(expr)
-}
-
-pub fn generator(name: &str, list: Expr) -> Generator {
-    Generator {
-        var: name.to_string(),
-        list,
-    }
 }
 
 pub fn rule_span(index: usize) -> Span {
@@ -95,57 +63,23 @@ pub fn rule(
     condition: Expr,
     message: Vec<TemplatePart>,
 ) -> Rule {
-    Rule {
-        span: rule_span(index),
+    let message = Template { parts: message };
+    rule_at(
+        rule_span(index),
         index,
-        line: index * 5,
+        index * 5,
         generators,
         condition,
-        message: Template { parts: message },
-    }
-}
-
-fn resource(group: &str, version: &str, resource: &str, kind: &str) -> Resource {
-    Resource {
-        group: group.to_string(),
-        version: version.to_string(),
-        resource: resource.to_string(),
-        kind: kind.to_string(),
-        namespaced: true,
-    }
+        message,
+    )
 }
 
 fn base_policy(id: &str, kind_name: &str, resources: Vec<Resource>) -> Policy {
-    Policy {
-        id: id.to_string(),
-        kind_name: kind_name.to_string(),
-        meta: Meta {
-            title: format!("The {id} guardrail"),
-            ..Meta::default()
-        },
-        source_file: format!("guardrails/{id}.guard"),
-        env: "prod".to_string(),
-        enforcement: Enforcement::Deny,
-        matcher: Match {
-            resources,
-            operations: vec![Operation::Create, Operation::Update],
-            ..Match::default()
-        },
-        params: Vec::new(),
-        pod: None,
-        rules: Vec::new(),
-        exemptions: Vec::new(),
-        reads: Reads::default(),
-    }
+    denying_policy(id, kind_name, format!("The {id} guardrail"), resources)
 }
 
 fn workloads() -> (Vec<Resource>, PodView) {
-    let resources = vec![
-        resource("", "v1", "pods", "Pod"),
-        resource("apps", "v1", "deployments", "Deployment"),
-        resource("apps", "v1", "statefulsets", "StatefulSet"),
-        resource("batch", "v1", "cronjobs", "CronJob"),
-    ];
+    let resources = workload_resources();
     let location = |kinds: &[&str], prefix: &[&str]| PodLocation {
         kinds: kinds.iter().map(|k| k.to_string()).collect(),
         spec_path: prefix

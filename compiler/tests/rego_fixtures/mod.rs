@@ -9,6 +9,10 @@ use guardrailc_compiler::ir::*;
 use guardrailc_compiler::span::Span;
 use serde_json::{json, Value};
 
+#[path = "../ir_builders/mod.rs"]
+mod ir_builders;
+pub use ir_builders::*;
+
 // ---- IR builders -----------------------------------------------------------------------------
 
 pub fn access(root: Root, steps: &[&str]) -> Access {
@@ -29,14 +33,6 @@ pub fn var(name: &str, steps: &[&str]) -> Access {
     access(Root::Var(name.to_string()), steps)
 }
 
-pub fn value(access: Access) -> Expr {
-    Expr::Value(access)
-}
-
-pub fn present(access: Access) -> Expr {
-    Expr::Present(access)
-}
-
 pub fn value_or(access: Access, fallback: Literal) -> Expr {
     Expr::ValueOr { access, fallback }
 }
@@ -53,40 +49,12 @@ pub fn int(value: i64) -> Expr {
     Expr::Literal(Literal::Int(value))
 }
 
-pub fn not(expr: Expr) -> Expr {
-    Expr::Not(Box::new(expr))
-}
-
-pub fn compare(op: CompareOp, domain: Domain, lhs: Expr, rhs: Expr) -> Expr {
-    Expr::Compare {
-        op,
-        domain,
-        lhs: Box::new(lhs),
-        rhs: Box::new(rhs),
-    }
-}
-
-pub fn string_test(op: StringOp, subject: Expr, arg: Expr) -> Expr {
-    Expr::StringTest {
-        op,
-        subject: Box::new(subject),
-        arg: Box::new(arg),
-    }
-}
-
 pub fn quantified(quantifier: Quantifier, var: &str, list: Expr, body: Expr) -> Expr {
     Expr::Quantified {
         quantifier,
         var: var.into(),
         list: Box::new(list),
         body: Box::new(body),
-    }
-}
-
-pub fn generator(var: &str, list: Expr) -> Generator {
-    Generator {
-        var: var.into(),
-        list,
     }
 }
 
@@ -108,24 +76,14 @@ pub fn message(parts: Vec<Part>) -> Template {
 }
 
 pub fn rule(index: usize, generators: Vec<Generator>, condition: Expr, message: Template) -> Rule {
-    Rule {
-        span: Span::default(),
+    rule_at(
+        Span::default(),
         index,
-        line: index * 10,
+        index * 10,
         generators,
         condition,
         message,
-    }
-}
-
-pub fn resource(group: &str, version: &str, resource: &str, kind: &str) -> Resource {
-    Resource {
-        group: group.into(),
-        version: version.into(),
-        resource: resource.into(),
-        kind: kind.into(),
-        namespaced: true,
-    }
+    )
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -133,36 +91,11 @@ fn strings(items: &[&str]) -> Vec<String> {
 }
 
 pub fn base_policy(id: &str, kind_name: &str) -> Policy {
-    Policy {
-        id: id.into(),
-        kind_name: kind_name.into(),
-        meta: Meta {
-            title: format!("{id} title"),
-            ..Meta::default()
-        },
-        source_file: format!("guardrails/{id}.guard"),
-        env: "prod".into(),
-        enforcement: Enforcement::Deny,
-        matcher: Match {
-            resources: Vec::new(),
-            operations: vec![Operation::Create, Operation::Update],
-            ..Match::default()
-        },
-        params: Vec::new(),
-        pod: None,
-        rules: Vec::new(),
-        exemptions: Vec::new(),
-        reads: Reads::default(),
-    }
+    denying_policy(id, kind_name, format!("{id} title"), Vec::new())
 }
 
 pub fn workload_matcher() -> (Vec<Resource>, PodView) {
-    let resources = vec![
-        resource("", "v1", "pods", "Pod"),
-        resource("apps", "v1", "deployments", "Deployment"),
-        resource("apps", "v1", "statefulsets", "StatefulSet"),
-        resource("batch", "v1", "cronjobs", "CronJob"),
-    ];
+    let resources = workload_resources();
     let pod = PodView {
         locations: vec![
             PodLocation {
@@ -189,6 +122,16 @@ pub fn workload_matcher() -> (Vec<Resource>, PodView) {
 
 fn all_containers() -> Expr {
     value(access(Root::AllContainers, &[]))
+}
+
+/// Every policy below: the pod, service, limits and team-label guardrails.
+pub fn all_policies() -> [Policy; 4] {
+    [
+        pod_policy(),
+        service_policy(),
+        limits_policy(),
+        team_label_policy(),
+    ]
 }
 
 /// Pod guardrail over workloads: `or`/`not`, nested generators, `any`/`all`, the pod view.
