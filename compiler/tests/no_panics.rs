@@ -5,8 +5,8 @@ mod corpus;
 
 use guardrailc_compiler::project::{self, SourceFile};
 use guardrailc_compiler::schema::Schema;
+use guardrailc_compiler::testing::FUZZ_PUNCTUATION;
 use guardrailc_compiler::Code;
-use guardrailc_testkit::test_support::FUZZ_PUNCTUATION;
 use proptest::prelude::*;
 
 /// Every .guard file of the examples and the test cases.

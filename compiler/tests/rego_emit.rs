@@ -8,7 +8,7 @@ use guardrailc_compiler::emit::gatekeeper::{emit_gatekeeper, emit_sync};
 use guardrailc_compiler::emit::opa::emit_opa;
 use guardrailc_compiler::emit::{Artifact, Target};
 use guardrailc_compiler::ir::Policy;
-use guardrailc_testkit::test_support::namespace_sync_set;
+use guardrailc_compiler::testing::namespace_sync_set;
 use rego_fixtures::*;
 use serde_json::{json, Value};
 

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 pub use crate::shared_data::{shared_dir, shared_path};
 
 /// The date every test builds on (defined in the compiler, which every test reaches).
-pub use guardrailc_compiler::testing::{TODAY, TODAY_ISO};
+pub use guardrailc_compiler::testing::{namespace_sync_set, FUZZ_PUNCTUATION, TODAY, TODAY_ISO};
 
 /// The three compiled forms of one guardrail in one environment.
 pub struct Compiled {
@@ -250,31 +250,6 @@ impl Verdicts {
         )
         .map_err(|d| format!("gatekeeper's admission review and its {shape} disagree:\n{d}"))
     }
-}
-
-/// The language's brackets, quotes and separators and two of its comparisons: what the
-/// compiler's and the command line's random inputs are mostly made of, beside their own
-/// pieces, so that they reach deep into the parsers.
-pub const FUZZ_PUNCTUATION: &[&str] = &[
-    "{", "}", "[", "]", "(", ")", "\"", "\\", ",", ":", ".", "==", "!=",
-];
-
-/// The Gatekeeper `SyncSet` guardrailc writes for environment `env`, whose guardrails
-/// `readers` (names joined by commas) read the namespace object from `data.inventory`.
-pub fn namespace_sync_set(env: &str, readers: &str) -> Value {
-    json!({
-        "apiVersion": "syncset.gatekeeper.sh/v1alpha1",
-        "kind": "SyncSet",
-        "metadata": {
-            "name": "guardrailc",
-            "labels": {
-                "app.kubernetes.io/managed-by": "guardrailc",
-                "guardrailc.dev/environment": env,
-            },
-            "annotations": { "guardrailc.dev/guardrails": readers },
-        },
-        "spec": { "gvks": [{ "group": "", "version": "v1", "kind": "Namespace" }] },
-    })
 }
 
 /// A fixture for guardrail `guardrail`, which denies the `:latest` tag: one case passes, and
