@@ -436,3 +436,39 @@ fn the_library_passes_its_tests_with_a_thousand_generated_requests_per_guardrail
         "{text}"
     );
 }
+
+#[test]
+fn completions_for_each_shell_name_every_subcommand() {
+    let subcommands = [
+        "build",
+        "explain",
+        "test",
+        "check",
+        "init",
+        "plan",
+        "exemptions",
+        "docs",
+        "fmt",
+        "lsp",
+        "completions",
+    ];
+    for shell in ["bash", "zsh", "fish"] {
+        let output = guardrailc(&["completions", shell]);
+        assert!(output.status.success(), "{shell}: {}", stderr(&output));
+        let script = text(&output.stdout);
+        assert!(!script.trim().is_empty(), "{shell}: empty script");
+        assert!(script.contains("guardrailc"), "{shell}: {script}");
+        for subcommand in subcommands {
+            assert!(
+                script.contains(subcommand),
+                "{shell}: no `{subcommand}` in\n{script}"
+            );
+        }
+        // Flags come from the same definition.
+        assert!(script.contains("kube-version"), "{shell}: {script}");
+    }
+    let output = guardrailc(&["completions", "powershell-ish"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let output = guardrailc(&["completions"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
