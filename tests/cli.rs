@@ -472,3 +472,38 @@ fn completions_for_each_shell_name_every_subcommand() {
     let output = guardrailc(&["completions"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 }
+
+/// `explain GUARDRAIL` for every quickstart guardrail: scope (operations, namespaces, label
+/// selectors), param values and enforcement per environment with the setting that decided
+/// it, exemptions.
+#[test]
+fn explain_shows_scope_params_and_enforcement_per_environment() {
+    let project = quickstart();
+    let mut all = String::new();
+    for id in [
+        "allowed-registries",
+        "memory-limits",
+        "no-host-ports",
+        "no-latest-tag",
+        "no-loadbalancer-outside-edge",
+        "no-privileged",
+        "team-label-immutable",
+    ] {
+        let output = guardrailc(&["explain", id, "--project", project.to_str().unwrap()]);
+        assert!(output.status.success(), "{id}: {}", stderr(&output));
+        let text = text(&output.stdout).replace(project.to_str().unwrap(), "<quickstart>");
+        all.push_str(&text);
+        all.push('\n');
+    }
+    insta::assert_snapshot!("explain_quickstart", all);
+}
+
+/// The quickstart's catalog: every section lists the scope, the param values and the
+/// enforcement per environment.
+#[test]
+fn docs_of_the_quickstart_show_scope_params_and_enforcement() {
+    let project = quickstart();
+    let output = guardrailc(&["docs", project.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    insta::assert_snapshot!("docs_quickstart", text(&output.stdout));
+}
