@@ -131,7 +131,7 @@ fn compile_example(example: &str) -> Vec<Diagnostic> {
     let has = |word: &str| {
         example
             .lines()
-            .any(|l| l.trim_start().split_whitespace().next() == Some(word))
+            .any(|l| l.split_whitespace().next() == Some(word))
     };
     let mut guard = String::from("guardrail example {\n");
     if !has("title") {
