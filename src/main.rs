@@ -8,7 +8,7 @@ mod cli;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -44,6 +44,8 @@ enum Command {
     Fmt(cli::fmt::FmtArgs),
     /// Run the language server on stdin/stdout (started by editors)
     Lsp,
+    /// Print a shell completion script (bash, zsh or fish)
+    Completions(cli::completions::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Docs(args) => cli::docs::run(args),
         Command::Fmt(args) => cli::fmt::run(args),
         Command::Lsp => cli::lsp::run(),
+        Command::Completions(args) => cli::completions::run(args, Args::command()),
     };
     match result {
         Ok(code) => code,

@@ -436,3 +436,74 @@ fn the_library_passes_its_tests_with_a_thousand_generated_requests_per_guardrail
         "{text}"
     );
 }
+
+#[test]
+fn completions_for_each_shell_name_every_subcommand() {
+    let subcommands = [
+        "build",
+        "explain",
+        "test",
+        "check",
+        "init",
+        "plan",
+        "exemptions",
+        "docs",
+        "fmt",
+        "lsp",
+        "completions",
+    ];
+    for shell in ["bash", "zsh", "fish"] {
+        let output = guardrailc(&["completions", shell]);
+        assert!(output.status.success(), "{shell}: {}", stderr(&output));
+        let script = text(&output.stdout);
+        assert!(!script.trim().is_empty(), "{shell}: empty script");
+        assert!(script.contains("guardrailc"), "{shell}: {script}");
+        for subcommand in subcommands {
+            assert!(
+                script.contains(subcommand),
+                "{shell}: no `{subcommand}` in\n{script}"
+            );
+        }
+        // Flags come from the same definition.
+        assert!(script.contains("kube-version"), "{shell}: {script}");
+    }
+    let output = guardrailc(&["completions", "powershell-ish"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let output = guardrailc(&["completions"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
+
+/// `explain GUARDRAIL` for every quickstart guardrail: scope (operations, namespaces, label
+/// selectors), param values and enforcement per environment with the setting that decided
+/// it, exemptions.
+#[test]
+fn explain_shows_scope_params_and_enforcement_per_environment() {
+    let project = quickstart();
+    let mut all = String::new();
+    for id in [
+        "allowed-registries",
+        "memory-limits",
+        "no-host-ports",
+        "no-latest-tag",
+        "no-loadbalancer-outside-edge",
+        "no-privileged",
+        "team-label-immutable",
+    ] {
+        let output = guardrailc(&["explain", id, "--project", project.to_str().unwrap()]);
+        assert!(output.status.success(), "{id}: {}", stderr(&output));
+        let text = text(&output.stdout).replace(project.to_str().unwrap(), "<quickstart>");
+        all.push_str(&text);
+        all.push('\n');
+    }
+    insta::assert_snapshot!("explain_quickstart", all);
+}
+
+/// The quickstart's catalog: every section lists the scope, the param values and the
+/// enforcement per environment.
+#[test]
+fn docs_of_the_quickstart_show_scope_params_and_enforcement() {
+    let project = quickstart();
+    let output = guardrailc(&["docs", project.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    insta::assert_snapshot!("docs_quickstart", text(&output.stdout));
+}

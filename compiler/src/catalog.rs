@@ -5,10 +5,11 @@
 //! (`guardrailc_testkit::report::html::catalog`), from the same [`Catalog`].
 
 use crate::check::{describe_param_type, CheckedGuardrail};
-use crate::config::{DefaultDenyCheck, DEFAULT_DENY_CHECK, DEFAULT_DENY_TITLE};
+use crate::config::{DefaultDenyCheck, Environment, DEFAULT_DENY_CHECK, DEFAULT_DENY_TITLE};
 use crate::exemptions::ExemptionInfo;
-use crate::ir::Policy;
+use crate::ir::{self, Policy, SelectorOperator};
 use crate::plan::display;
+use crate::project::enforcement_with_source;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -37,11 +38,16 @@ pub struct Entry {
     pub docs: Option<String>,
     pub file: String,
     pub kinds: Vec<String>,
+    /// Where it applies beyond the kinds, in words ([`scope`]): operations, namespaces,
+    /// namespace and object label selectors (the `match` and `exclude` clauses).
+    pub scope: Vec<String>,
     pub rules: usize,
-    /// `name: type = default`.
-    pub params: Vec<String>,
+    pub params: Vec<ParamEntry>,
     /// Enforcement word per environment, in the catalog's environment order.
     pub enforcement: Vec<(String, String)>,
+    /// Per environment, the setting that decided its enforcement
+    /// ([`crate::project::EnforcementSource::describe`]); empty where none applies.
+    pub enforcement_from: Vec<(String, String)>,
     pub exemptions: Vec<ExemptionInfo>,
     pub evidence: Option<Evidence>,
     /// What stands for evidence where a control has no fixtures of its own (a check built
@@ -57,6 +63,167 @@ impl Entry {
             .find(|(e, _)| e == env)
             .map_or("—", |(_, action)| action.as_str())
     }
+}
+
+/// A param: its declaration and its value in each environment the guardrail is built for.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ParamEntry {
+    /// `name: type = default`, or `name: type` without a default.
+    pub declaration: String,
+    pub values: Vec<ParamValueIn>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ParamValueIn {
+    pub env: String,
+    /// The value as JSON ([`display`]).
+    pub value: String,
+    /// Whether it is the declared default (no value in guardrails.toml).
+    pub default: bool,
+}
+
+impl ParamEntry {
+    /// The values in one line: `dev: [..] (default), prod: [..]`.
+    pub fn values_text(&self) -> String {
+        self.values
+            .iter()
+            .map(|v| {
+                let default = if v.default { " (default)" } else { "" };
+                format!("{}: {}{default}", v.env, v.value)
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Where a guardrail applies beyond its kinds, one line per aspect: the operations, the
+/// namespaces (`match namespaces` and `exclude namespaces`), and the label selectors on the
+/// namespace and on the object. Selectors are written in the language's selector syntax; an
+/// `exclude` term appears as the test objects must pass (`exclude labels { "a" exists }` is
+/// `"a" missing`).
+pub fn scope(matcher: &ir::Match) -> Vec<String> {
+    let mut lines = Vec::new();
+    let ops: Vec<&str> = matcher.operations.iter().map(|o| o.as_str()).collect();
+    lines.push(format!("operations: {}", ops.join(", ")));
+    let all_cluster_scoped =
+        !matcher.resources.is_empty() && matcher.resources.iter().all(|r| !r.namespaced);
+    let mut namespaces = if matcher.namespaces.is_empty() {
+        "all".to_string()
+    } else {
+        format!("only {}", matcher.namespaces.join(", "))
+    };
+    if !matcher.excluded_namespaces.is_empty() {
+        namespaces.push_str(&format!(
+            " except {}",
+            matcher.excluded_namespaces.join(", ")
+        ));
+    }
+    if !all_cluster_scoped || namespaces != "all" {
+        lines.push(format!("namespaces: {namespaces}"));
+    }
+    if !matcher.namespace_selector.is_empty() {
+        lines.push(format!(
+            "namespace labels: {}",
+            selector_text(&matcher.namespace_selector)
+        ));
+    }
+    if !matcher.object_selector.is_empty() {
+        lines.push(format!(
+            "object labels: {}",
+            selector_text(&matcher.object_selector)
+        ));
+    }
+    lines
+}
+
+/// A label selector in the language's syntax: `"env" = "prod", "tier" in ["a", "b"]`.
+fn selector_text(selector: &ir::LabelSelector) -> String {
+    let quote = |s: &str| format!("{s:?}");
+    let list = |values: &[String]| {
+        format!(
+            "[{}]",
+            values
+                .iter()
+                .map(|v| quote(v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let mut terms: Vec<String> = selector
+        .match_labels
+        .iter()
+        .map(|(k, v)| format!("{} = {}", quote(k), quote(v)))
+        .collect();
+    for r in &selector.match_expressions {
+        let key = quote(&r.key);
+        terms.push(match (r.operator, r.values.as_slice()) {
+            (SelectorOperator::In, [one]) => format!("{key} = {}", quote(one)),
+            (SelectorOperator::In, values) => format!("{key} in {}", list(values)),
+            (SelectorOperator::NotIn, [one]) => format!("{key} != {}", quote(one)),
+            (SelectorOperator::NotIn, values) => format!("{key} not in {}", list(values)),
+            (SelectorOperator::Exists, _) => format!("{key} exists"),
+            (SelectorOperator::DoesNotExist, _) => format!("{key} missing"),
+        });
+    }
+    terms.join(", ")
+}
+
+/// The params of a guardrail with their values in each environment it is built for, in the
+/// order of `environments`.
+pub fn params(
+    guardrail: &CheckedGuardrail,
+    environments: &[Environment],
+    policies: &[Policy],
+) -> Vec<ParamEntry> {
+    guardrail
+        .params
+        .iter()
+        .map(|p| {
+            let declaration = match &p.default {
+                Some(d) => format!(
+                    "{}: {} = {}",
+                    p.name,
+                    describe_param_type(&p.ty),
+                    display(d)
+                ),
+                None => format!("{}: {}", p.name, describe_param_type(&p.ty)),
+            };
+            let values = environments
+                .iter()
+                .filter_map(|env| {
+                    policies
+                        .iter()
+                        .find(|policy| policy.id == guardrail.id && policy.env == env.name)
+                })
+                .filter_map(|policy| {
+                    let value = policy.params.iter().find(|v| v.name == p.name)?;
+                    Some(ParamValueIn {
+                        env: policy.env.clone(),
+                        value: display(&value.value),
+                        default: p.default.as_ref() == Some(&value.value),
+                    })
+                })
+                .collect();
+            ParamEntry {
+                declaration,
+                values,
+            }
+        })
+        .collect()
+}
+
+/// The setting that decides a guardrail's enforcement in each environment, described.
+pub fn enforcement_from(
+    guardrail: &CheckedGuardrail,
+    environments: &[Environment],
+) -> Vec<(String, String)> {
+    environments
+        .iter()
+        .map(|env| {
+            let (_, source) = enforcement_with_source(guardrail, env);
+            (env.name.clone(), source.describe(&guardrail.id, &env.name))
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -77,7 +244,7 @@ fn word<T: Serialize>(value: &T) -> String {
 /// policies of every environment, the exemptions and whatever evidence is known.
 pub fn build(
     title: &str,
-    environments: &[String],
+    environments: &[Environment],
     guardrails: &[(String, &CheckedGuardrail)],
     policies: &[Policy],
     exemptions: &[ExemptionInfo],
@@ -96,27 +263,19 @@ pub fn build(
             docs: g.meta.docs.clone(),
             file: file.clone(),
             kinds: g.matcher.resources.iter().map(|r| r.kind.clone()).collect(),
+            scope: scope(&g.matcher),
             rules: g.rules.len(),
-            params: g
-                .params
-                .iter()
-                .map(|p| match &p.default {
-                    Some(d) => format!(
-                        "{}: {} = {}",
-                        p.name,
-                        describe_param_type(&p.ty),
-                        display(d)
-                    ),
-                    None => format!("{}: {}", p.name, describe_param_type(&p.ty)),
-                })
-                .collect(),
+            params: params(g, environments, policies),
             enforcement: environments
                 .iter()
                 .filter_map(|env| {
-                    let policy = policies.iter().find(|p| p.id == g.id && &p.env == env)?;
-                    Some((env.clone(), word(&policy.enforcement)))
+                    let policy = policies
+                        .iter()
+                        .find(|p| p.id == g.id && p.env == env.name)?;
+                    Some((env.name.clone(), word(&policy.enforcement)))
                 })
                 .collect(),
+            enforcement_from: enforcement_from(g, environments),
             exemptions: exemptions
                 .iter()
                 .filter(|e| e.guardrail == g.id)
@@ -129,7 +288,7 @@ pub fn build(
     entries.sort_by(|a, b| a.id.cmp(&b.id));
     Catalog {
         title: title.to_string(),
-        environments: environments.to_vec(),
+        environments: environments.iter().map(|e| e.name.clone()).collect(),
         entries,
     }
 }
@@ -146,6 +305,25 @@ pub fn default_deny_entry(check: &DefaultDenyCheck, environments: &[String]) -> 
         "exclude_namespaces = [{}]",
         check.exclude_namespaces.join(", ")
     ));
+    // Configured once in guardrails.toml, the same in every environment.
+    let params = params
+        .into_iter()
+        .map(|declaration| ParamEntry {
+            declaration,
+            values: Vec::new(),
+        })
+        .collect();
+    let mut scope = vec![if check.exclude_namespaces.is_empty() {
+        "namespaces: all".to_string()
+    } else {
+        format!(
+            "namespaces: all except {}",
+            check.exclude_namespaces.join(", ")
+        )
+    }];
+    if let Some(label) = &check.namespace_label {
+        scope.push(format!("namespace labels: {label:?} exists"));
+    }
     Entry {
         id: DEFAULT_DENY_CHECK.to_string(),
         title: DEFAULT_DENY_TITLE.to_string(),
@@ -159,11 +337,21 @@ pub fn default_deny_entry(check: &DefaultDenyCheck, environments: &[String]) -> 
         docs: Some("docs/configuration.md#detective-checks-across-objects".to_string()),
         file: "guardrails.toml".to_string(),
         kinds: vec!["Namespace".to_string(), "NetworkPolicy".to_string()],
+        scope,
         rules: 1,
         params,
         enforcement: environments
             .iter()
             .map(|env| (env.clone(), word(&check.enforcement)))
+            .collect(),
+        enforcement_from: environments
+            .iter()
+            .map(|env| {
+                (
+                    env.clone(),
+                    "guardrails.toml [detective.default-deny-network-policy]".to_string(),
+                )
+            })
             .collect(),
         exemptions: Vec::new(),
         evidence: None,
@@ -189,6 +377,19 @@ fn heading_slug(heading: &str) -> String {
 }
 
 impl Entry {
+    /// One line per environment: `prod: warn (from guardrails.toml [environments.prod…])`.
+    pub fn enforcement_lines(&self) -> Vec<String> {
+        self.enforcement
+            .iter()
+            .map(
+                |(env, action)| match self.enforcement_from.iter().find(|(e, _)| e == env) {
+                    Some((_, from)) => format!("{env}: {action} (from {from})"),
+                    None => format!("{env}: {action}"),
+                },
+            )
+            .collect()
+    }
+
     /// The evidence in one line: run counts and rules fired, or why there is none.
     pub fn evidence_text(&self) -> String {
         match &self.evidence {
@@ -256,16 +457,21 @@ pub fn markdown(catalog: &Catalog) -> String {
             out.push_str(&format!("- docs: <{docs}>\n"));
         }
         out.push_str(&format!("- matches: {}\n", e.kinds.join(", ")));
+        for line in &e.scope {
+            out.push_str(&format!("- {}\n", md(line)));
+        }
         out.push_str(&format!("- rules: {}, defined in `{}`\n", e.rules, e.file));
         for p in &e.params {
-            out.push_str(&format!("- param `{p}`\n"));
+            out.push_str(&format!("- param `{}`\n", p.declaration));
+            for v in &p.values {
+                let default = if v.default { " (default)" } else { "" };
+                out.push_str(&format!("  - {}: `{}`{default}\n", v.env, v.value));
+            }
         }
-        let enforcement: Vec<String> = e
-            .enforcement
-            .iter()
-            .map(|(env, a)| format!("{env}: {a}"))
-            .collect();
-        out.push_str(&format!("- enforcement: {}\n", enforcement.join(", ")));
+        out.push_str("- enforcement:\n");
+        for line in e.enforcement_lines() {
+            out.push_str(&format!("  - {}\n", md(&line)));
+        }
         for x in &e.exemptions {
             let days = x.days_left.map_or(String::new(), |d| {
                 if d < 0 {

@@ -80,17 +80,23 @@ Remove it, or put it inside a string literal if it is part of a value:
 break inside a string (not in a message: the API server does not show a message with a line
 break, G0507).
 
-    message \"container {c.name} is privileged\"";
+    deny for c in pod.all_containers
+      when c.securityContext.privileged == true
+      message \"container {c.name} is privileged\"";
     InvalidEscape = "G0103", Error, "an unknown escape sequence in a string",
 "Strings accept the escapes `\\\\`, `\\\"`, `\\n`, `\\t`, `\\r`, `\\{`, `\\}` and `\\u{HEX}`.
 Write a literal backslash as `\\\\` (regexes often need this: `\"^\\\\d+$\"`).";
     UnexpectedToken = "G0104", Error, "the parser expected something else here",
 "The text does not fit the grammar at this point. The message says what was expected.
-The grammar is in docs/language.md; a guardrail is
+The grammar is in docs/language.md: a guardrail is `guardrail ID { items }`, and each rule is
+`deny … when EXPR message \"…\"` or `require … that EXPR message \"…\"`:
 
-    guardrail ID { items… }
-
-and each rule is `deny … when EXPR message \"…\"` or `require … that EXPR message \"…\"`.";
+    guardrail no-host-network {
+      title \"Pods do not use the host network\"
+      match kinds [Pod]
+      deny when object.spec.hostNetwork == true
+        message \"the pod uses the host network\"
+    }";
     UnclosedDelimiter = "G0105", Error, "a bracket, brace or parenthesis is not closed",
 "Every `{`, `[` and `(` needs its closing partner. The secondary label shows where the
 unclosed one opened.";
@@ -109,12 +115,14 @@ and chains of `and`, `or` or `.field` each count a level; an expression may have
 2,048 operators and a rule at most 64 `for` loops. Deeper nesting is refused rather than
 risk exhausting the compiler's stack; the rest of the expression (or rule) is skipped.
 
-Split a long condition into named parts with `let`, or test membership with a list:
+Split a long `or` into several rules (a guardrail denies when any of its rules does), name
+a repeated value with `let` (a value, not a condition: `let port = p.containerPort`), or
+test membership with a list instead of a chain of `==`:
 
     deny for c in pod.all_containers for p in c.ports
-      let remote = p.containerPort in [22, 23, 3389]
-      when remote and p.protocol == \"TCP\"
-      message \"port {p.containerPort} is a remote shell\"";
+      let port = p.containerPort
+      when port in [22, 23, 3389] and p.protocol == \"TCP\"
+      message \"port {port} is a remote shell\"";
     DuplicateGuardrail = "G0201", Error, "two guardrails have the same id",
 "A guardrail id names the emitted policies, so it must be unique across the project.
 Rename one of them.";
@@ -122,8 +130,23 @@ Rename one of them.";
 "Items such as `title`, `why`, `severity`, `category` and `match` may appear once per
 guardrail. Remove the repetition, or merge the two lists into one.";
     MissingItem = "G0203", Error, "a guardrail lacks a required item",
-"Every guardrail needs `title`, `match` and at least one `deny` or `require` rule. The title
-is what users see in catalogs; the match says which objects the guardrail looks at.";
+"Something a guardrail or a rule cannot do without is missing:
+
+* the guardrail's `title`, which catalogs and reports show;
+* a `match` saying which objects it looks at (`match workloads`, `match kinds [Service]`);
+* a rule's condition: a `deny` rule needs `when` (what to reject), and a `require` rule
+  needs `that` (what must hold).
+
+(A guardrail without any rule is G0207.)
+
+    guardrail no-host-network {
+      title \"Pods do not use the host network\"
+      match kinds [Pod]
+      deny when object.spec.hostNetwork == true
+        message \"the pod uses the host network\"
+      require that exists(object.metadata.labels[\"team\"])
+        message \"the pod has no team label\"
+    }";
     UnknownCategory = "G0204", Error, "the category is not preventive, detective or corrective",
 "Guardrails are preventive (admission), detective (audit of existing objects) or corrective
 (defaults and containment). Write one of those three words:
@@ -192,8 +215,27 @@ suggests the nearest field name.";
 "Expressions may use the roots `object`, `old`, `pod`, `namespace`, `request` and `params`,
 params declared with `param`, `let` bindings and loop variables from `for`, `any` and `all`.";
     TypeMismatch = "G0303", Error, "an operand has the wrong type",
-"Comparisons need operands of the same type; `and`, `or`, `not`, `when` and `that` need
-booleans; string tests need strings. Check the field's type with hover in the editor.";
+"A value has a type that the place it is used in does not accept:
+
+* a comparison needs the same type on both sides (`c.image == \"nginx\"`, not
+  `c.image == 3`); booleans are compared with `==` and `!=` only, and a schemaless value
+  only with a string, integer or boolean;
+* `when`, `that`, `and`, `or` and `not` need a condition, not a value: compare the value
+  (`x == \"value\"`) or test its presence (`exists(x)`); nor can a condition be used as a
+  value;
+* string tests (`starts_with`, `ends_with`, `contains`, `matches`) need strings;
+* `x in [...]` needs a list of `x`'s type, and a list's elements all have one type;
+* `exists` and `missing` take a field path such as `c.securityContext`;
+* `keys()` applies to maps (`metadata.annotations`) read through fields and keys that are
+  always present, `size()` to lists, maps and strings;
+* only field paths can be indexed: a map with a string, a list with a non-negative integer
+  literal; a list read with a key that may be absent cannot be iterated.
+
+Hover over a field in the editor to see its type.
+
+    deny for c in pod.all_containers
+      when c.image == \"nginx\" or c.securityContext.privileged == true
+      message \"container {c.name} runs nginx or is privileged\"";
     NotAList = "G0304", Error, "`for`, `any`, `all` or `in` is used on something that is not a list",
 "Only lists can be iterated. `pod.all_containers`, `pod.spec.volumes` and list params are
 lists; a map such as `object.metadata.labels` is indexed with `labels[\"key\"]` instead.";
@@ -313,7 +355,9 @@ Gatekeeper and OPA show the message as written. The message of this rule has a l
 
 Write the message on one line:
 
-    message \"container {c.name} runs as root; set runAsNonRoot\"
+    deny for c in pod.spec.containers
+      when c.securityContext.runAsUser == 0
+      message \"container {c.name} runs as root; set runAsNonRoot\"
 
 Values read from the object at run time can hold line breaks too; `guardrailc test` shows
 the message the API server would (docs/evaluation.md).";

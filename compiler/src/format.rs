@@ -10,11 +10,13 @@
 //! keep one blank line where the source had one; metadata values line up in one column; a
 //! rule keeps its leading `for` clauses (or, without bindings, its first `when`/`that`) on its
 //! first line and puts every other clause on its own line, indented by four; an `and`/`or`
-//! that the source put at a line break starts a continuation line indented by six.
+//! that the source put at a line break starts a continuation line indented by six; an `and`
+//! operand of an `or` is always in parentheses (`a or (b and c)`), added where the source
+//! left precedence alone to decide.
 
 use crate::diagnostic::{has_errors, Diagnostic};
 use crate::span::{SourceId, Span};
-use crate::syntax::ast::{Binding, Expr, ExprKind, Guardrail, Item, Rule, TypeExpr};
+use crate::syntax::ast::{BinaryOp, Binding, Expr, ExprKind, Guardrail, Item, Rule, TypeExpr};
 use crate::syntax::lexer;
 use crate::syntax::token::{Comment, Token, TokenKind};
 use std::collections::{HashMap, HashSet};
@@ -130,6 +132,10 @@ struct Layout {
     in_type: HashSet<usize>,
     /// The indent of a continuation line for each token inside a guardrail.
     body: Vec<(usize, usize)>,
+    /// Parentheses the source left out around an `and` operand of an `or`: how many `(` go
+    /// before a token and how many `)` after one.
+    open_before: HashMap<usize, usize>,
+    close_after: HashMap<usize, usize>,
 }
 
 impl Layout {
@@ -287,17 +293,39 @@ impl Layout {
     }
 
     fn expr(&mut self, finder: &TokenFinder, expr: &Expr) {
-        // The `[` after an indexed base and the `(` after a called name stay attached to them.
         expr.walk(&mut |e| {
+            // The `[` after an indexed base and the `(` after a called name stay attached to
+            // them; an `and` under an `or` keeps (or gets) parentheses, so the grouping reads
+            // as it parses.
             let end = match &e.kind {
                 ExprKind::Index(base, _) => base.span.end,
                 ExprKind::Call { name, .. } => name.span.end,
+                ExprKind::Binary(BinaryOp::Or, lhs, rhs) => {
+                    for operand in [lhs, rhs] {
+                        if matches!(operand.kind, ExprKind::Binary(BinaryOp::And, _, _)) {
+                            self.parenthesize(finder, operand.span);
+                        }
+                    }
+                    return;
+                }
                 _ => return,
             };
             if let Some(open) = finder.at_or_after(end) {
                 self.attached.insert(open);
             }
         });
+    }
+
+    /// Puts parentheses around the tokens of `span` unless the source already did: `a or b
+    /// and c` reads as if `or` bound tighter, `a or (b and c)` says what it means. The tree is
+    /// the same, parentheses being only grouping.
+    fn parenthesize(&mut self, finder: &TokenFinder, span: Span) {
+        let tokens = finder.within(span);
+        if tokens.is_empty() || finder.enclosed_in_parentheses(tokens.clone()) {
+            return;
+        }
+        *self.open_before.entry(tokens.start).or_default() += 1;
+        *self.close_after.entry(tokens.end - 1).or_default() += 1;
     }
 
     fn continuation_indent(&self, index: usize) -> usize {
@@ -351,6 +379,28 @@ impl TokenFinder<'_> {
         let start = self.tokens.partition_point(|t| t.span.start < span.start);
         let end = self.tokens.partition_point(|t| t.span.start < span.end);
         start..end
+    }
+
+    /// Whether the first token of `range` is a `(` that the last one closes.
+    fn enclosed_in_parentheses(&self, range: std::ops::Range<usize>) -> bool {
+        let tokens = &self.tokens[range];
+        if tokens.first().map(|t| t.kind) != Some(TokenKind::LParen) {
+            return false;
+        }
+        let mut depth = 0usize;
+        for (position, token) in tokens.iter().enumerate() {
+            match token.kind {
+                TokenKind::LParen => depth += 1,
+                TokenKind::RParen => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return position == tokens.len() - 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
     }
 
     /// The nearest `word` before `offset`, skipping only opening parentheses (a clause
@@ -519,7 +569,13 @@ impl<'a> Printer<'a> {
                 }
             }
         }
+        if let Some(&opens) = self.layout.open_before.get(&index) {
+            self.line.push_str(&"(".repeat(opens));
+        }
         self.line.push_str(text);
+        if let Some(&closes) = self.layout.close_after.get(&index) {
+            self.line.push_str(&")".repeat(closes));
+        }
         if self.layout.meta_keys.contains(&index) {
             let padding = META_VALUE_COLUMN.saturating_sub(text.len()).max(1);
             self.line.push_str(&" ".repeat(padding - 1));

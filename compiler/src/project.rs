@@ -391,25 +391,73 @@ fn dedup_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
 /// for this environment, the guardrail's own `enforce` default, the environment's default,
 /// and finally deny.
 pub fn enforcement_for(guardrail: &CheckedGuardrail, env: &Environment) -> ir::Enforcement {
-    env.guardrails
+    enforcement_with_source(guardrail, env).0
+}
+
+/// Which setting decided a guardrail's enforcement in an environment, most specific first
+/// (docs/configuration.md, "Environments").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnforcementSource {
+    /// `[environments.E.guardrails.ID] enforcement` in guardrails.toml.
+    ConfigGuardrail,
+    /// The guardrail's `enforce { E: action }`.
+    GuardrailEnvironment,
+    /// The guardrail's `enforce action`.
+    Guardrail,
+    /// `[environments.E] enforcement` in guardrails.toml.
+    ConfigEnvironment,
+    /// Nothing says: deny.
+    Default,
+}
+
+impl EnforcementSource {
+    /// Where the setting is written, as people look for it.
+    pub fn describe(self, guardrail: &str, env: &str) -> String {
+        match self {
+            EnforcementSource::ConfigGuardrail => {
+                format!("guardrails.toml [environments.{env}.guardrails.{guardrail}]")
+            }
+            EnforcementSource::GuardrailEnvironment => {
+                format!("the guardrail's enforce {{ {env}: … }}")
+            }
+            EnforcementSource::Guardrail => "the guardrail's enforce".to_string(),
+            EnforcementSource::ConfigEnvironment => {
+                format!("guardrails.toml [environments.{env}]")
+            }
+            EnforcementSource::Default => "the default".to_string(),
+        }
+    }
+}
+
+/// [`enforcement_for`] with the setting that decided it.
+pub fn enforcement_with_source(
+    guardrail: &CheckedGuardrail,
+    env: &Environment,
+) -> (ir::Enforcement, EnforcementSource) {
+    if let Some(action) = env
+        .guardrails
         .get(&guardrail.id)
         .and_then(|o| o.enforcement)
-        .or_else(|| {
-            guardrail
-                .enforcement
-                .iter()
-                .find(|(e, _, _)| e.as_deref() == Some(env.name.as_str()))
-                .map(|(_, a, _)| *a)
-        })
-        .or_else(|| {
-            guardrail
-                .enforcement
-                .iter()
-                .find(|(e, _, _)| e.is_none())
-                .map(|(_, a, _)| *a)
-        })
-        .or(env.enforcement)
-        .unwrap_or(ir::Enforcement::Deny)
+    {
+        return (action, EnforcementSource::ConfigGuardrail);
+    }
+    let entry = |name: Option<&str>| {
+        guardrail
+            .enforcement
+            .iter()
+            .find(|(e, _, _)| e.as_deref() == name)
+            .map(|(_, a, _)| *a)
+    };
+    if let Some(action) = entry(Some(env.name.as_str())) {
+        return (action, EnforcementSource::GuardrailEnvironment);
+    }
+    if let Some(action) = entry(None) {
+        return (action, EnforcementSource::Guardrail);
+    }
+    match env.enforcement {
+        Some(action) => (action, EnforcementSource::ConfigEnvironment),
+        None => (ir::Enforcement::Deny, EnforcementSource::Default),
+    }
 }
 
 /// The guardrail's policy in one environment: enforcement, param values and the exemptions

@@ -109,13 +109,11 @@ fn project_catalog(dir: &Path) -> Result<Option<catalog::Catalog>, CliError> {
         .collect();
     let exemptions = exemptions::list(&workspace.sources, today);
     let evidence = evidence(dir, &workspace, &output.policies, &output.artifacts)?;
-    let environments: Vec<String> = project::implied_environments(&workspace.config, &checked)
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
+    let declared = project::implied_environments(&workspace.config, &checked);
+    let environments: Vec<String> = declared.iter().map(|e| e.name.clone()).collect();
     let mut catalog = catalog::build(
         "",
-        &environments,
+        &declared,
         &guardrails,
         &output.policies,
         &exemptions,

@@ -1,8 +1,9 @@
 //! `guardrailc explain CODE` and `guardrailc explain GUARDRAIL`.
 
 use crate::cli::{workspace, CliError};
-use guardrailc_compiler::check::describe_param_type;
-use guardrailc_compiler::project;
+use guardrailc_compiler::catalog;
+use guardrailc_compiler::exemptions;
+use guardrailc_compiler::project::{self, BuildOptions};
 use guardrailc_compiler::render::SourceFiles;
 use guardrailc_compiler::Code;
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode, CliError> {
         json_word(&meta.category),
         json_word(&meta.severity)
     );
+    if let Some(owner) = &meta.owner {
+        println!("  owner: {owner}");
+    }
     if !meta.controls.is_empty() {
         println!("  controls: {}", meta.controls.join(", "));
     }
@@ -70,31 +74,48 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode, CliError> {
         .iter()
         .map(|r| r.kind.as_str())
         .collect();
-    let ops: Vec<&str> = guardrail
-        .matcher
-        .operations
-        .iter()
-        .map(|o| o.as_str())
-        .collect();
-    println!("  matches: {} on {}", kinds.join(", "), ops.join(", "));
-    if !guardrail.matcher.excluded_namespaces.is_empty() {
-        println!(
-            "  except namespaces: {}",
-            guardrail.matcher.excluded_namespaces.join(", ")
-        );
-    }
-    for param in &guardrail.params {
-        println!("  param {}: {}", param.name, describe_param_type(&param.ty));
+    println!("  matches: {}", kinds.join(", "));
+    for line in catalog::scope(&guardrail.matcher) {
+        println!("  {line}");
     }
     println!("  rules: {}", guardrail.rules.len());
-    for env in &project::implied_environments(&workspace.config, &guardrails) {
-        let action = json_word(&project::enforcement_for(guardrail, env));
-        println!("  in {}: {action}", env.name);
+    // The policies of every environment: the param values each gets. A guardrail that does
+    // not lower in an environment (a param without a value there) has none for it.
+    let output = workspace.build(&BuildOptions::default())?;
+    let environments = project::implied_environments(&workspace.config, &guardrails);
+    for param in catalog::params(guardrail, &environments, &output.policies) {
+        println!("  param {}", param.declaration);
+        for value in &param.values {
+            let default = if value.default { " (default)" } else { "" };
+            println!("    {}: {}{default}", value.env, value.value);
+        }
     }
-    for exemption in &guardrail.exemptions {
+    println!("  enforcement:");
+    for env in &environments {
+        let (action, source) = project::enforcement_with_source(guardrail, env);
         println!(
-            "  exemption until {}: {}",
-            exemption.expires, exemption.exemption.reason
+            "    in {}: {} (from {})",
+            env.name,
+            json_word(&action),
+            source.describe(&guardrail.id, &env.name)
+        );
+    }
+    let today = workspace::today()?;
+    for exemption in exemptions::list(&workspace.sources, today)
+        .into_iter()
+        .filter(|e| e.guardrail == guardrail.id)
+    {
+        let days = match exemption.days_left {
+            Some(d) if d < 0 => format!(", expired {} days ago", -d),
+            Some(d) => format!(", {d} days left"),
+            None => String::new(),
+        };
+        println!(
+            "  exemption: {} — {} (owner {}, until {}{days})",
+            exemption.targets,
+            exemption.reason,
+            exemption.owner.as_deref().unwrap_or("none"),
+            exemption.expires
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod check;
+pub mod completions;
 pub mod docs;
 pub mod exemptions;
 pub mod explain;

@@ -25,7 +25,7 @@ fn keeps_the_first_condition_on_the_rule_line_without_bindings() {
 #[test]
 fn breaks_before_and_or_where_the_source_broke_the_line() {
     let input = "guardrail x {\n  deny when a.b and\n c.d or e.f\n    message \"m\"\n}\n";
-    let expected = "guardrail x {\n  deny when a.b\n      and c.d or e.f\n    message \"m\"\n}\n";
+    let expected = "guardrail x {\n  deny when (a.b\n      and c.d) or e.f\n    message \"m\"\n}\n";
     assert_eq!(formatted(input), expected);
 }
 
@@ -83,4 +83,59 @@ fn lone_carriage_returns_end_lines_like_line_feeds() {
 fn a_byte_order_mark_is_accepted_and_dropped() {
     let text = "guardrail x {\n  title \"T\"\n  deny when a.b\n    message \"m\"\n}\n";
     assert_eq!(formatted(&format!("\u{feff}{text}")), formatted(text));
+}
+
+/// `and` binds tighter than `or`; the formatter writes the parentheses that say so, so the
+/// grouping reads as it parses.
+#[test]
+fn an_and_under_an_or_keeps_or_gets_its_parentheses() {
+    let rule = |condition: &str| {
+        format!("guardrail x {{\n  deny when {condition}\n    message \"m\"\n}}\n")
+    };
+    let cases = [
+        // Kept as written.
+        ("a.b or (c.d and e.f)", "a.b or (c.d and e.f)"),
+        ("(a.b and c.d) or e.f", "(a.b and c.d) or e.f"),
+        // Added where precedence alone decided.
+        ("a.b or c.d and e.f", "a.b or (c.d and e.f)"),
+        ("a.b and c.d or e.f", "(a.b and c.d) or e.f"),
+        (
+            "a.b and c.d or e.f and g.h or i.j",
+            "(a.b and c.d) or (e.f and g.h) or i.j",
+        ),
+        ("a.b or c.d and e.f and g.h", "a.b or (c.d and e.f and g.h)"),
+        // Inside parentheses, calls, `not` and quantifiers alike.
+        ("not (a.b or c.d and e.f)", "not (a.b or (c.d and e.f))"),
+        (
+            "any r in p.l: r.x or r.y and r.z",
+            "any r in p.l: r.x or (r.y and r.z)",
+        ),
+        ("f(a.b or c.d and e.f)", "f(a.b or (c.d and e.f))"),
+        // `(a) and b` starts with a parenthesis that does not enclose it.
+        ("(a.b) and c.d or e.f", "((a.b) and c.d) or e.f"),
+        // Neither an `or` under an `and` (it needs its parentheses to parse so) nor a lone
+        // `and` or `or` changes.
+        ("(a.b or c.d) and e.f", "(a.b or c.d) and e.f"),
+        ("a.b and c.d and e.f", "a.b and c.d and e.f"),
+        ("a.b or c.d or e.f", "a.b or c.d or e.f"),
+    ];
+    for (input, expected) in cases {
+        let out = formatted(&rule(input));
+        assert_eq!(out, rule(expected), "formatting `{input}`");
+        assert_eq!(formatted(&out), out, "formatting `{input}` twice");
+    }
+}
+
+#[test]
+fn added_parentheses_follow_line_breaks_and_comments() {
+    let input =
+        "guardrail x {\n  deny when a.b or c.d  # one\n and e.f\n or g.h\n    message \"m\"\n}\n";
+    let expected = "guardrail x {\n  deny when a.b or (c.d  # one\n      and e.f)\n      or g.h\n    message \"m\"\n}\n";
+    let out = formatted(input);
+    assert_eq!(out, expected);
+    assert_eq!(formatted(&out), out);
+    // Params and lets hold expressions too.
+    let input = "guardrail x {\n  let l = a.b or c.d and e.f\n}\n";
+    let expected = "guardrail x {\n  let l = a.b or (c.d and e.f)\n}\n";
+    assert_eq!(formatted(input), expected);
 }

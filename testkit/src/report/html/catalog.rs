@@ -82,6 +82,9 @@ pub fn catalog_page(catalog: &Catalog) -> String {
         }
         out.push_str("<ul>\n");
         out.push_str(&format!("<li>matches {}</li>\n", h(&e.kinds.join(", "))));
+        for line in &e.scope {
+            out.push_str(&format!("<li>{}</li>\n", h(line)));
+        }
         let rules = match e.rules {
             1 => "1 rule".to_string(),
             n => format!("{n} rules"),
@@ -94,17 +97,26 @@ pub fn catalog_page(catalog: &Catalog) -> String {
             out.push_str(&format!("<li>owner {}</li>\n", h(owner)));
         }
         for p in &e.params {
-            out.push_str(&format!("<li>param <code>{}</code></li>\n", h(p)));
+            out.push_str(&format!("<li>param <code>{}</code>", h(&p.declaration)));
+            if !p.values.is_empty() {
+                out.push_str("<ul>");
+                for v in &p.values {
+                    let default = if v.default { " (default)" } else { "" };
+                    out.push_str(&format!(
+                        "<li>{}: <code>{}</code>{default}</li>",
+                        h(&v.env),
+                        h(&v.value)
+                    ));
+                }
+                out.push_str("</ul>");
+            }
+            out.push_str("</li>\n");
         }
-        let enforcement: Vec<String> = e
-            .enforcement
-            .iter()
-            .map(|(env, a)| format!("{env}: {a}"))
-            .collect();
-        out.push_str(&format!(
-            "<li>enforcement {}</li>\n",
-            h(&enforcement.join(", "))
-        ));
+        out.push_str("<li>enforcement<ul>");
+        for line in e.enforcement_lines() {
+            out.push_str(&format!("<li>{}</li>", h(&line)));
+        }
+        out.push_str("</ul></li>\n");
         for x in &e.exemptions {
             let (class, days) = match x.days_left {
                 Some(d) if d < 0 => (" class=\"expired\"", format!("expired {} days ago", -d)),
