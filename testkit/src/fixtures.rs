@@ -121,12 +121,22 @@ impl PartialEq for MessagePattern {
 }
 
 impl MessagePattern {
+    /// A string matches the message exactly, or the message without the ` (fix: …)` hint the
+    /// rule's `fix` appends, so a fixture need not repeat the hint; a regex matches anywhere.
     pub fn matches(&self, message: &str) -> bool {
         match self {
-            MessagePattern::Exact(text) => text == message,
+            MessagePattern::Exact(text) => {
+                text == message || without_fix_hint(message).is_some_and(|bare| bare == text)
+            }
             MessagePattern::Regex(regex) => regex.is_match(message),
         }
     }
+}
+
+/// The message before the ` (fix: …)` a rule's `fix` appends to it, when it has one.
+fn without_fix_hint(message: &str) -> Option<&str> {
+    let start = message.rfind(" (fix: ")?;
+    message.ends_with(')').then(|| &message[..start])
 }
 
 impl fmt::Display for MessagePattern {
@@ -798,5 +808,29 @@ mod tests {
         // Broken, it is still shown as a fixture in the editor when a line names the key.
         assert!(is_fixture("\"guardrail\": x\ncases: [\n"));
         assert!(!is_fixture("kind: [\n"));
+    }
+
+    #[test]
+    fn an_exact_message_may_leave_out_the_fix_hint() {
+        let pattern = MessagePattern::Exact("container app is privileged".into());
+        for message in [
+            "container app is privileged",
+            "container app is privileged (fix: set privileged to false)",
+            "container app is privileged (fix: drop it (or set it to false))",
+        ] {
+            assert!(pattern.matches(message), "{message}");
+        }
+        for message in [
+            "container app is privileged, twice",
+            "container app is privileged (fix: unclosed",
+            "container app (fix: a) is privileged",
+            "container web is privileged (fix: set privileged to false)",
+        ] {
+            assert!(!pattern.matches(message), "{message}");
+        }
+        // Written with the hint, the whole message must match.
+        let whole = MessagePattern::Exact("container app is privileged (fix: x)".into());
+        assert!(whole.matches("container app is privileged (fix: x)"));
+        assert!(!whole.matches("container app is privileged (fix: y)"));
     }
 }
