@@ -279,7 +279,8 @@ Ti, Pi, Ei) or exponent: `250m`, `1.5Gi`, `1e3`.";
 "Cluster-scoped objects have no namespace object, so tests on `namespace` are false for them.";
     UnavailableInTarget = "G0317", Warning, "a rule reads request context that a target does not have",
 "The plain `opa` target (conftest) sees only the object: `old`, `request` and `namespace` are
-absent there, so rules reading them never fire in that target.";
+absent there, so rules reading them never fire in that target. A guardrail that needs them can
+leave the target out with `targets [vap, gatekeeper]`.";
     UnknownParam = "G0318", Error, "a param override names a param the guardrail does not declare",
 "Environment param overrides in guardrails.toml must name a declared `param`.";
     MissingParamValue = "G0319", Error, "a param has no default and no value in an environment",
@@ -304,7 +305,17 @@ still be judged. Iterate the containers instead:
     enforcement = \"deny\"";
     UnknownTarget = "G0402", Error, "a target is not vap, gatekeeper or opa",
 "Targets are `vap` (ValidatingAdmissionPolicy), `gatekeeper` (ConstraintTemplate and
-Constraint) and `opa` (plain Rego for conftest or opa eval).";
+Constraint) and `opa` (plain Rego for conftest or opa eval), in guardrails.toml's `targets`
+and in a guardrail's own `targets` item:
+
+    guardrail team-label-immutable {
+      title \"the team label does not change\"
+      targets [vap, gatekeeper]
+      match kinds [ConfigMap]
+      match operations [UPDATE]
+      deny when old.metadata.labels[\"team\"] != object.metadata.labels[\"team\"]
+        message \"the team label changed\"
+    }";
     UnsupportedKubeVersion = "G0403", Error, "the kube version is not supported",
 "ValidatingAdmissionPolicy is GA from Kubernetes 1.30; guardrailc targets 1.30 and newer.
 Write the version as `1.30`.";

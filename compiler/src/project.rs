@@ -198,8 +198,19 @@ pub fn build(input: &BuildInput) -> BuildOutput {
         .clone()
         .unwrap_or_else(|| config.targets.clone());
     let kube = input.options.kube_version.unwrap_or(config.kube_version);
-    if targets.contains(&Target::Opa) {
-        for (_, guardrail) in &guardrails {
+    // A guardrail is built for the project's targets, narrowed by its own `targets` item.
+    let own_targets: BTreeMap<&str, &Option<Vec<Target>>> = guardrails
+        .iter()
+        .map(|(_, g)| (g.id.as_str(), &g.targets))
+        .collect();
+    let builds = |id: &str, target: Target| {
+        targets.contains(&target)
+            && own_targets
+                .get(id)
+                .is_none_or(|own| own.as_ref().is_none_or(|own| own.contains(&target)))
+    };
+    for (_, guardrail) in &guardrails {
+        if builds(&guardrail.id, Target::Opa) {
             let r = guardrail.reads;
             if r.old_object || r.namespace || r.request {
                 diagnostics.push(
@@ -230,17 +241,15 @@ pub fn build(input: &BuildInput) -> BuildOutput {
     }
     let mut artifacts = Vec::new();
     if !has_errors(&diagnostics) {
-        if targets.contains(&Target::Vap) {
-            // What the API server would do with each policy: refuse it for its cost, or hide
-            // a message.
-            for policy in &policies {
-                let model = cost::CostModel::new(&policy.params);
-                diagnostics.extend(cost::check_policy(policy, &model));
-                diagnostics.extend(crate::messages::hidden_messages(policy));
-            }
+        // What the API server would do with each policy: refuse it for its cost, or hide a
+        // message.
+        for policy in policies.iter().filter(|p| builds(&p.id, Target::Vap)) {
+            let model = cost::CostModel::new(&policy.params);
+            diagnostics.extend(cost::check_policy(policy, &model));
+            diagnostics.extend(crate::messages::hidden_messages(policy));
         }
         for policy in &policies {
-            for target in &targets {
+            for target in targets.iter().filter(|t| builds(&policy.id, **t)) {
                 let (mut emitted, emit_diagnostics) = match target {
                     Target::Vap => emit::vap::emit_vap(policy, kube),
                     Target::Gatekeeper => emit::gatekeeper::emit_gatekeeper(policy),
@@ -251,7 +260,12 @@ pub fn build(input: &BuildInput) -> BuildOutput {
             }
         }
         if targets.contains(&Target::Gatekeeper) {
-            artifacts.extend(emit::gatekeeper::emit_sync(&policies));
+            let gatekeeper: Vec<ir::Policy> = policies
+                .iter()
+                .filter(|p| builds(&p.id, Target::Gatekeeper))
+                .cloned()
+                .collect();
+            artifacts.extend(emit::gatekeeper::emit_sync(&gatekeeper));
         }
         artifacts.sort_by(|a, b| a.path.cmp(&b.path));
         for pair in artifacts.windows(2) {

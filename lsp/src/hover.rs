@@ -205,6 +205,11 @@ fn metadata(guardrail: &Guardrail) -> String {
                 .map(|i| i.value.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
+            MetaValue::Words(words) => words
+                .iter()
+                .map(|w| w.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         };
         lines.push(format!("- {}: {value}", meta.key.name));
     }

@@ -1,13 +1,17 @@
-//! A guardrail's metadata (title, why, category, severity, owner, controls, docs) and its
-//! `enforce` entries.
+//! A guardrail's metadata (title, why, category, severity, owner, controls, docs, targets)
+//! and its `enforce` entries.
 
 use super::*;
+use crate::emit::Target;
 
+/// The metadata, and the targets the guardrail is for when it names them (`targets [vap,
+/// gatekeeper]`; otherwise every target the project builds).
 pub(super) fn check_meta(
     guardrail: &ast::Guardrail,
     diagnostics: &mut Vec<Diagnostic>,
-) -> ir::Meta {
+) -> (ir::Meta, Option<Vec<Target>>) {
     let mut meta = ir::Meta::default();
+    let mut targets = None;
     let mut seen: Vec<(&str, Span)> = Vec::new();
     let mut has_title = false;
     for item in &guardrail.items {
@@ -84,6 +88,9 @@ pub(super) fn check_meta(
                     }
                 }
             }
+            ("targets", MetaValue::Words(words)) => {
+                targets = Some(check_targets(words, m.span, diagnostics));
+            }
             _ => {}
         }
     }
@@ -97,7 +104,47 @@ pub(super) fn check_meta(
             .with_help("add `title \"…\"`: catalogs and reports show it"),
         );
     }
-    meta
+    (meta, targets)
+}
+
+/// The targets of a `targets` item, each once, in the order of [`Target::ALL`].
+fn check_targets(
+    words: &[ast::Ident],
+    span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Target> {
+    let names = Target::ALL.map(Target::as_str);
+    let mut targets = Vec::new();
+    for word in words {
+        match Target::parse(&word.name) {
+            Some(target) => targets.push(target),
+            None => {
+                let mut d = Diagnostic::new(
+                    Code::UnknownTarget,
+                    word.span,
+                    format!("`{}` is not a target", word.name),
+                )
+                .with_help("targets are vap, gatekeeper and opa");
+                if let Some(s) = crate::suggest::closest(&word.name, names) {
+                    d = d.with_edit(word.span, s);
+                }
+                diagnostics.push(d);
+            }
+        }
+    }
+    if words.is_empty() {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::MissingItem,
+                span,
+                "`targets` names no target".to_string(),
+            )
+            .with_help("name the targets the guardrail is for, such as `targets [vap, gatekeeper]`, or remove the item to build it for every target"),
+        );
+    }
+    targets.sort_by_key(|t| Target::ALL.iter().position(|a| a == t));
+    targets.dedup();
+    targets
 }
 
 /// The entries of an `enforce` item: `(environment or None for all, action, span)`.

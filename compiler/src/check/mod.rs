@@ -56,6 +56,9 @@ pub struct CheckedGuardrail {
     pub enforcement: Vec<(Option<String>, ir::Enforcement, Span)>,
     pub exemptions: Vec<CheckedExemption>,
     pub reads: ir::Reads,
+    /// The targets the guardrail is for (`targets [...]`); `None`: every target the project
+    /// builds.
+    pub targets: Option<Vec<crate::emit::Target>>,
 }
 
 #[derive(Clone, Debug)]
@@ -120,7 +123,7 @@ fn check_guardrail(
             ),
         );
     }
-    let meta = check_meta(guardrail, diagnostics);
+    let (meta, targets) = check_meta(guardrail, diagnostics);
     let matcher_items: Vec<(&ast::MatchClause, bool)> = guardrail
         .items
         .iter()
@@ -216,6 +219,7 @@ fn check_guardrail(
         enforcement,
         exemptions,
         reads,
+        targets,
     }
 }
 

@@ -56,6 +56,8 @@ pub enum MetaValue {
     Word(Ident),
     /// `controls`.
     List(Vec<StrLit>),
+    /// `targets`: bare words.
+    Words(Vec<Ident>),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -129,6 +129,16 @@ impl<'a> Parser<'a> {
                     span,
                 }))
             }
+            "targets" => {
+                let key = self.ident("")?;
+                let (values, end) = self.word_list("a target such as `vap`")?;
+                let span = key.span.to(end);
+                Ok(Item::Meta(Meta {
+                    key,
+                    value: MetaValue::Words(values),
+                    span,
+                }))
+            }
             "match" => Ok(Item::Match(self.match_clause()?)),
             "exclude" => Ok(Item::Exclude(self.match_clause()?)),
             "param" => Ok(Item::Param(self.param()?)),
@@ -145,7 +155,7 @@ impl<'a> Parser<'a> {
                     format!("expected an item, found `{word}`"),
                 )
                 .with_help(help.clone().unwrap_or_else(|| {
-                    "items are title, why, category, severity, owner, controls, docs, match, exclude, param, let, deny, require, enforce and exempt".to_string()
+                    "items are title, why, category, severity, owner, controls, docs, targets, match, exclude, param, let, deny, require, enforce and exempt".to_string()
                 }));
                 if let Some(s) = suggestion {
                     diagnostic = diagnostic.with_edit(token.span, s);

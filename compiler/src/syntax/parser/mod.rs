@@ -14,8 +14,8 @@ mod items;
 
 /// Words that start an item inside a guardrail.
 pub const ITEM_KEYWORDS: &[&str] = &[
-    "title", "why", "category", "severity", "owner", "controls", "docs", "match", "exclude",
-    "param", "let", "deny", "require", "enforce", "exempt",
+    "title", "why", "category", "severity", "owner", "controls", "docs", "targets", "match",
+    "exclude", "param", "let", "deny", "require", "enforce", "exempt",
 ];
 
 /// Words that start or separate rule clauses.
