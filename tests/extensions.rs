@@ -265,7 +265,12 @@ fn quantities_written_as_json_numbers_mean_their_value_on_every_target() {
             .expect("gator reviews a created pod");
         assert_eq!(gator.violated, over, "gator on {memory}");
         // conftest on the manifest as written
-        let conftest = policy.opa.evaluate(&case).unwrap();
+        let conftest = policy
+            .opa
+            .as_ref()
+            .expect("built for opa")
+            .evaluate(&case)
+            .unwrap();
         assert_eq!(conftest.violated, over, "conftest on {memory}");
     }
 }

@@ -26,7 +26,8 @@ pub struct Compiled {
     pub id: String,
     pub vap: VapPolicy,
     pub gatekeeper: GatekeeperPolicy,
-    pub opa: OpaPolicy,
+    /// `None` for a guardrail whose `targets` leave the plain OPA target out.
+    pub opa: Option<OpaPolicy>,
 }
 
 /// Builds `sources` with `config_text` as guardrails.toml; errors are returned as rendered
@@ -73,7 +74,8 @@ pub fn compile(name: &str, text: &str) -> Vec<Artifact> {
 }
 
 /// Guardrail `id` of environment `env` loaded into every engine
-/// ([`crate::compiled::load_targets`]); a missing target is an error.
+/// ([`crate::compiled::load_targets`]); a missing admission target is an error (the plain OPA
+/// target may be left out by the guardrail's `targets`).
 pub fn load(artifacts: &[Artifact], env: &str, id: &str) -> Result<Compiled, String> {
     let targets = load_targets(artifacts, env, id)?;
     let missing = |target: &str| format!("no {target} artifacts for `{id}` in `{env}`");
@@ -81,7 +83,7 @@ pub fn load(artifacts: &[Artifact], env: &str, id: &str) -> Result<Compiled, Str
         id: id.to_string(),
         vap: targets.vap.ok_or_else(|| missing("vap"))?,
         gatekeeper: targets.gatekeeper.ok_or_else(|| missing("gatekeeper"))?,
-        opa: targets.opa.ok_or_else(|| missing("opa"))?,
+        opa: targets.opa,
     })
 }
 
@@ -179,10 +181,9 @@ impl Compiled {
         } else {
             (None, None)
         };
-        let opa = if with_opa {
-            Some(self.opa.evaluate(manifest).map_err(|e| e.to_string())?)
-        } else {
-            None
+        let opa = match (&self.opa, with_opa) {
+            (Some(opa), true) => Some(opa.evaluate(manifest).map_err(|e| e.to_string())?),
+            _ => None,
         };
         Ok(Verdicts {
             vap,
