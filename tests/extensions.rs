@@ -416,3 +416,50 @@ fn image_exemptions_apply_to_loops_quantifiers_and_object_paths() {
         all
     );
 }
+
+const NO_EPHEMERAL: &str = r#"
+guardrail no-ephemeral-containers {
+  title "no debug containers in this cluster"
+  match kinds [Pod]
+  deny for c in pod.spec.ephemeralContainers
+    message "ephemeral container {c.name} is not allowed"
+}
+
+guardrail no-nodeport {
+  title "no NodePort services"
+  match kinds [Service]
+  match labels { "expose" = "node" }
+  deny message "services labelled expose=node are not allowed"
+}
+"#;
+
+#[test]
+fn a_deny_without_when_denies_every_binding_or_every_matched_object() {
+    let artifacts = compile("no-when.guard", NO_EPHEMERAL);
+    let pods = load(&artifacts, "default", "no-ephemeral-containers").unwrap();
+    let pod = |ephemeral: Value| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"},
+               "spec": {"containers": [{"name": "app", "image": "x:1"}], "ephemeralContainers": ephemeral}})
+    };
+    assert!(agreed(&pods, &pod(json!([]))).1.is_empty());
+    assert_eq!(
+        agreed(&pods, &pod(json!([{"name": "debug", "image": "busybox"}, {"name": "shell", "image": "busybox"}]))).1,
+        vec![
+            "ephemeral container debug is not allowed",
+            "ephemeral container shell is not allowed"
+        ]
+    );
+    let services = load(&artifacts, "default", "no-nodeport").unwrap();
+    let service = |labels: Value| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "ns", "labels": labels},
+               "spec": {"ports": [{"port": 80}]}})
+    };
+    assert_eq!(
+        agreed(&services, &service(json!({"expose": "node"}))).1,
+        vec!["services labelled expose=node are not allowed"]
+    );
+    // The match's object selector leaves the others alone, on every target.
+    assert!(agreed(&services, &service(json!({"expose": "cluster"})))
+        .1
+        .is_empty());
+}

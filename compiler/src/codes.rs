@@ -134,8 +134,8 @@ guardrail. Remove the repetition, or merge the two lists into one.";
 
 * the guardrail's `title`, which catalogs and reports show;
 * a `match` saying which objects it looks at (`match workloads`, `match kinds [Service]`);
-* a rule's condition: a `deny` rule needs `when` (what to reject), and a `require` rule
-  needs `that` (what must hold).
+* a rule's requirement: a `require` rule needs `that` (what must hold). (A `deny` rule
+  without `when` rejects every object it matches, or every binding of its `for` clauses.)
 
 (A guardrail without any rule is G0207.)
 

@@ -203,7 +203,6 @@ fn explanations_describe_the_situations_that_raise_them() {
             "guardrail x {\n  title \"T\"\n  deny when object.metadata.name == \"a\" message \"m\"\n}\n",
             "`match`",
         ),
-        (Code::MissingItem, "deny message \"m\"", "needs `when`"),
         (Code::MissingItem, "require message \"m\"", "needs `that`"),
         // G0303: a value of the wrong type where the language needs another.
         (

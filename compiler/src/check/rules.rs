@@ -41,17 +41,9 @@ pub(super) fn check_rule(rule: &ast::Rule, index: usize, checker: &mut Checker) 
                     .with_help("`deny … when X` rejects when X holds; `require … that X` rejects when X does not"),
                 );
             }
-            when.unwrap_or_else(|| {
-                checker.diagnostics.push(
-                    Diagnostic::new(
-                        Code::MissingItem,
-                        rule.keyword,
-                        "a `deny` rule needs `when`".to_string(),
-                    )
-                    .with_help("say when to deny: `deny when object.spec.hostNetwork == true …`"),
-                );
-                Expr::Literal(Literal::Bool(false))
-            })
+            // Without `when`, every binding is a violation: `deny for c in
+            // pod.spec.ephemeralContainers message "…"`, or every matched object.
+            when.unwrap_or(Expr::Literal(Literal::Bool(true)))
         }
         ast::RuleKind::Require => {
             let that = that.unwrap_or_else(|| {
