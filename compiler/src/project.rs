@@ -235,7 +235,7 @@ pub fn build(input: &BuildInput) -> BuildOutput {
             .copied()
             .unwrap_or(Span::new(input.config_source, 0, 0))
     };
-    check_name_collisions(&policies, &targets, &span_of, &mut diagnostics);
+    check_name_collisions(&policies, &builds, &span_of, &mut diagnostics);
     for policy in &policies {
         diagnostics.extend(limits::check_loop_depth(policy, span_of(&policy.id)));
     }
@@ -260,12 +260,11 @@ pub fn build(input: &BuildInput) -> BuildOutput {
             }
         }
         if targets.contains(&Target::Gatekeeper) {
-            let gatekeeper: Vec<ir::Policy> = policies
-                .iter()
-                .filter(|p| builds(&p.id, Target::Gatekeeper))
-                .cloned()
-                .collect();
-            artifacts.extend(emit::gatekeeper::emit_sync(&gatekeeper));
+            artifacts.extend(emit::gatekeeper::emit_sync(
+                policies
+                    .iter()
+                    .filter(|p| builds(&p.id, Target::Gatekeeper)),
+            ));
         }
         artifacts.sort_by(|a, b| a.path.cmp(&b.path));
         for pair in artifacts.windows(2) {
@@ -300,30 +299,32 @@ pub fn build(input: &BuildInput) -> BuildOutput {
 
 /// G0504: two guardrails whose objects of one kind get the same name in one environment (or
 /// whose Rego packages coincide), reported once per pair and kind, at the second guardrail.
+/// `builds(id, target)`: whether the guardrail is built for the target.
 fn check_name_collisions(
     policies: &[ir::Policy],
-    targets: &[Target],
+    builds: &dyn Fn(&str, Target) -> bool,
     span_of: &dyn Fn(&str) -> Span,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let mut owners: BTreeMap<(&str, &str, String), &ir::Policy> = BTreeMap::new();
     let mut reported = BTreeSet::new();
     for policy in policies {
+        let builds = |target| builds(&policy.id, target);
         let mut names: Vec<(&str, String)> = Vec::new();
-        if targets.contains(&Target::Vap) {
+        if builds(Target::Vap) {
             names.push(("ValidatingAdmissionPolicy", policy.id.clone()));
             names.push((
                 "ValidatingAdmissionPolicyBinding",
                 emit::vap::binding_name(policy),
             ));
         }
-        if targets.contains(&Target::Gatekeeper) {
+        if builds(Target::Gatekeeper) {
             names.push((
                 "ConstraintTemplate",
                 emit::gatekeeper::template_name(policy),
             ));
         }
-        if targets.contains(&Target::Gatekeeper) || targets.contains(&Target::Opa) {
+        if builds(Target::Gatekeeper) || builds(Target::Opa) {
             names.push(("Rego package", crate::backend::rego::package_name(policy)));
         }
         for (kind, name) in names {

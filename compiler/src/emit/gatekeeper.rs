@@ -43,9 +43,9 @@ pub const SYNC_SET_NAME: &str = "guardrailc";
 /// a `SyncSet` replicating `v1` Namespaces into `data.inventory`, where the templates look for
 /// the namespace when the review has none (Gatekeeper before 3.22). A Constraint's
 /// `namespaceSelector` needs no sync: Gatekeeper fetches the namespace for matching itself.
-pub fn emit_sync(policies: &[Policy]) -> Vec<Artifact> {
+pub fn emit_sync<'a>(policies: impl IntoIterator<Item = &'a Policy>) -> Vec<Artifact> {
     let mut environments: Vec<(&str, Vec<&str>)> = Vec::new();
-    for policy in policies.iter().filter(|policy| policy.reads.namespace) {
+    for policy in policies.into_iter().filter(|policy| policy.reads.namespace) {
         match environments.iter_mut().find(|(env, _)| *env == policy.env) {
             Some((_, guardrails)) => guardrails.push(&policy.id),
             None => environments.push((&policy.env, vec![&policy.id])),

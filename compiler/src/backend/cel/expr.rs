@@ -277,17 +277,13 @@ impl<'a> ExprPrinter<'a> {
             Root::Namespace => "namespaceObject".to_string(),
             Root::Request => "request".to_string(),
             Root::PodSpec | Root::PodMetadata | Root::AllContainers => {
-                let defined = |reads: ir::PodReads| match root {
-                    Root::PodSpec => reads.spec,
-                    Root::PodMetadata => reads.metadata,
-                    _ => reads.all_containers,
+                let (name, defined) = match root {
+                    Root::PodSpec => ("podSpec", self.pod_view.map(|r| r.spec)),
+                    Root::PodMetadata => ("podMetadata", self.pod_view.map(|r| r.metadata)),
+                    _ => ("allContainers", self.pod_view.map(|r| r.all_containers)),
                 };
-                let name = match root {
-                    Root::PodSpec => "podSpec",
-                    Root::PodMetadata => "podMetadata",
-                    _ => "allContainers",
-                };
-                if self.pod_view.is_some_and(|reads| !defined(reads)) {
+                // Without a policy (one expression on its own) there is no view to check.
+                if defined == Some(false) {
                     self.internal(format!(
                         "an expression reads `variables.{name}`, which the pod view of the policy does not define"
                     ));
